@@ -1,0 +1,286 @@
+//! What an archive holds for a user: jobs, their output trees, and what kind of file each output is.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+/// Where a job is in its life, as the archive reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum JobStatus {
+    Init,
+    Started,
+    Success,
+    Failure,
+    Unknown,
+}
+
+impl JobStatus {
+    /// Maps an archive's status word; anything unrecognised is `Unknown` rather than an error.
+    pub fn from_archive(word: &str) -> Self {
+        match word.trim().to_ascii_lowercase().as_str() {
+            "init" | "queued" | "pending" => JobStatus::Init,
+            "started" | "running" => JobStatus::Started,
+            "success" | "succeeded" | "complete" => JobStatus::Success,
+            "failure" | "failed" | "error" => JobStatus::Failure,
+            _ => JobStatus::Unknown,
+        }
+    }
+}
+
+/// One job on an archive, with times as ISO 8601 UTC strings (`2020-09-22T18:27:27Z`).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Job {
+    pub id: String,
+    pub name: String,
+    pub job_type: String,
+    pub status: JobStatus,
+    pub status_message: String,
+    pub submitted: Option<String>,
+    pub started: Option<String>,
+    pub completed: Option<String>,
+    pub expires: Option<String>,
+    /// The URL of the job's output folder on the archive's file server.
+    pub folder_url: String,
+}
+
+/// What an output file is, decided from its name alone so it works for every layout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+#[ts(export)]
+pub enum OutputKind {
+    Directory,
+    /// A FITS image; `band` is the filter letter (g, r, i, z, Y) when the name gives it.
+    Fits {
+        band: Option<String>,
+    },
+    /// A colour PNG made by STIFF; `colors` is the RGB band order, e.g. `irg`.
+    StiffPng {
+        colors: String,
+    },
+    /// A colour PNG made with the Lupton et al. asinh stretch.
+    LuptonPng {
+        colors: String,
+    },
+    /// Any other PNG or JPEG image.
+    Image,
+    Csv,
+    Log,
+    /// A job summary: `summary.json` or `*_SUMMARY.json`.
+    Summary,
+    Json,
+    Tar,
+    GeoJson,
+    Other,
+}
+
+/// Classifies a file by its name's suffix, case-insensitively.
+pub fn classify(name: &str) -> OutputKind {
+    let lower = name.to_ascii_lowercase();
+    let stem_before = |suffix: &str| lower.strip_suffix(suffix).map(str::to_string);
+    if let Some(stem) = [".fits", ".fits.fz", ".fits.gz", ".fit"]
+        .iter()
+        .find_map(|s| stem_before(s))
+    {
+        let band = last_token(&stem)
+            .filter(|t| t.len() == 1 && "grizyu".contains(*t))
+            .map(|t| {
+                if t == "y" {
+                    "Y".to_string()
+                } else {
+                    t.to_string()
+                }
+            });
+        return OutputKind::Fits { band };
+    }
+    for (suffix, stiff) in [("_stiff.png", true), ("_lupton.png", false)] {
+        if let Some(stem) = stem_before(suffix) {
+            let colors = last_token(&stem).unwrap_or_default().to_string();
+            return if stiff {
+                OutputKind::StiffPng { colors }
+            } else {
+                OutputKind::LuptonPng { colors }
+            };
+        }
+    }
+    if lower == "summary.json" || lower.ends_with("_summary.json") {
+        return OutputKind::Summary;
+    }
+    match lower.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("png" | "jpg" | "jpeg" | "gif" | "webp") => OutputKind::Image,
+        Some("csv") => OutputKind::Csv,
+        Some("log") => OutputKind::Log,
+        Some("geojson") => OutputKind::GeoJson,
+        Some("json") => OutputKind::Json,
+        Some("tar" | "tgz") => OutputKind::Tar,
+        Some("gz") if lower.ends_with(".tar.gz") => OutputKind::Tar,
+        _ => OutputKind::Other,
+    }
+}
+
+/// The text after the last `_`, if any.
+fn last_token(stem: &str) -> Option<&str> {
+    stem.rsplit_once('_').map(|(_, token)| token)
+}
+
+/// One node of a job's output tree. Folders carry totals over everything below them.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct OutputNode {
+    pub name: String,
+    /// Path relative to the job folder, `/`-separated; empty for the job folder itself.
+    pub path: String,
+    #[serde(flatten)]
+    pub kind: OutputKind,
+    /// Size in bytes for files; the total below it for folders.
+    #[ts(type = "number | null")]
+    pub size: Option<u64>,
+    /// Last modification, ISO 8601 UTC, when the server says.
+    pub modified: Option<String>,
+    /// Number of files below a folder (1 for a file).
+    pub file_count: u32,
+    pub children: Vec<OutputNode>,
+}
+
+/// Converts an archive timestamp (`2020-09-22 18:27:27[.ffffff]`, UTC, no zone) to ISO 8601 with `Z`.
+/// Empty or malformed strings give `None`: the archive writes `""` for times not yet reached.
+pub fn archive_time_to_iso(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let (date, time) = raw.split_once([' ', 'T'])?;
+    let time = time.trim_end_matches('Z');
+    let (hms, fraction) = time.split_once('.').unwrap_or((time, ""));
+    let shape_ok = date.len() == 10
+        && hms.len() == 8
+        && date.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        })
+        && hms.bytes().enumerate().all(|(i, b)| {
+            if i == 2 || i == 5 {
+                b == b':'
+            } else {
+                b.is_ascii_digit()
+            }
+        })
+        && fraction.bytes().all(|b| b.is_ascii_digit());
+    shape_ok.then(|| format!("{date}T{hms}Z"))
+}
+
+/// Converts an HTTP date (`Tue, 22 Sep 2020 18:27:27 GMT`, as nginx lists it) to ISO 8601 UTC.
+/// The weekday is not checked: a server that gets it wrong still has the right date.
+pub fn http_time_to_iso(raw: &str) -> Option<String> {
+    let (_, rest) = raw.trim().split_once(", ")?;
+    let mut parts = rest.split(' ');
+    let (day, month, year, hms, zone) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| *m == month)? + 1;
+    let day: u8 = day.parse().ok().filter(|d| (1..=31).contains(d))?;
+    let year: u16 = year.parse().ok().filter(|_| year.len() == 4)?;
+    let time_ok = hms.len() == 8
+        && hms.bytes().enumerate().all(|(i, b)| {
+            if i == 2 || i == 5 {
+                b == b':'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    (zone == "GMT" && time_ok && parts.next().is_none())
+        .then(|| format!("{year:04}-{month:02}-{day:02}T{hms}Z"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_both_desaccess_layouts_by_suffix() {
+        assert_eq!(
+            classify("DESJ022640.4160-154120.0040_r.fits"),
+            OutputKind::Fits {
+                band: Some("r".into())
+            }
+        );
+        assert_eq!(
+            classify("DESJ012621.1512+032909.9960_Y.fits"),
+            OutputKind::Fits {
+                band: Some("Y".into())
+            }
+        );
+        assert_eq!(classify("image.fits"), OutputKind::Fits { band: None });
+        assert_eq!(
+            classify("DESJ022640.4160-154120.0040_irg_stiff.png"),
+            OutputKind::StiffPng {
+                colors: "irg".into()
+            }
+        );
+        assert_eq!(
+            classify("DESJ030510.9606-341521.6000_gri_lupton.png"),
+            OutputKind::LuptonPng {
+                colors: "gri".into()
+            }
+        );
+        assert_eq!(
+            classify("BTL_C39008AA52F54B9E94335B566743AF0C.csv"),
+            OutputKind::Csv
+        );
+        assert_eq!(classify("BulkThumbs_20200706-152133.log"), OutputKind::Log);
+        assert_eq!(
+            classify("BulkThumbs_20200706-152133_SUMMARY.json"),
+            OutputKind::Summary
+        );
+        assert_eq!(classify("summary.json"), OutputKind::Summary);
+        assert_eq!(classify("meta.json"), OutputKind::Json);
+        assert_eq!(classify("result.tar.gz"), OutputKind::Tar);
+        assert_eq!(classify("quicklook.jpg"), OutputKind::Image);
+        assert_eq!(classify("README"), OutputKind::Other);
+    }
+
+    #[test]
+    fn archive_times_become_iso() {
+        assert_eq!(
+            archive_time_to_iso("2020-09-22 18:27:27").as_deref(),
+            Some("2020-09-22T18:27:27Z")
+        );
+        assert_eq!(
+            archive_time_to_iso("2020-09-22 18:27:27.123456").as_deref(),
+            Some("2020-09-22T18:27:27Z")
+        );
+        assert_eq!(archive_time_to_iso(""), None);
+        assert_eq!(archive_time_to_iso("yesterday at noon"), None);
+    }
+
+    #[test]
+    fn http_times_become_iso() {
+        assert_eq!(
+            http_time_to_iso("Tue, 22 Sep 2020 18:27:27 GMT").as_deref(),
+            Some("2020-09-22T18:27:27Z")
+        );
+        assert_eq!(
+            http_time_to_iso("Wed, 22 Sep 2020 18:27:27 GMT").as_deref(),
+            Some("2020-09-22T18:27:27Z")
+        );
+        assert_eq!(http_time_to_iso("Tue, 22 Sep 2020 18:27 GMT"), None);
+        assert_eq!(http_time_to_iso("1600799247"), None);
+    }
+
+    #[test]
+    fn status_words_map() {
+        assert_eq!(JobStatus::from_archive("success"), JobStatus::Success);
+        assert_eq!(JobStatus::from_archive("started"), JobStatus::Started);
+        assert_eq!(JobStatus::from_archive("weird"), JobStatus::Unknown);
+    }
+}

@@ -1,0 +1,144 @@
+//! The one error type of the engine: a stable code the UI can switch on, a message for people, a retryable flag.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+/// Stable, machine-readable error categories. The UI matches on these, never on message text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum ErrorCode {
+    /// The archive refused the credentials.
+    AuthFailed,
+    /// The session token expired or was rejected; sign in again.
+    AuthExpired,
+    /// Connection, DNS or timeout trouble.
+    Network,
+    /// The server answered with an unexpected HTTP status.
+    Http,
+    /// The server answered with something that is not the documented format.
+    Protocol,
+    /// A server-supplied name would escape the target folder or is otherwise unusable.
+    UnsafeName,
+    /// The thing asked for does not exist on the server.
+    NotFound,
+    /// Reading or writing local files failed (permissions, full disk, ...).
+    Disk,
+    /// The OS keyring could not be used.
+    Keychain,
+    /// The user gave input that cannot work (bad URL, empty field, ...).
+    InvalidInput,
+    /// Not signed in.
+    NotSignedIn,
+    /// A download finished but its bytes are not what the server promised.
+    Integrity,
+    /// Anything else: a bug.
+    Internal,
+}
+
+/// An engine error: serialized across IPC as `{code, message, retryable}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
+#[error("{message}")]
+#[ts(export)]
+pub struct Error {
+    pub code: ErrorCode,
+    pub message: String,
+    pub retryable: bool,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        let retryable = matches!(code, ErrorCode::Network);
+        Error {
+            code,
+            message: message.into(),
+            retryable,
+        }
+    }
+
+    pub fn retryable(mut self, retryable: bool) -> Self {
+        self.retryable = retryable;
+        self
+    }
+
+    pub fn protocol(message: impl Into<String>) -> Self {
+        Error::new(ErrorCode::Protocol, message)
+    }
+
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        Error::new(ErrorCode::InvalidInput, message)
+    }
+
+    pub fn unsafe_name(message: impl Into<String>) -> Self {
+        Error::new(ErrorCode::UnsafeName, message)
+    }
+
+    /// A local file-system failure, naming the path and what to do about it.
+    pub fn disk(action: &str, path: &std::path::Path, err: std::io::Error) -> Self {
+        let hint = match err.kind() {
+            std::io::ErrorKind::PermissionDenied => " Check that you may write to this folder.",
+            std::io::ErrorKind::StorageFull => " The disk is full: free some space and try again.",
+            _ => "",
+        };
+        Error::new(
+            ErrorCode::Disk,
+            format!("Could not {action} {}: {err}.{hint}", path.display()),
+        )
+    }
+
+    /// A transport failure talking to `what` (a URL or server name), without leaking any secret.
+    pub fn network(what: &str, err: &reqwest::Error) -> Self {
+        let cause = if err.is_timeout() {
+            "the server did not answer in time".to_string()
+        } else if err.is_connect() {
+            "could not connect".to_string()
+        } else if err.is_body() || err.is_decode() {
+            "the connection broke while receiving data".to_string()
+        } else {
+            root_cause(err)
+        };
+        Error::new(
+            ErrorCode::Network,
+            format!(
+                "Network error talking to {what}: {cause}. Check your connection and try again."
+            ),
+        )
+    }
+
+    /// An HTTP status that the caller did not expect from `what`.
+    pub fn http_status(what: &str, status: reqwest::StatusCode) -> Self {
+        match status.as_u16() {
+            404 => Error::new(
+                ErrorCode::NotFound,
+                format!("{what} was not found (HTTP 404). The job's files may have expired."),
+            ),
+            401 | 403 => Error::new(
+                ErrorCode::AuthExpired,
+                format!(
+                    "{what} refused access (HTTP {}). Sign in again.",
+                    status.as_u16()
+                ),
+            ),
+            429 | 500..=599 => Error::new(
+                ErrorCode::Http,
+                format!(
+                    "{what} is busy or failing (HTTP {}). Try again in a moment.",
+                    status.as_u16()
+                ),
+            )
+            .retryable(true),
+            code => Error::new(ErrorCode::Http, format!("{what} answered HTTP {code}.")),
+        }
+    }
+}
+
+/// The innermost error message of a chain, which is usually the informative one.
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = err;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
+}

@@ -1,0 +1,10 @@
+//! jobfetch-engine: archive providers, the output catalog, safe local paths and transfers, with no UI dependency.
+
+pub mod catalog;
+pub mod error;
+pub mod http;
+pub mod paths;
+pub mod providers;
+pub mod transfer;
+
+pub use error::{Error, ErrorCode, Result};
