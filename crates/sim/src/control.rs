@@ -1,0 +1,62 @@
+//! The `/_sim` control routes, so scripts can drive a running sim binary (see the crate docs).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::routing::{post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::faults::FaultRule;
+use crate::state::SimState;
+
+pub(crate) fn router() -> Router<Arc<SimState>> {
+    Router::new()
+        .route(
+            "/faults",
+            post(add_fault).delete(clear_faults).get(list_faults),
+        )
+        .route("/delay", put(set_delay))
+}
+
+#[derive(Serialize)]
+struct Ack {
+    status: &'static str,
+    rules: usize,
+}
+
+async fn add_fault(State(state): State<Arc<SimState>>, Json(rule): Json<FaultRule>) -> Json<Ack> {
+    state.faults.add(rule);
+    Json(Ack {
+        status: "ok",
+        rules: state.faults.rules().len(),
+    })
+}
+
+async fn clear_faults(State(state): State<Arc<SimState>>) -> Json<Ack> {
+    state.faults.clear();
+    Json(Ack {
+        status: "ok",
+        rules: 0,
+    })
+}
+
+async fn list_faults(State(state): State<Arc<SimState>>) -> Json<Vec<FaultRule>> {
+    Json(state.faults.rules())
+}
+
+#[derive(Deserialize)]
+struct Delay {
+    ms: u64,
+}
+
+async fn set_delay(State(state): State<Arc<SimState>>, Json(delay): Json<Delay>) -> Json<Ack> {
+    state
+        .faults
+        .set_global_delay(Duration::from_millis(delay.ms));
+    Json(Ack {
+        status: "ok",
+        rules: state.faults.rules().len(),
+    })
+}

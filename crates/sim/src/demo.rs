@@ -1,0 +1,462 @@
+//! The demo account and its jobs: fixed ids, statuses and layouts; positions and pixels follow the seed.
+
+use crate::clock::{utc, UnixTime};
+use crate::cutout_job::{Cutout, CutoutJob, CutoutOptions, Layout, Products};
+use crate::jobs::{Job, JobMeta, JobSpec, JobStatus};
+use crate::query_job::QueryJob;
+use crate::rng::Rng;
+use crate::sky::Tile;
+
+/// Demo login name.
+pub const USERNAME: &str = "demo";
+/// Demo password.
+pub const PASSWORD: &str = "demo-password";
+/// Database to log in to (the public release database; `dessci` is accepted too).
+pub const DATABASE: &str = "desdr";
+
+/// A second account, `astrobuff`, that has no jobs.
+pub const EMPTY_USERNAME: &str = "astrobuff";
+/// Password of [`EMPTY_USERNAME`].
+pub const EMPTY_PASSWORD: &str = "astrobuff-password";
+
+/// Success, BulkThumbs layout: the documented sample tree, 3 positions in 2 tiles, exactly 10 files.
+pub const SEED_TREE_JOB_ID: &str = "c39008aa52f54b9e94335b566743af0c";
+/// Success, BulkThumbs layout, named `sn-hosts-2020`: 12 positions in 3 tiles, g/r/i FITS and a gri STIFF PNG each.
+pub const BULKTHUMBS_JOB_ID: &str = "3f6d0e9a1b2c4d5e8f7a6b5c4d3e2f10";
+/// Failure, BulkThumbs layout: crashed after 2 of 6 positions (partial tile folder, no summary).
+pub const BULKTHUMBS_FAILED_JOB_ID: &str = "7b2e4c6a8d0f4b1e9c3a5e7d9b1f3a52";
+/// Success, per-position layout: 9 positions in 3 tiles (plus 1 unmatched), 228 px, g/r/i FITS plus gri
+/// STIFF and Lupton PNGs: 45 images.
+pub const CUTOUT_JOB_ID: &str = "a1d3f5b7c9e04f2a8b6c4e2d0f8a6c31";
+/// Success, per-position layout, named `des-wide-520`: 520 positions in 20 tiles, 114 px, i FITS plus gri Lupton PNG.
+pub const LARGE_CUTOUT_JOB_ID: &str = "e8c6a4f2d0b94e7c5a3f1d9b7e5c3a16";
+/// Started, per-position layout, named `cluster-cores`: 17 of 40 positions written, no summary yet.
+pub const RUNNING_CUTOUT_JOB_ID: &str = "2c4e6a8b0d1f4e3c5a7b9d1f3e5a7c94";
+/// Init: 25 positions queued, no folder yet.
+pub const QUEUED_CUTOUT_JOB_ID: &str = "6e8a0c2e4f6b4d8a9c1e3f5a7b9d1e27";
+/// Failure, per-position layout: no position matched a tile (positions CSV, log and summary only).
+pub const FAILED_CUTOUT_JOB_ID: &str = "0f2e4d6c8b0a4e1c9d3f5b7a9c1e3d58";
+/// Success, named `bright-stars`: `results.csv` (2000 rows) and `meta.json`.
+pub const QUERY_JOB_ID: &str = "4b6d8f0a2c4e4a7b8d1f3a5c7e9b1d63";
+/// Success, named `dr2-main-sample`: `results_000001.csv` … `results_000003.csv` (6000 rows) and `meta.json`.
+pub const SPLIT_QUERY_JOB_ID: &str = "8d0f2b4d6f8a4c9e0b2d4f6a8c0e2b79";
+/// Failure (`ORA-00942`), no folder.
+pub const FAILED_QUERY_JOB_ID: &str = "1a3c5e7a9c1e4b2d6f8a0c2e4a6c8e85";
+/// Started, no folder yet.
+pub const RUNNING_QUERY_JOB_ID: &str = "5c7e9a1c3e5a4d6f8b0d2f4b6d8f0a96";
+
+/// When and how a demo job ran.
+struct Run {
+    id: &'static str,
+    name: Option<&'static str>,
+    status: JobStatus,
+    message: &'static str,
+    submitted: UnixTime,
+    started: Option<UnixTime>,
+    completed: Option<UnixTime>,
+}
+
+/// All demo jobs, for the demo account.
+pub(crate) fn jobs(seed: u64) -> Vec<Job> {
+    use JobStatus::{Failure, Init, Started, Success};
+    let cutout = |run: Run, job: CutoutJob| make(seed, run, JobSpec::Cutout(job));
+    let query = |run: Run, job: QueryJob| make(seed, run, JobSpec::Query(job));
+    vec![
+        cutout(
+            Run {
+                id: SEED_TREE_JOB_ID,
+                name: None,
+                status: Success,
+                message: "",
+                submitted: utc(2020, 7, 6, 15, 21, 29),
+                started: Some(utc(2020, 7, 6, 15, 21, 33)),
+                completed: Some(utc(2020, 7, 6, 15, 22, 4)),
+            },
+            seed_tree_job(seed),
+        ),
+        cutout(
+            Run {
+                id: BULKTHUMBS_JOB_ID,
+                name: Some("sn-hosts-2020"),
+                status: Success,
+                message: "",
+                submitted: utc(2020, 8, 14, 9, 12, 5),
+                started: Some(utc(2020, 8, 14, 9, 12, 9)),
+                completed: Some(utc(2020, 8, 14, 9, 15, 41)),
+            },
+            scattered(
+                seed,
+                BULKTHUMBS_JOB_ID,
+                Layout::BulkThumbs,
+                fits_and_stiff("dr1", "gri"),
+                [3, 4],
+                0,
+            ),
+        ),
+        cutout(
+            Run {
+                id: BULKTHUMBS_FAILED_JOB_ID,
+                name: None,
+                status: Failure,
+                message:
+                    "Cutout generation failed: tile DES0453-4457 could not be read from the archive",
+                submitted: utc(2020, 10, 2, 17, 40, 11),
+                started: Some(utc(2020, 10, 2, 17, 40, 15)),
+                completed: Some(utc(2020, 10, 2, 17, 40, 52)),
+            },
+            CutoutJob {
+                done: 2,
+                ..scattered(
+                    seed,
+                    BULKTHUMBS_FAILED_JOB_ID,
+                    Layout::BulkThumbs,
+                    CutoutOptions::defaults("dr1"),
+                    [2, 3],
+                    0,
+                )
+            },
+        ),
+        cutout(
+            Run {
+                id: CUTOUT_JOB_ID,
+                name: None,
+                status: Success,
+                message: "",
+                submitted: utc(2021, 3, 15, 14, 2, 7),
+                started: Some(utc(2021, 3, 15, 14, 2, 11)),
+                completed: Some(utc(2021, 3, 15, 14, 3, 2)),
+            },
+            scattered(
+                seed,
+                CUTOUT_JOB_ID,
+                Layout::PerPosition,
+                all_products("dr2"),
+                [3, 3],
+                1,
+            ),
+        ),
+        cutout(
+            Run {
+                id: LARGE_CUTOUT_JOB_ID,
+                name: Some("des-wide-520"),
+                status: Success,
+                message: "",
+                submitted: utc(2023, 11, 20, 8, 30, 0),
+                started: Some(utc(2023, 11, 20, 8, 30, 6)),
+                completed: Some(utc(2023, 11, 20, 8, 52, 47)),
+            },
+            scattered(
+                seed,
+                LARGE_CUTOUT_JOB_ID,
+                Layout::PerPosition,
+                small_lupton("dr2"),
+                [20, 26],
+                0,
+            ),
+        ),
+        cutout(
+            Run {
+                id: RUNNING_CUTOUT_JOB_ID,
+                name: Some("cluster-cores"),
+                status: Started,
+                message: "",
+                submitted: utc(2024, 3, 4, 10, 15, 0),
+                started: Some(utc(2024, 3, 4, 10, 15, 4)),
+                completed: None,
+            },
+            CutoutJob {
+                done: 17,
+                ..scattered(
+                    seed,
+                    RUNNING_CUTOUT_JOB_ID,
+                    Layout::PerPosition,
+                    fits_and_stiff("dr2", "irg"),
+                    [4, 10],
+                    0,
+                )
+            },
+        ),
+        cutout(
+            Run {
+                id: QUEUED_CUTOUT_JOB_ID,
+                name: None,
+                status: Init,
+                message: "",
+                submitted: utc(2024, 3, 4, 10, 20, 31),
+                started: None,
+                completed: None,
+            },
+            scattered(
+                seed,
+                QUEUED_CUTOUT_JOB_ID,
+                Layout::PerPosition,
+                all_products("dr2"),
+                [2, 12],
+                1,
+            ),
+        ),
+        cutout(
+            Run {
+                id: FAILED_CUTOUT_JOB_ID,
+                name: None,
+                status: Failure,
+                message: "None of the 6 positions could be matched to a DES tile.",
+                submitted: utc(2022, 6, 9, 21, 5, 44),
+                started: Some(utc(2022, 6, 9, 21, 5, 47)),
+                completed: Some(utc(2022, 6, 9, 21, 5, 58)),
+            },
+            outside_footprint(seed),
+        ),
+        query(
+            Run {
+                id: QUERY_JOB_ID,
+                name: Some("bright-stars"),
+                status: Success,
+                message: "",
+                submitted: utc(2022, 1, 18, 11, 0, 2),
+                started: Some(utc(2022, 1, 18, 11, 0, 5)),
+                completed: Some(utc(2022, 1, 18, 11, 0, 19)),
+            },
+            query_job(seed, &sample_query("MAG_AUTO_G < 18"), 2000, None),
+        ),
+        query(
+            Run {
+                id: SPLIT_QUERY_JOB_ID,
+                name: Some("dr2-main-sample"),
+                status: Success,
+                message: "",
+                submitted: utc(2022, 2, 1, 16, 45, 10),
+                started: Some(utc(2022, 2, 1, 16, 45, 12)),
+                completed: Some(utc(2022, 2, 1, 16, 47, 55)),
+            },
+            query_job(seed, &sample_query("ROWNUM <= 6000"), 6000, Some(2500)),
+        ),
+        query(
+            Run {
+                id: FAILED_QUERY_JOB_ID,
+                name: None,
+                status: Failure,
+                message: "ORA-00942: table or view does not exist",
+                submitted: utc(2022, 2, 2, 9, 1, 0),
+                started: Some(utc(2022, 2, 2, 9, 1, 2)),
+                completed: Some(utc(2022, 2, 2, 9, 1, 3)),
+            },
+            query_job(seed, "SELECT * FROM DR2_MAINN WHERE ROWNUM < 10", 0, None),
+        ),
+        query(
+            Run {
+                id: RUNNING_QUERY_JOB_ID,
+                name: None,
+                status: Started,
+                message: "",
+                submitted: utc(2024, 3, 4, 10, 18, 12),
+                started: Some(utc(2024, 3, 4, 10, 18, 15)),
+                completed: None,
+            },
+            query_job(seed, &sample_query("MAG_AUTO_I BETWEEN 20 AND 21"), 0, None),
+        ),
+    ]
+}
+
+fn make(seed: u64, run: Run, spec: JobSpec) -> Job {
+    let job_type = spec.job_type();
+    let renewal_token = match run.completed {
+        Some(_) => Rng::derive(seed, &format!("renewal-{}", run.id)).hex(16),
+        None => String::new(),
+    };
+    let meta = JobMeta {
+        id: run.id.into(),
+        name: run.name.map_or_else(
+            || format!("{job_type}-{}-{USERNAME}", run.id),
+            str::to_owned,
+        ),
+        owner: USERNAME.into(),
+        status: run.status,
+        status_message: run.message.into(),
+        submitted: run.submitted,
+        started: run.started,
+        completed: run.completed,
+        renewal_token,
+    };
+    Job::new(meta, spec)
+}
+
+/// The sample job of the DESaccess docs: per-row products give exactly the ten documented files.
+fn seed_tree_job(seed: u64) -> CutoutJob {
+    let products = |fits: &str, stiff: bool, lupton: bool| {
+        let set = |make: bool| {
+            if make {
+                vec!["irg".to_owned()]
+            } else {
+                Vec::new()
+            }
+        };
+        Products {
+            fits: fits.into(),
+            stiff: set(stiff),
+            lupton: set(lupton),
+        }
+    };
+    let cutout = |ra: f64, dec: f64, tile: &str, products: Products| Cutout {
+        ra,
+        dec,
+        tile: tile.into(),
+        products,
+    };
+    CutoutJob {
+        seed,
+        layout: Layout::BulkThumbs,
+        options: CutoutOptions {
+            colors_fits: "r".into(),
+            make_rgb_stiff: true,
+            rgb_stiff_colors: "irg".into(),
+            rgb_lupton_colors: "irg".into(),
+            ..CutoutOptions::defaults("dr1")
+        },
+        cutouts: vec![
+            cutout(
+                36.6684,
+                -15.68889,
+                "DES0226-1541",
+                products("r", true, false),
+            ),
+            cutout(
+                36.6784,
+                -15.65889,
+                "DES0226-1541",
+                products("gi", false, false),
+            ),
+            cutout(
+                46.295669,
+                -34.256,
+                "DES0305-3415",
+                products("r", true, true),
+            ),
+        ],
+        per_row_products: true,
+        unmatched: Vec::new(),
+        done: 3,
+    }
+}
+
+/// `tiles_and_count = [tiles, positions per tile]`, plus `unmatched` positions outside the survey.
+fn scattered(
+    seed: u64,
+    id: &str,
+    layout: Layout,
+    options: CutoutOptions,
+    [tiles, per_tile]: [usize; 2],
+    unmatched: usize,
+) -> CutoutJob {
+    let mut rng = Rng::derive(seed, id);
+    let products = Products::from_options(&options);
+    let mut cutouts = Vec::new();
+    for _ in 0..tiles {
+        let tile = Tile::random(&mut rng);
+        for _ in 0..per_tile {
+            let (ra, dec) = tile.random_position(&mut rng);
+            cutouts.push(Cutout {
+                ra,
+                dec,
+                tile: tile.name.clone(),
+                products: products.clone(),
+            });
+        }
+    }
+    let unmatched = (0..unmatched)
+        .map(|_| northern_position(&mut rng))
+        .collect();
+    CutoutJob {
+        seed,
+        layout,
+        options,
+        done: cutouts.len(),
+        cutouts,
+        per_row_products: false,
+        unmatched,
+    }
+}
+
+fn outside_footprint(seed: u64) -> CutoutJob {
+    let mut rng = Rng::derive(seed, FAILED_CUTOUT_JOB_ID);
+    CutoutJob {
+        seed,
+        layout: Layout::PerPosition,
+        options: CutoutOptions::defaults("dr2"),
+        cutouts: Vec::new(),
+        per_row_products: false,
+        unmatched: (0..6).map(|_| northern_position(&mut rng)).collect(),
+        done: 0,
+    }
+}
+
+/// A position far north of the DES footprint.
+fn northern_position(rng: &mut Rng) -> (f64, f64) {
+    let ra = (rng.range(120.0, 250.0) * 1e6).round() / 1e6;
+    let dec = (rng.range(30.0, 70.0) * 1e6).round() / 1e6;
+    (ra, dec)
+}
+
+fn fits_and_stiff(release: &str, stiff: &str) -> CutoutOptions {
+    CutoutOptions {
+        colors_fits: "gri".into(),
+        make_rgb_stiff: true,
+        rgb_stiff_colors: stiff.into(),
+        ..CutoutOptions::defaults(release)
+    }
+}
+
+fn all_products(release: &str) -> CutoutOptions {
+    CutoutOptions {
+        make_rgb_lupton: true,
+        ..fits_and_stiff(release, "gri")
+    }
+}
+
+fn small_lupton(release: &str) -> CutoutOptions {
+    CutoutOptions {
+        xsize: 0.5,
+        ysize: 0.5,
+        make_rgb_lupton: true,
+        ..CutoutOptions::defaults(release)
+    }
+}
+
+fn sample_query(condition: &str) -> String {
+    format!(
+        "SELECT COADD_OBJECT_ID, RA, DEC, MAG_AUTO_G, MAG_AUTO_R, MAG_AUTO_I, MAG_AUTO_Z, EXTENDED_CLASS_COADD \
+         FROM DR2_MAIN WHERE {condition}"
+    )
+}
+
+fn query_job(seed: u64, query: &str, rows: usize, rows_per_file: Option<usize>) -> QueryJob {
+    QueryJob {
+        seed,
+        query: query.into(),
+        filename: "results.csv".into(),
+        rows,
+        rows_per_file,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_ids_are_32_lowercase_hex_and_unique() {
+        let jobs = jobs(1);
+        let mut ids: Vec<&str> = jobs.iter().map(|job| job.meta.id.as_str()).collect();
+        for id in &ids {
+            assert_eq!(id.len(), 32, "{id}");
+            assert!(
+                id.chars()
+                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)),
+                "{id}"
+            );
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), jobs.len());
+    }
+}

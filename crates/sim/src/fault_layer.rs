@@ -1,0 +1,109 @@
+//! Middleware that carries out the fault plan of each request: delays, error statuses, damaged bodies.
+
+use std::io;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_LENGTH, IF_RANGE, RANGE, RETRY_AFTER};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+use crate::faults::BodyFault;
+use crate::nginx_error;
+use crate::state::SimState;
+use crate::static_file::ValidatorShift;
+
+pub(crate) async fn apply(
+    State(state): State<Arc<SimState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let plan = state.faults.plan(request.method(), request.uri().path());
+    if !plan.delay.is_zero() {
+        tokio::time::sleep(plan.delay).await;
+    }
+    if let Some((code, retry_after)) = plan.status {
+        let mut response = nginx_error::page(
+            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        );
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(secs));
+        }
+        return response;
+    }
+    if plan.ignore_range {
+        request.headers_mut().remove(RANGE);
+        request.headers_mut().remove(IF_RANGE);
+    }
+    if let Some(shift) = plan.validator_shift {
+        request.extensions_mut().insert(ValidatorShift(shift));
+    }
+    let response = next.run(request).await;
+    match plan.body {
+        Some(fault) => damage(response, fault),
+        None => response,
+    }
+}
+
+/// Keeps the headers (including the full `Content-Length`) and damages the body as `fault` says.
+fn damage(response: Response, fault: BodyFault) -> Response {
+    let (mut parts, body) = response.into_parts();
+    if let Some(len) = body.size_hint().exact() {
+        parts
+            .headers
+            .entry(CONTENT_LENGTH)
+            .or_insert(HeaderValue::from(len));
+    }
+    let after = match fault {
+        BodyFault::Reset { after }
+        | BodyFault::Truncate { after }
+        | BodyFault::Stall { after, .. } => after,
+    };
+    let (sender, receiver) = mpsc::channel::<Result<Bytes, io::Error>>(2);
+    tokio::spawn(async move {
+        let mut data = body.into_data_stream();
+        let mut sent = 0u64;
+        let mut tripped = false;
+        while let Some(Ok(mut chunk)) = data.next().await {
+            if !tripped && sent + chunk.len() as u64 > after {
+                tripped = true;
+                let head = chunk.split_to((after - sent) as usize);
+                if !head.is_empty() && sender.send(Ok(head)).await.is_err() {
+                    return;
+                }
+                match fault {
+                    BodyFault::Reset { .. } => {
+                        let reset = io::Error::new(
+                            io::ErrorKind::ConnectionReset,
+                            "injected connection reset",
+                        );
+                        let _ = sender.send(Err(reset)).await;
+                        return;
+                    }
+                    BodyFault::Truncate { .. } => return,
+                    BodyFault::Stall { pause, .. } => {
+                        // Give up early if the client does.
+                        tokio::select! {
+                            () = tokio::time::sleep(pause) => {}
+                            () = sender.closed() => return,
+                        }
+                    }
+                }
+            }
+            sent += chunk.len() as u64;
+            if !chunk.is_empty() && sender.send(Ok(chunk)).await.is_err() {
+                return;
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|item| (item, receiver))
+    });
+    Response::from_parts(parts, Body::from_stream(stream))
+}

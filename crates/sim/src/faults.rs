@@ -1,0 +1,242 @@
+//! Fault injection rules: which requests misbehave, and how.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use axum::http::Method;
+use serde::{Deserialize, Serialize};
+
+/// One rule: requests whose path starts with `path_prefix` (and whose method is `method`, if
+/// given) get `action`, for the next `times` matching requests (forever if `None`).
+///
+/// In JSON (for `POST /_sim/faults`) the action's fields sit beside the rule's, tagged by `kind`:
+/// `{"path_prefix":"/files-desaccess/","method":"GET","times":2,"kind":"status","code":503}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultRule {
+    /// Matched against the raw (still percent-encoded) request path, e.g. `/desaccess/api/login`.
+    pub path_prefix: String,
+    /// HTTP method to match (any case); `None` matches all.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// How many matching requests the rule affects; `None` for all of them.
+    #[serde(default)]
+    pub times: Option<u32>,
+    #[serde(flatten)]
+    pub action: FaultAction,
+}
+
+/// What happens to a matching request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FaultAction {
+    /// Wait this long before handling the request.
+    Latency { ms: u64 },
+    /// Answer with this status (and an nginx error page) instead of handling the request;
+    /// with `retry_after_secs` a `Retry-After` header is sent too (e.g. 429 or 503).
+    Status {
+        code: u16,
+        #[serde(default)]
+        retry_after_secs: Option<u64>,
+    },
+    /// Send the real headers (full `Content-Length`), then this many body bytes, then abort the connection.
+    ResetAfter { bytes: u64 },
+    /// Send the real headers, then this many body bytes, then end the response early (closing the connection).
+    TruncateAfter { bytes: u64 },
+    /// Send the real headers, then this many body bytes, then go silent for `secs` before sending the rest.
+    StallAfter { bytes: u64, secs: u64 },
+    /// Ignore `Range`/`If-Range`: always send the whole file with 200.
+    IgnoreRange,
+    /// Give the file a different `ETag`/`Last-Modified` on every request, so `If-Range` never matches.
+    ChangeValidator,
+}
+
+impl FaultRule {
+    /// A rule for every request under `path_prefix`, any method, with no limit.
+    pub fn new(path_prefix: impl Into<String>, action: FaultAction) -> FaultRule {
+        FaultRule {
+            path_prefix: path_prefix.into(),
+            method: None,
+            times: None,
+            action,
+        }
+    }
+
+    /// Only requests with this method.
+    pub fn method(mut self, method: impl Into<String>) -> FaultRule {
+        self.method = Some(method.into());
+        self
+    }
+
+    /// Only the next `times` matching requests.
+    pub fn times(mut self, times: u32) -> FaultRule {
+        self.times = Some(times);
+        self
+    }
+
+    fn matches(&self, method: &Method, path: &str) -> bool {
+        path.starts_with(&self.path_prefix)
+            && self
+                .method
+                .as_deref()
+                .map_or(true, |wanted| wanted.eq_ignore_ascii_case(method.as_str()))
+    }
+}
+
+/// How a response body is damaged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BodyFault {
+    Reset { after: u64 },
+    Truncate { after: u64 },
+    Stall { after: u64, pause: Duration },
+}
+
+/// Everything the matching rules do to one request.
+#[derive(Debug, Default)]
+pub(crate) struct FaultPlan {
+    pub(crate) delay: Duration,
+    /// Status code and optional `Retry-After` seconds.
+    pub(crate) status: Option<(u16, Option<u64>)>,
+    pub(crate) body: Option<BodyFault>,
+    pub(crate) ignore_range: bool,
+    /// Seconds to add to the served file's modification time.
+    pub(crate) validator_shift: Option<i64>,
+}
+
+/// The fault rules of one sim; shared by the server and the test that owns it.
+#[derive(Debug, Default)]
+pub struct Faults {
+    rules: Mutex<Vec<FaultRule>>,
+    global_delay: Mutex<Duration>,
+    validator_changes: AtomicI64,
+}
+
+impl Faults {
+    /// Adds a rule; rules apply in the order added, and every matching rule counts the request.
+    pub fn add(&self, rule: FaultRule) {
+        self.rules
+            .lock()
+            .expect("fault rules lock poisoned")
+            .push(rule);
+    }
+
+    /// Removes every rule and the global delay.
+    pub fn clear(&self) {
+        self.rules
+            .lock()
+            .expect("fault rules lock poisoned")
+            .clear();
+        self.set_global_delay(Duration::ZERO);
+    }
+
+    /// A delay added to every API and file request (benchmarks use 20 ms).
+    pub fn set_global_delay(&self, delay: Duration) {
+        *self
+            .global_delay
+            .lock()
+            .expect("global delay lock poisoned") = delay;
+    }
+
+    pub fn global_delay(&self) -> Duration {
+        *self
+            .global_delay
+            .lock()
+            .expect("global delay lock poisoned")
+    }
+
+    /// The rules currently in force, with their remaining counts.
+    pub fn rules(&self) -> Vec<FaultRule> {
+        self.rules
+            .lock()
+            .expect("fault rules lock poisoned")
+            .clone()
+    }
+
+    /// Applies and uses up the rules matching one request.
+    pub(crate) fn plan(&self, method: &Method, path: &str) -> FaultPlan {
+        let mut plan = FaultPlan {
+            delay: self.global_delay(),
+            ..FaultPlan::default()
+        };
+        let mut rules = self.rules.lock().expect("fault rules lock poisoned");
+        for rule in rules.iter_mut().filter(|rule| rule.matches(method, path)) {
+            if let Some(times) = &mut rule.times {
+                *times = times.saturating_sub(1);
+            }
+            match rule.action {
+                FaultAction::Latency { ms } => plan.delay += Duration::from_millis(ms),
+                FaultAction::Status {
+                    code,
+                    retry_after_secs,
+                } => {
+                    plan.status.get_or_insert((code, retry_after_secs));
+                }
+                FaultAction::ResetAfter { bytes } => {
+                    plan.body.get_or_insert(BodyFault::Reset { after: bytes });
+                }
+                FaultAction::TruncateAfter { bytes } => {
+                    plan.body
+                        .get_or_insert(BodyFault::Truncate { after: bytes });
+                }
+                FaultAction::StallAfter { bytes, secs } => {
+                    plan.body.get_or_insert(BodyFault::Stall {
+                        after: bytes,
+                        pause: Duration::from_secs(secs),
+                    });
+                }
+                FaultAction::IgnoreRange => plan.ignore_range = true,
+                FaultAction::ChangeValidator => {
+                    plan.validator_shift =
+                        Some(self.validator_changes.fetch_add(1, Ordering::Relaxed) + 1);
+                }
+            }
+        }
+        rules.retain(|rule| rule.times != Some(0));
+        plan
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_match_by_prefix_and_method_and_run_out() {
+        let faults = Faults::default();
+        faults.add(
+            FaultRule::new(
+                "/files-desaccess/",
+                FaultAction::Status {
+                    code: 503,
+                    retry_after_secs: None,
+                },
+            )
+            .times(1),
+        );
+        faults.add(
+            FaultRule::new("/files-desaccess/", FaultAction::Latency { ms: 5 }).method("head"),
+        );
+        assert_eq!(
+            faults.plan(&Method::GET, "/desaccess/api/login").status,
+            None
+        );
+        let plan = faults.plan(&Method::HEAD, "/files-desaccess/demo");
+        assert_eq!(plan.status, Some((503, None)));
+        assert_eq!(plan.delay, Duration::from_millis(5));
+        assert_eq!(
+            faults.plan(&Method::GET, "/files-desaccess/demo").status,
+            None
+        );
+        assert_eq!(faults.rules().len(), 1);
+    }
+
+    #[test]
+    fn rules_round_trip_as_json() {
+        let json = r#"{"path_prefix":"/x","times":2,"kind":"stall_after","bytes":10,"secs":3}"#;
+        let rule: FaultRule = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            rule,
+            FaultRule::new("/x", FaultAction::StallAfter { bytes: 10, secs: 3 }).times(2)
+        );
+    }
+}

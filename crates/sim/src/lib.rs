@@ -1,0 +1,92 @@
+//! A local fake of the DESaccess archive (Dark Energy Survey) for tests, benchmarks and the demo.
+//!
+//! One [`Sim`] is a real HTTP server on `127.0.0.1` that serves:
+//!
+//! * `/desaccess/api` — the job handler API: `POST /login`, `POST /logout`, `POST /profile`,
+//!   `GET /status`, `POST /job/status`, `GET /job/list`, with DESaccess's argument rules (form,
+//!   query or exact `application/json`), bearer-token checks and messages (mostly HTTP 200 with
+//!   `"status":"error"`), and a fresh `new_token` in every authenticated reply.
+//! * `/files-desaccess/<user>/<job_type>/<job_id>/…` — the nginx file server: `<folder>/json`
+//!   gives nginx's JSON autoindex (byte-exact), `<folder>/` an HTML autoindex, and files come with
+//!   `ETag`, `Last-Modified`, `Accept-Ranges`, single byte ranges, `If-Range` and `HEAD`. No auth.
+//! * `/_sim` — control routes (below).
+//!
+//! The [`demo`] account's jobs cover every status and both cutout layouts; their FITS and PNG
+//! files are real, deterministic from [`SimConfig::seed`], and rendered on first request.
+//!
+//! # Fault injection
+//!
+//! [`Sim::faults`] takes [`FaultRule`]s matched by path prefix (and optionally method), for the
+//! next N requests or forever: latency, error statuses (with `Retry-After`), connection reset,
+//! truncated or stalled bodies, ignored ranges and changing validators; plus a global delay.
+//! Faults apply to the API and file routes, never to `/_sim`.
+//!
+//! The same over HTTP, for a sim started as a binary:
+//!
+//! | request | body | effect |
+//! |---|---|---|
+//! | `POST /_sim/faults` | a [`FaultRule`] as JSON | adds the rule |
+//! | `GET /_sim/faults` | — | lists the rules in force |
+//! | `DELETE /_sim/faults` | — | removes all rules and the global delay |
+//! | `PUT /_sim/delay` | `{"ms": 20}` | sets the global per-request delay |
+//!
+//! Rule JSON is the rule's fields plus the action's, tagged by `kind`:
+//!
+//! ```json
+//! {"path_prefix": "/files-desaccess/demo/", "method": "GET", "times": 3, "kind": "status", "code": 503}
+//! {"path_prefix": "/desaccess/api/", "kind": "status", "code": 429, "retry_after_secs": 2}
+//! {"path_prefix": "/files-desaccess/", "kind": "latency", "ms": 250}
+//! {"path_prefix": "/files-desaccess/", "times": 1, "kind": "reset_after", "bytes": 4096}
+//! {"path_prefix": "/files-desaccess/", "kind": "truncate_after", "bytes": 4096}
+//! {"path_prefix": "/files-desaccess/", "kind": "stall_after", "bytes": 4096, "secs": 30}
+//! {"path_prefix": "/files-desaccess/", "kind": "ignore_range"}
+//! {"path_prefix": "/files-desaccess/", "kind": "change_validator"}
+//! ```
+//!
+//! # Example
+//!
+//! ```no_run
+//! # async fn example() -> std::io::Result<()> {
+//! use jobfetch_sim::{demo, FaultAction, FaultRule, Sim, SimConfig};
+//!
+//! let sim = Sim::start(SimConfig::default()).await?;
+//! sim.faults().add(FaultRule::new("/files-desaccess/", FaultAction::Status { code: 503, retry_after_secs: None }).times(2));
+//! let listing = format!("{}/{}/cutout/{}/json", sim.desaccess_files_url(), demo::USERNAME, demo::SEED_TREE_JOB_ID);
+//! # let _ = listing;
+//! sim.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod api;
+mod archive;
+mod auth;
+mod autoindex;
+mod clock;
+mod control;
+mod cutout_job;
+pub mod demo;
+mod fault_layer;
+mod faults;
+mod files;
+mod fits;
+mod jobs;
+mod nginx_error;
+mod params;
+mod preview;
+mod query_job;
+mod ranges;
+mod raw;
+mod replies;
+mod rng;
+mod scene;
+mod server;
+mod sky;
+mod stamp;
+mod state;
+mod static_file;
+mod text_log;
+mod vfs;
+
+pub use faults::{FaultAction, FaultRule, Faults};
+pub use server::{Sim, SimConfig};

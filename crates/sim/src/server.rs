@@ -1,0 +1,148 @@
+//! Starting and stopping the sim's HTTP server.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use axum::Router;
+use bytes::Bytes;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::archive::Archive;
+use crate::auth::Tokens;
+use crate::faults::Faults;
+use crate::raw::RawEntries;
+use crate::state::SimState;
+use crate::{api, control, fault_layer, files, nginx_error};
+
+/// How the sim is started.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimConfig {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Lifetime of issued tokens (DESaccess uses 3600 s).
+    pub token_ttl: Duration,
+    /// Fixes the demo positions, pixels and tokens.
+    pub seed: u64,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            port: 0,
+            token_ttl: Duration::from_secs(3600),
+            seed: 20_200_706,
+        }
+    }
+}
+
+/// A running fake DESaccess: API, file server and `/_sim` control routes on one port.
+///
+/// Dropping it stops the server too, like [`Sim::shutdown`] without waiting.
+pub struct Sim {
+    address: SocketAddr,
+    state: Arc<SimState>,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<()>,
+}
+
+/// How long `shutdown` lets open responses finish before cutting them off.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+
+impl Sim {
+    /// Binds 127.0.0.1 and serves on the current tokio runtime. Nothing is generated until asked for.
+    pub async fn start(config: SimConfig) -> std::io::Result<Sim> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
+        let address = listener.local_addr()?;
+        let state = Arc::new(SimState {
+            archive: Archive::demo(config.seed),
+            tokens: Tokens::new(config.seed, config.token_ttl),
+            faults: Faults::default(),
+            raw: RawEntries::default(),
+        });
+        let app = app(state.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = stopped.await;
+            };
+            // Errors here only happen once the listener is gone.
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await;
+        });
+        Ok(Sim {
+            address,
+            state,
+            stop,
+            server,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// `{base}/desaccess/api`
+    pub fn desaccess_api_url(&self) -> String {
+        format!("{}{}", self.base_url(), api::ROOT)
+    }
+
+    /// `{base}/files-desaccess`
+    pub fn desaccess_files_url(&self) -> String {
+        format!("{}{}", self.base_url(), files::ROOT)
+    }
+
+    /// The fault rules applied to API and file requests.
+    pub fn faults(&self) -> &Faults {
+        &self.state.faults
+    }
+
+    /// Lifetime of tokens issued from now on (existing tokens keep theirs).
+    pub fn set_token_ttl(&self, ttl: Duration) {
+        self.state.tokens.set_ttl(ttl);
+    }
+
+    /// Serves `body` verbatim as the JSON listing of `folder` (relative to the file-server root,
+    /// e.g. `demo/cutout/<job_id>`), at `{files_url}/{folder}/json`. It takes precedence over the
+    /// demo archive, so a demo job's listing can be replaced by a hostile one.
+    pub fn add_raw_listing(&self, folder: &str, body: impl Into<Bytes>) {
+        self.state.raw.add_listing(folder, body.into());
+    }
+
+    /// Serves `body` as a file at `{files_url}/{path}`, with ranges and validators like any other file.
+    pub fn add_raw_file(&self, path: &str, body: impl Into<Bytes>) {
+        self.state.raw.add_file(path, body.into());
+    }
+
+    /// Stops accepting connections, lets open responses finish briefly, then cuts them off.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        let mut server = self.server;
+        if tokio::time::timeout(SHUTDOWN_GRACE, &mut server)
+            .await
+            .is_err()
+        {
+            server.abort();
+        }
+    }
+}
+
+fn app(state: Arc<SimState>) -> Router {
+    let faulty = Router::new()
+        .nest(api::ROOT, api::router())
+        .merge(files::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            fault_layer::apply,
+        ));
+    Router::new()
+        .nest("/_sim", control::router())
+        .merge(faulty)
+        .fallback(|| async { nginx_error::page(StatusCode::NOT_FOUND) })
+        .with_state(state)
+}

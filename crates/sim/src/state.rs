@@ -1,0 +1,13 @@
+//! The state shared by every route of one running sim.
+
+use crate::archive::Archive;
+use crate::auth::Tokens;
+use crate::faults::Faults;
+use crate::raw::RawEntries;
+
+pub(crate) struct SimState {
+    pub(crate) archive: Archive,
+    pub(crate) tokens: Tokens,
+    pub(crate) faults: Faults,
+    pub(crate) raw: RawEntries,
+}

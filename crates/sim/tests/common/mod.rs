@@ -1,0 +1,76 @@
+//! Helpers shared by the sim's HTTP tests.
+#![allow(dead_code)]
+
+use jobfetch_sim::{demo, Sim, SimConfig};
+use serde_json::Value;
+
+pub async fn start() -> Sim {
+    Sim::start(SimConfig::default()).await.expect("sim starts")
+}
+
+/// A client that does not follow redirects, so tests see them.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .expect("client builds")
+}
+
+pub async fn login(client: &reqwest::Client, sim: &Sim) -> String {
+    let reply: Value = client
+        .post(format!("{}/login", sim.desaccess_api_url()))
+        .form(&[
+            ("username", demo::USERNAME),
+            ("password", demo::PASSWORD),
+            ("database", demo::DATABASE),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    reply["token"]
+        .as_str()
+        .expect("login gives a token")
+        .to_owned()
+}
+
+/// `{files}/demo/<job_type>/<job_id>`
+pub fn job_folder(sim: &Sim, job_type: &str, job_id: &str) -> String {
+    format!(
+        "{}/{}/{job_type}/{job_id}",
+        sim.desaccess_files_url(),
+        demo::USERNAME
+    )
+}
+
+pub async fn listing(client: &reqwest::Client, folder: &str) -> Vec<Value> {
+    let response = client.get(format!("{folder}/json")).send().await.unwrap();
+    assert_eq!(response.status(), 200, "listing {folder}");
+    response.json().await.unwrap()
+}
+
+/// Every file under `folder` as (path relative to `folder`, listed size).
+pub async fn walk(client: &reqwest::Client, folder: &str) -> Vec<(String, u64)> {
+    let mut files = Vec::new();
+    let mut pending = vec![String::new()];
+    while let Some(relative) = pending.pop() {
+        for entry in listing(client, &format!("{folder}{relative}")).await {
+            let path = format!("{relative}/{}", entry["name"].as_str().unwrap());
+            match entry["type"].as_str().unwrap() {
+                "directory" => pending.push(path),
+                _ => files.push((path[1..].to_owned(), entry["size"].as_u64().unwrap())),
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+pub async fn get_bytes(client: &reqwest::Client, url: &str) -> Vec<u8> {
+    let response = client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 200, "GET {url}");
+    response.bytes().await.unwrap().to_vec()
+}
