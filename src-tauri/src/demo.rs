@@ -1,0 +1,46 @@
+//! The built-in demo archive: the simulator started in-process on 127.0.0.1, and the display check before any window.
+
+use jobfetch_sim::{Sim, SimConfig};
+
+use crate::state::SignInForm;
+
+/// True when the app should open on the demo archive (`--demo` or `JOBFETCH_DEMO=1`).
+pub fn requested() -> bool {
+    std::env::args().any(|arg| arg == "--demo")
+        || std::env::var("JOBFETCH_DEMO").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// The running demo archive and the account that signs in to it. The simulator stops when this is dropped.
+pub struct DemoArchive {
+    pub form: SignInForm,
+    _sim: Sim,
+}
+
+/// Starts the simulator on a free loopback port.
+pub async fn start() -> std::io::Result<DemoArchive> {
+    let sim = Sim::start(SimConfig::default()).await?;
+    let form = SignInForm {
+        api_base: sim.desaccess_api_url(),
+        username: jobfetch_sim::demo::USERNAME.to_string(),
+        password: jobfetch_sim::demo::PASSWORD.to_string(),
+        database: jobfetch_sim::demo::DATABASE.to_string(),
+    };
+    tracing::info!("demo archive running at {}", sim.base_url());
+    Ok(DemoArchive { form, _sim: sim })
+}
+
+/// On Linux a window needs an X11 or Wayland display; say how to get one instead of crashing in GTK.
+pub fn check_display() -> Result<(), String> {
+    if cfg!(target_os = "linux")
+        && std::env::var_os("DISPLAY").is_none()
+        && std::env::var_os("WAYLAND_DISPLAY").is_none()
+    {
+        return Err(
+            "Jobfetch needs a display, and none is set (no DISPLAY or WAYLAND_DISPLAY).\n\
+             Run it from a desktop session, or on a headless machine under a virtual display:\n  \
+             xvfb-run make run"
+                .to_string(),
+        );
+    }
+    Ok(())
+}

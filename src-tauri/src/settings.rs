@@ -1,0 +1,30 @@
+//! Non-secret preferences (the last account used) in the Tauri settings store.
+
+use jobfetch_engine::providers::desaccess::DesAccessAccount;
+use tauri::{AppHandle, Runtime};
+use tauri_plugin_store::StoreExt;
+
+const STORE_FILE: &str = "settings.json";
+const ACCOUNT_KEY: &str = "desaccessAccount";
+
+/// The account signed in to last time, if any and if readable.
+pub fn saved_account<R: Runtime>(app: &AppHandle<R>) -> Option<DesAccessAccount> {
+    let store = app.store(STORE_FILE).ok()?;
+    serde_json::from_value(store.get(ACCOUNT_KEY)?).ok()
+}
+
+/// Remembers the account (address, username, database; never the password).
+pub fn save_account<R: Runtime>(app: &AppHandle<R>, account: &DesAccessAccount) {
+    match app.store(STORE_FILE) {
+        Ok(store) => {
+            store.set(
+                ACCOUNT_KEY,
+                serde_json::to_value(account).expect("accounts serialize"),
+            );
+            if let Err(err) = store.save() {
+                tracing::warn!("could not save settings: {err}");
+            }
+        }
+        Err(err) => tracing::warn!("could not open settings: {err}"),
+    }
+}

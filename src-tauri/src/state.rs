@@ -1,0 +1,75 @@
+//! The app's managed state and the types that cross IPC besides the engine's own.
+
+use std::sync::Arc;
+
+use jobfetch_engine::providers::desaccess::{DesAccess, DesAccessAccount, Profile};
+use jobfetch_engine::{Error, ErrorCode, Result};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::demo::DemoArchive;
+
+/// What the sign-in form sends.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SignInForm {
+    pub api_base: String,
+    pub username: String,
+    pub password: String,
+    pub database: String,
+}
+
+/// A signed-in account, as the UI sees it: no secrets.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Session {
+    pub account: DesAccessAccount,
+    pub profile: Profile,
+}
+
+/// What the UI needs to know when it starts.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct StartupState {
+    /// The built-in demo archive's account, when the app runs on it; the UI signs in with it at once.
+    pub demo: Option<SignInForm>,
+    /// The account used last time (never its password).
+    pub saved_account: Option<DesAccessAccount>,
+}
+
+/// Everything the commands share.
+pub struct AppState {
+    pub client: reqwest::Client,
+    pub session: tokio::sync::RwLock<Option<Arc<DesAccess>>>,
+    pub demo: Option<DemoArchive>,
+}
+
+impl AppState {
+    pub fn new(demo: Option<DemoArchive>) -> Result<Self> {
+        Ok(AppState {
+            client: jobfetch_engine::http::client()?,
+            session: Default::default(),
+            demo,
+        })
+    }
+
+    /// The current session, or an error telling the user to sign in.
+    pub async fn session(&self) -> Result<Arc<DesAccess>> {
+        self.session.read().await.clone().ok_or_else(|| {
+            Error::new(
+                ErrorCode::NotSignedIn,
+                "You are not signed in. Sign in to see your jobs.",
+            )
+        })
+    }
+
+    /// True when `account` is the built-in demo account (its settings are not saved).
+    pub fn is_demo(&self, account: &DesAccessAccount) -> bool {
+        self.demo
+            .as_ref()
+            .is_some_and(|demo| demo.form.api_base == account.api_base)
+    }
+}

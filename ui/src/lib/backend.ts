@@ -1,0 +1,50 @@
+// The one door to the Rust side: a typed function per Tauri command, rejecting only with the backend's Error shape.
+import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
+import type { Error as BackendError } from "./bindings/Error";
+import type { Job } from "./bindings/Job";
+import type { OutputNode } from "./bindings/OutputNode";
+import type { Session } from "./bindings/Session";
+import type { SignInForm } from "./bindings/SignInForm";
+import type { StartupState } from "./bindings/StartupState";
+
+export type { BackendError };
+
+/**
+ * Turns whatever an invoke rejected with into the backend's `{code, message, retryable}`.
+ * Jobfetch's commands reject with that shape already; Tauri itself may reject with a plain
+ * string (unknown command, denied permission), which is a bug on our side: `internal`.
+ */
+export function toBackendError(raw: unknown): BackendError {
+  if (typeof raw === "object" && raw !== null) {
+    const { code, message, retryable } = raw as Partial<Record<keyof BackendError, unknown>>;
+    if (typeof code === "string" && typeof message === "string") {
+      return { code: code as BackendError["code"], message, retryable: retryable === true };
+    }
+  }
+  const message = raw instanceof globalThis.Error ? raw.message : String(raw);
+  return { code: "internal", message: `Something went wrong inside Jobfetch: ${message}`, retryable: false };
+}
+
+async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (raw) {
+    throw toBackendError(raw);
+  }
+}
+
+/** How the app was started: the demo archive's sign-in form, and the account used last time. */
+export const startupState = () => call<StartupState>("startup_state");
+
+export const signIn = (form: SignInForm) => call<Session>("sign_in", { form });
+
+/** The session kept in the OS keyring from last time, or null when the user has to sign in. */
+export const resumeSession = () => call<Session | null>("resume_session");
+
+export const signOut = () => call<null>("sign_out");
+
+/** The signed-in user's jobs, newest first. */
+export const listJobs = () => call<Job[]>("list_jobs");
+
+/** A job's output tree; its root is the job folder (path ""). */
+export const jobOutputs = (jobId: string) => call<OutputNode>("job_outputs", { jobId });

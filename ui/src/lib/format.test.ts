@@ -1,0 +1,88 @@
+// Tests for the formatting helpers: sizes, counts, local times, relative times, kind labels and archive hosts.
+import { describe, expect, it } from "vitest";
+import { archiveHost, formatBytes, formatCount, formatRelative, formatTime, kindLabel } from "./format";
+
+describe("formatBytes", () => {
+  it("uses binary units with one decimal below 100 and none above", () => {
+    expect(formatBytes(0)).toBe("0 B");
+    expect(formatBytes(1023)).toBe("1023 B");
+    expect(formatBytes(1024)).toBe("1.0 KiB");
+    expect(formatBytes(1536)).toBe("1.5 KiB");
+    expect(formatBytes(2_102_400)).toBe("2.0 MiB");
+    expect(formatBytes(150 * 1024 * 1024)).toBe("150 MiB");
+    expect(formatBytes(3.25 * 1024 ** 3)).toBe("3.3 GiB");
+    expect(formatBytes(2 * 1024 ** 6)).toBe("2048 PiB");
+  });
+
+  it("shows a dash for an unknown size", () => {
+    expect(formatBytes(null)).toBe("—");
+  });
+});
+
+describe("formatCount", () => {
+  it("groups thousands and picks singular or plural", () => {
+    expect(formatCount(1, "file")).toBe("1 file");
+    expect(formatCount(0, "file")).toBe("0 files");
+    expect(formatCount(12_345, "file")).toBe("12,345 files");
+    expect(formatCount(3, "entry", "entries")).toBe("3 entries");
+  });
+});
+
+describe("formatTime", () => {
+  // The test run pins TZ=UTC (vite.config.ts), so local time equals UTC here.
+  it("shows an ISO time as day, short month, year and 24-hour time", () => {
+    expect(formatTime("2020-09-22T18:27:27Z")).toBe("22 Sep 2020, 18:27");
+    expect(formatTime("2021-01-05T03:04:59Z")).toBe("5 Jan 2021, 03:04");
+  });
+
+  it("converts to the local zone", () => {
+    expect(formatTime("2020-12-31T23:30:00-02:00")).toBe("1 Jan 2021, 01:30");
+  });
+
+  it("shows a dash for a missing or unreadable time", () => {
+    expect(formatTime(null)).toBe("—");
+    expect(formatTime("")).toBe("—");
+    expect(formatTime("yesterday")).toBe("—");
+  });
+});
+
+describe("formatRelative", () => {
+  const now = new Date("2020-09-22T18:27:27Z");
+
+  it("describes past and future times in the largest fitting unit", () => {
+    expect(formatRelative("2020-09-22T18:27:00Z", now)).toBe("just now");
+    expect(formatRelative("2020-09-22T18:22:27Z", now)).toBe("5 minutes ago");
+    expect(formatRelative("2020-09-22T15:27:27Z", now)).toBe("3 hours ago");
+    expect(formatRelative("2020-09-21T18:27:27Z", now)).toBe("yesterday");
+    expect(formatRelative("2020-09-29T18:27:27Z", now)).toBe("in 7 days");
+    expect(formatRelative("2020-06-22T18:27:27Z", now)).toBe("3 months ago");
+    expect(formatRelative("2018-09-01T00:00:00Z", now)).toBe("2 years ago");
+  });
+
+  it("gives nothing for a missing time", () => {
+    expect(formatRelative(null, now)).toBeNull();
+  });
+});
+
+describe("kindLabel", () => {
+  it("names every kind of output briefly", () => {
+    expect(kindLabel({ kind: "fits", band: "r" })).toBe("FITS r");
+    expect(kindLabel({ kind: "fits", band: null })).toBe("FITS");
+    expect(kindLabel({ kind: "stiffPng", colors: "irg" })).toBe("STIFF irg");
+    expect(kindLabel({ kind: "luptonPng", colors: "gri" })).toBe("Lupton gri");
+    expect(kindLabel({ kind: "luptonPng", colors: "" })).toBe("Lupton");
+    expect(kindLabel({ kind: "csv" })).toBe("CSV");
+    expect(kindLabel({ kind: "summary" })).toBe("SUMMARY");
+    expect(kindLabel({ kind: "geoJson" })).toBe("GeoJSON");
+    expect(kindLabel({ kind: "directory" })).toBe("Folder");
+    expect(kindLabel({ kind: "other" })).toBe("File");
+  });
+});
+
+describe("archiveHost", () => {
+  it("shows the host of an API address, or the text when it is not a URL", () => {
+    expect(archiveHost("https://des.ncsa.illinois.edu/desaccess/api")).toBe("des.ncsa.illinois.edu");
+    expect(archiveHost("http://127.0.0.1:40123/desaccess/api")).toBe("127.0.0.1:40123");
+    expect(archiveHost("not a url")).toBe("not a url");
+  });
+});

@@ -1,0 +1,98 @@
+// Human-readable sizes, counts, times and output-kind labels, shared by every view.
+import type { OutputKind } from "./bindings/OutputKind";
+
+const BINARY_UNITS = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const NUMBER = new Intl.NumberFormat("en-US");
+const RELATIVE = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
+const RELATIVE_STEPS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ["minute", 60],
+  ["hour", 3600],
+  ["day", 86_400],
+  ["month", 30 * 86_400],
+  ["year", 365 * 86_400],
+];
+
+/** Bytes in binary units: `512 B`, `1.5 KiB`, `23.4 MiB`, `120 GiB`; `—` when unknown. */
+export function formatBytes(bytes: number | null): string {
+  if (bytes === null) return "—";
+  if (bytes < 1024) return `${bytes} B`;
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < BINARY_UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(value < 100 ? 1 : 0)} ${BINARY_UNITS[unit]}`;
+}
+
+/** A count with its noun: `1 file`, `1,204 files`, `3 entries`. */
+export function formatCount(count: number, singular: string, plural = `${singular}s`): string {
+  return `${NUMBER.format(count)} ${count === 1 ? singular : plural}`;
+}
+
+function parseTime(iso: string | null): Date | null {
+  if (!iso) return null;
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/** An ISO 8601 time in the local zone: `22 Sep 2020, 18:27`; `—` when absent or unreadable. */
+export function formatTime(iso: string | null): string {
+  const date = parseTime(iso);
+  if (!date) return "—";
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${date.getDate()} ${MONTHS[date.getMonth()]} ${date.getFullYear()}, ${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/** How far an ISO 8601 time is from now: `3 days ago`, `in 2 hours`, `just now`; null when absent. */
+export function formatRelative(iso: string | null, now: Date = new Date()): string | null {
+  const date = parseTime(iso);
+  if (!date) return null;
+  const seconds = (date.getTime() - now.getTime()) / 1000;
+  if (Math.abs(seconds) < 60) return "just now";
+  let [unit, size] = RELATIVE_STEPS[0];
+  for (const step of RELATIVE_STEPS) {
+    if (Math.abs(seconds) >= step[1]) [unit, size] = step;
+  }
+  return RELATIVE.format(Math.trunc(seconds / size), unit);
+}
+
+/** The short badge text for an output's kind: `FITS r`, `STIFF irg`, `Lupton gri`, `CSV`, ... */
+export function kindLabel(kind: OutputKind): string {
+  switch (kind.kind) {
+    case "directory":
+      return "Folder";
+    case "fits":
+      return kind.band ? `FITS ${kind.band}` : "FITS";
+    case "stiffPng":
+      return `STIFF ${kind.colors}`.trim();
+    case "luptonPng":
+      return `Lupton ${kind.colors}`.trim();
+    case "image":
+      return "Image";
+    case "csv":
+      return "CSV";
+    case "log":
+      return "LOG";
+    case "summary":
+      return "SUMMARY";
+    case "json":
+      return "JSON";
+    case "tar":
+      return "TAR";
+    case "geoJson":
+      return "GeoJSON";
+    case "other":
+      return "File";
+  }
+}
+
+/** The host an archive address points at (`des.ncsa.illinois.edu`), or the address itself if it is not a URL. */
+export function archiveHost(apiBase: string): string {
+  try {
+    return new URL(apiBase).host || apiBase;
+  } catch {
+    return apiBase;
+  }
+}

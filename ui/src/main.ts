@@ -1,0 +1,9 @@
+// Entry point: loads the global styles and mounts the app into index.html's #app.
+import { mount } from "svelte";
+import App from "./App.svelte";
+import "./app.css";
+
+const target = document.getElementById("app");
+if (!target) throw new Error("index.html has no #app element");
+
+export default mount(App, { target });

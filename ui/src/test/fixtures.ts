@@ -1,0 +1,113 @@
+// Sample backend data for the tests, shaped like what the Rust side sends, and a mock of the IPC commands.
+import { mockIPC } from "@tauri-apps/api/mocks";
+import type { BackendError } from "../lib/backend";
+import type { Job } from "../lib/bindings/Job";
+import type { OutputKind } from "../lib/bindings/OutputKind";
+import type { OutputNode } from "../lib/bindings/OutputNode";
+import type { Session } from "../lib/bindings/Session";
+import type { SignInForm } from "../lib/bindings/SignInForm";
+
+export const DEMO_FORM: SignInForm = {
+  apiBase: "http://127.0.0.1:40123/desaccess/api",
+  username: "demo",
+  password: "demo-password",
+  database: "desdr",
+};
+
+export const SESSION: Session = {
+  account: { apiBase: DEMO_FORM.apiBase, filesBase: "http://127.0.0.1:40123/files", username: "demo", database: "desdr" },
+  profile: { username: "demo", name: "Dana", lastname: "Emo", email: "demo@example.org", db: "desdr", roles: ["default"] },
+};
+
+function job(id: string, name: string, status: Job["status"], extra: Partial<Job> = {}): Job {
+  return {
+    id,
+    name,
+    jobType: "cutout",
+    status,
+    statusMessage: "",
+    submitted: "2020-09-22T18:27:27Z",
+    started: "2020-09-22T18:27:30Z",
+    completed: null,
+    expires: null,
+    folderUrl: `http://127.0.0.1:40123/files/demo/cutout/${id}/`,
+    ...extra,
+  };
+}
+
+export const JOBS: Job[] = [
+  job("aaaa0000000000000000000000000001", "queued_job", "init", { started: null }),
+  job("bbbb0000000000000000000000000002", "running_job", "started"),
+  job("c39008aa52f54b9e94335b566743af0c", "bulkthumbs_test", "success", {
+    completed: "2020-09-22T18:31:02Z",
+    expires: "2020-10-22T18:31:02Z",
+    statusMessage: "Job complete",
+  }),
+  job("dddd0000000000000000000000000004", "broken_query", "failure", {
+    jobType: "query",
+    completed: "2020-09-21T09:05:00Z",
+    statusMessage: "ORA-00942: table or view does not exist",
+  }),
+];
+
+function file(path: string, size: number, kind: OutputKind): OutputNode {
+  return { name: path.split("/").pop() ?? path, path, size, modified: "2020-09-22T18:30:00Z", fileCount: 1, children: [], ...kind };
+}
+
+export function folder(path: string, children: OutputNode[]): OutputNode {
+  return {
+    kind: "directory",
+    name: path.split("/").pop() ?? path,
+    path,
+    size: children.reduce((sum, child) => sum + (child.size ?? 0), 0),
+    modified: null,
+    fileCount: children.reduce((sum, child) => sum + child.fileCount, 0),
+    children,
+  };
+}
+
+const TILE = "DES0226-1541/DESJ022640.4160-154120.0040";
+export const TREE: OutputNode = folder("", [
+  folder("DES0226-1541", [
+    file(`${TILE}_g.fits`, 2_102_400, { kind: "fits", band: "g" }),
+    file(`${TILE}_r.fits`, 2_102_400, { kind: "fits", band: "r" }),
+    file(`${TILE}_irg_stiff.png`, 48_213, { kind: "stiffPng", colors: "irg" }),
+  ]),
+  file("BTL_C39008AA52F54B9E94335B566743AF0C.csv", 1_234, { kind: "csv" }),
+  file("BulkThumbs_20200706-152133.log", 5_800, { kind: "log" }),
+  file("BulkThumbs_20200706-152133_SUMMARY.json", 900, { kind: "summary" }),
+]);
+
+export function backendError(code: BackendError["code"], message: string, retryable = false): BackendError {
+  return { code, message, retryable };
+}
+
+type Handler = (args: Record<string, unknown>) => unknown;
+
+/**
+ * Answers IPC commands from `handlers` (a handler may throw a BackendError to reject) and records every call.
+ * A command without a handler rejects, which the UI shows as an internal error.
+ */
+export function mockBackend(handlers: Record<string, Handler>) {
+  const calls: { cmd: string; args: Record<string, unknown> }[] = [];
+  mockIPC((cmd, args) => {
+    const payload = (args ?? {}) as Record<string, unknown>;
+    calls.push({ cmd, args: payload });
+    const handler = handlers[cmd];
+    if (!handler) throw new Error(`unexpected IPC command ${cmd}`);
+    return handler(payload);
+  });
+  return calls;
+}
+
+/** Handlers for an app that resumes the demo session and lists `JOBS`, with `TREE` as every job's outputs. */
+export function signedInHandlers(overrides: Record<string, Handler> = {}): Record<string, Handler> {
+  return {
+    startup_state: () => ({ demo: null, savedAccount: SESSION.account }),
+    resume_session: () => SESSION,
+    list_jobs: () => JOBS,
+    job_outputs: () => TREE,
+    sign_out: () => null,
+    ...overrides,
+  };
+}
