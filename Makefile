@@ -1,0 +1,58 @@
+# Jobfetch: `make run` opens the app on the built-in demo archive; `make test` runs every suite.
+# Both install whatever is missing first (Debian 12, as root or with sudo).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+APP := target/debug/jobfetch-app
+# CI may keep cargo's build cache outside the fresh clone.
+ifeq ($(CI),true)
+  export CARGO_TARGET_DIR ?= $(HOME)/.cache/jobfetch-ci-target
+  APP := $(CARGO_TARGET_DIR)/debug/jobfetch-app
+endif
+
+.PHONY: run test deps ui app test-rust test-ui test-e2e bindings check-bindings clean
+
+## run: install what is missing, build, and open the app on the demo archive
+run: app
+	scripts/with-keyring.sh $(APP) --demo
+
+## test: install what is missing and run the Rust, UI and end-to-end suites
+test: deps test-rust check-bindings test-ui test-e2e
+	@echo "make test: all suites passed"
+
+## deps: system packages, tauri-driver, and the UI's npm packages
+deps:
+	scripts/install-deps.sh
+	@if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then \
+		echo "==> npm ci (ui)"; cd ui && npm ci --no-audit --no-fund; fi
+
+ui: deps
+	cd ui && npm run build
+
+app: ui
+	cargo build -p jobfetch-app
+
+test-rust: deps
+	scripts/with-keyring.sh cargo test --workspace --locked
+
+## bindings: regenerate the UI's TypeScript types from the Rust ones
+bindings:
+	cargo test --locked -p jobfetch-engine -p jobfetch-app export_bindings
+
+check-bindings: bindings
+	@git diff --exit-code --stat -- ui/src/lib/bindings || { echo "ui/src/lib/bindings is stale: run 'make bindings' and commit"; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- ui/src/lib/bindings); \
+		if [ -n "$$untracked" ]; then echo "new bindings not committed: $$untracked"; exit 1; fi
+
+test-ui: deps
+	cd ui && npm run check && npm test
+
+test-e2e: app
+	mkdir -p target/e2e
+	JOBFETCH_APP=$(abspath $(APP)) scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x900x24" node tests/e2e/app.test.mjs
+
+clean:
+	cargo clean
+	rm -rf ui/dist ui/node_modules

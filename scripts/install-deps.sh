@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the system packages and tools Jobfetch needs to build, run and test on Debian 12.
+# Idempotent: each step is skipped when what it installs is already there.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+APT_PACKAGES=(
+  build-essential pkg-config curl file
+  libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libssl-dev libxdo-dev
+  libdbus-1-dev
+  xvfb xauth webkit2gtk-driver
+  gnome-keyring dbus dbus-x11 libsecret-tools
+  nginx-light
+  imagemagick
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "==> installing system packages: ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+TAURI_DRIVER_VERSION="2.1.0"
+if ! command -v tauri-driver >/dev/null 2>&1; then
+  echo "==> installing tauri-driver ${TAURI_DRIVER_VERSION}"
+  cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked
+fi

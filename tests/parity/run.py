@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Parity check: `jobfetch get` writes the same tree, byte for byte, as the DESaccess seed script,
+against the simulator and against a real nginx serving the tree with the DESaccess `/json` rewrite;
+and a listing entry named `../x` is refused with a clear error, nothing written outside the output folder.
+
+Usage: run.py JOBFETCH_BIN SIM_BIN   (prints 'N passed, M failed' and exits non-zero on any failure)
+"""
+
+import filecmp
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SEED = os.path.join(HERE, 'seed_download.py')
+results = []
+
+
+def check(name, ok, detail=''):
+    results.append(ok)
+    print('{} {}{}'.format('ok  ' if ok else 'FAIL', name, ' — ' + detail if detail and not ok else ''), flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise RuntimeError('nothing answers at ' + url)
+
+
+def tree_differences(a, b):
+    """Every path that differs between two trees: missing on one side, or different bytes."""
+    diffs = []
+
+    def walk(cmp, rel):
+        diffs.extend(os.path.join(rel, n) for n in cmp.left_only + cmp.right_only + cmp.funny_files)
+        _, mismatch, errors = filecmp.cmpfiles(cmp.left, cmp.right, cmp.common_files, shallow=False)
+        diffs.extend(os.path.join(rel, n) for n in mismatch + errors)
+        for name, sub in cmp.subdirs.items():
+            walk(sub, os.path.join(rel, name))
+
+    walk(filecmp.dircmp(a, b), '')
+    return diffs
+
+
+def count_files(root):
+    return sum(len(files) for _, _, files in os.walk(root))
+
+
+def compare(label, jobfetch, folder_url, work):
+    seed_out, ours_out = os.path.join(work, 'seed'), os.path.join(work, 'jobfetch')
+    subprocess.run([sys.executable, SEED, folder_url, seed_out], check=True, capture_output=True)
+    run = subprocess.run([jobfetch, 'get', folder_url, '--out', ours_out, '--quiet'], capture_output=True, text=True)
+    check(label + ': jobfetch get exits 0', run.returncode == 0, run.stderr.strip())
+    diffs = tree_differences(seed_out, ours_out)
+    files = count_files(seed_out)
+    check('{}: byte-identical to the seed script ({} files)'.format(label, files), not diffs and files > 0,
+          'differs: ' + ', '.join(diffs[:10]))
+    return seed_out
+
+
+def main():
+    jobfetch, sim_bin = (os.path.abspath(p) for p in sys.argv[1:3])
+    work = tempfile.mkdtemp(prefix='jobfetch-parity-')
+    procs = []
+    try:
+        port = free_port()
+        procs.append(subprocess.Popen([sim_bin, '--port', str(port)], stdout=subprocess.DEVNULL))
+        base = 'http://127.0.0.1:{}'.format(port)
+        api = base + '/desaccess/api'
+        wait_for(api + '/status')
+        token = requests.post(api + '/login', data={'username': 'demo', 'password': 'demo-password', 'database': 'desdr'}).json()['token']
+        jobs = requests.post(api + '/job/status', data={'job-id': 'all'}, headers={'Authorization': 'Bearer ' + token}).json()['jobs']
+        done = [j for j in jobs if j['job_status'] == 'success']
+        check('the demo archive has finished jobs', len(done) >= 3, str(len(done)))
+
+        nginx_port = free_port()
+        nginx_root = os.path.join(work, 'nginx')
+        for job in done:
+            folder = '{}/files-desaccess/demo/{}/{}'.format(base, job['job_type'], job['job_id'])
+            seed_tree = compare('sim ' + job['job_id'][:8], jobfetch, folder, os.path.join(work, job['job_id']))
+            served = os.path.join(nginx_root, 'www', 'files-desaccess', 'demo', job['job_type'], job['job_id'])
+            shutil.copytree(seed_tree + '/' + job['job_id'], served)
+
+        os.makedirs(os.path.join(nginx_root, 'tmp'))
+        with open(os.path.join(HERE, 'nginx.conf.template')) as f:
+            conf = f.read().replace('@WORK@', nginx_root).replace('@PORT@', str(nginx_port))
+        with open(os.path.join(nginx_root, 'nginx.conf'), 'w') as f:
+            f.write(conf)
+        procs.append(subprocess.Popen(['nginx', '-c', os.path.join(nginx_root, 'nginx.conf'), '-p', nginx_root]))
+        nginx_base = 'http://127.0.0.1:{}'.format(nginx_port)
+        wait_for(nginx_base + '/files-desaccess/')
+        for job in done:
+            folder = '{}/files-desaccess/demo/{}/{}/'.format(nginx_base, job['job_type'], job['job_id'])
+            compare('nginx ' + job['job_id'][:8], jobfetch, folder, os.path.join(work, 'nginx-' + job['job_id']))
+
+        hostile_out = os.path.join(work, 'hostile', 'out')
+        os.makedirs(hostile_out)
+        outside_before = sorted(os.listdir(os.path.join(work, 'hostile')))
+        hostile_url = base + '/files-desaccess/demo/cutout/hostile'
+        run = subprocess.run([jobfetch, 'get', hostile_url, '--out', hostile_out, '--quiet'], capture_output=True, text=True)
+        check('a listing entry named ../x makes jobfetch get fail', run.returncode != 0, 'exit 0')
+        check('the error names the entry', '"../x"' in run.stderr, run.stderr.strip())
+        check('nothing is written outside the output folder',
+              sorted(os.listdir(os.path.join(work, 'hostile'))) == outside_before and not os.path.exists(os.path.join(work, 'hostile', 'x')))
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait()
+        shutil.rmtree(work, ignore_errors=True)
+    failed = results.count(False)
+    print('{} passed, {} failed'.format(len(results) - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
