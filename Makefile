@@ -5,21 +5,21 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := run
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-APP := target/debug/jobfetch-app
 # CI may keep cargo's build cache outside the fresh clone.
 ifeq ($(CI),true)
   export CARGO_TARGET_DIR ?= $(HOME)/.cache/jobfetch-ci-target
-  APP := $(CARGO_TARGET_DIR)/debug/jobfetch-app
 endif
+BIN_DIR := $(or $(CARGO_TARGET_DIR),target)/debug
+APP := $(BIN_DIR)/jobfetch-app
 
-.PHONY: run test deps ui app test-rust test-ui test-e2e bindings check-bindings clean
+.PHONY: run test deps ui app test-rust test-parity test-ui test-e2e bindings check-bindings clean
 
 ## run: install what is missing, build, and open the app on the demo archive
 run: app
 	scripts/with-keyring.sh $(APP) --demo
 
 ## test: install what is missing and run the Rust, UI and end-to-end suites
-test: deps test-rust check-bindings test-ui test-e2e
+test: deps test-rust check-bindings test-parity test-ui test-e2e
 	@echo "make test: all suites passed"
 
 ## deps: system packages, tauri-driver, and the UI's npm packages
@@ -32,10 +32,15 @@ ui: deps
 	cd ui && npm run build
 
 app: ui
-	cargo build -p jobfetch-app
+	cargo build --locked -p jobfetch-app
 
 test-rust: deps
 	scripts/with-keyring.sh cargo test --workspace --locked
+
+## test-parity: `jobfetch get` against the seed script, on the simulator and on nginx
+test-parity: deps
+	cargo build --locked -p jobfetch-cli -p jobfetch-sim
+	python3 tests/parity/run.py $(BIN_DIR)/jobfetch $(BIN_DIR)/jobfetch-sim
 
 ## bindings: regenerate the UI's TypeScript types from the Rust ones
 bindings:

@@ -26,6 +26,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+if ! python3 -c 'import requests' 2>/dev/null; then
+  echo "==> installing Python requests (the seed script in tests/parity uses it)"
+  python3 -m pip install --quiet requests || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q python3-requests
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "==> Node.js 20 or newer is needed for the UI (found: $(node --version 2>/dev/null || echo none))."
+  echo "    Install it from your distribution or nodejs.org, then run this again."
+  exit 1
+fi
+
 TAURI_DRIVER_VERSION="2.1.0"
 if ! command -v tauri-driver >/dev/null 2>&1; then
   echo "==> installing tauri-driver ${TAURI_DRIVER_VERSION}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Parity check: `jobfetch get` writes the same tree, byte for byte, as the DESaccess seed script,
-against the simulator and against a real nginx serving the tree with the DESaccess `/json` rewrite;
-and a listing entry named `../x` is refused with a clear error, nothing written outside the output folder.
+against the simulator and against a real nginx serving the tree with the DESaccess `/json` rewrite.
+(Hostile listings are covered by crates/cli/tests, which can inject them into the simulator.)
 
 Usage: run.py JOBFETCH_BIN SIM_BIN   (prints 'N passed, M failed' and exits non-zero on any failure)
 """
@@ -65,7 +65,9 @@ def count_files(root):
 
 def compare(label, jobfetch, folder_url, work):
     seed_out, ours_out = os.path.join(work, 'seed'), os.path.join(work, 'jobfetch')
-    subprocess.run([sys.executable, SEED, folder_url, seed_out], check=True, capture_output=True)
+    seed = subprocess.run([sys.executable, SEED, folder_url, seed_out], capture_output=True, text=True)
+    if seed.returncode != 0:
+        raise RuntimeError('the seed script failed on {}: {}'.format(folder_url, seed.stderr.strip()[-2000:]))
     run = subprocess.run([jobfetch, 'get', folder_url, '--out', ours_out, '--quiet'], capture_output=True, text=True)
     check(label + ': jobfetch get exits 0', run.returncode == 0, run.stderr.strip())
     diffs = tree_differences(seed_out, ours_out)
@@ -78,6 +80,7 @@ def compare(label, jobfetch, folder_url, work):
 def main():
     jobfetch, sim_bin = (os.path.abspath(p) for p in sys.argv[1:3])
     work = tempfile.mkdtemp(prefix='jobfetch-parity-')
+    os.chmod(work, 0o755)  # nginx's workers run as an unprivileged user when started by root
     procs = []
     try:
         port = free_port()
@@ -103,29 +106,21 @@ def main():
             conf = f.read().replace('@WORK@', nginx_root).replace('@PORT@', str(nginx_port))
         with open(os.path.join(nginx_root, 'nginx.conf'), 'w') as f:
             f.write(conf)
-        procs.append(subprocess.Popen(['nginx', '-c', os.path.join(nginx_root, 'nginx.conf'), '-p', nginx_root]))
+        procs.append(subprocess.Popen(['nginx', '-c', os.path.join(nginx_root, 'nginx.conf'), '-p', nginx_root],
+                                      stderr=subprocess.DEVNULL))
         nginx_base = 'http://127.0.0.1:{}'.format(nginx_port)
         wait_for(nginx_base + '/files-desaccess/')
         for job in done:
             folder = '{}/files-desaccess/demo/{}/{}/'.format(nginx_base, job['job_type'], job['job_id'])
             compare('nginx ' + job['job_id'][:8], jobfetch, folder, os.path.join(work, 'nginx-' + job['job_id']))
 
-        hostile_out = os.path.join(work, 'hostile', 'out')
-        os.makedirs(hostile_out)
-        outside_before = sorted(os.listdir(os.path.join(work, 'hostile')))
-        hostile_url = base + '/files-desaccess/demo/cutout/hostile'
-        run = subprocess.run([jobfetch, 'get', hostile_url, '--out', hostile_out, '--quiet'], capture_output=True, text=True)
-        check('a listing entry named ../x makes jobfetch get fail', run.returncode != 0, 'exit 0')
-        check('the error names the entry', '"../x"' in run.stderr, run.stderr.strip())
-        check('nothing is written outside the output folder',
-              sorted(os.listdir(os.path.join(work, 'hostile'))) == outside_before and not os.path.exists(os.path.join(work, 'hostile', 'x')))
     finally:
         for proc in procs:
             proc.terminate()
             proc.wait()
         shutil.rmtree(work, ignore_errors=True)
     failed = results.count(False)
-    print('{} passed, {} failed'.format(len(results) - failed, failed))
+    print('{} passed, {} failed'.format(len(results) - failed, failed), flush=True)
     return 1 if failed else 0
 
 
