@@ -14,7 +14,7 @@ pub const MAX_NAME_BYTES: usize = 255;
 pub fn safe_component(name: &str) -> Result<&str> {
     let refuse = |why: &str| {
         Err(Error::unsafe_name(format!(
-            "The server sent the entry name {:?}, which {why}. It was not saved; report this to the archive.",
+            "The server sent the entry name \"{}\", which {why}. It was not saved; report this to the archive.",
             printable(name)
         )))
     };

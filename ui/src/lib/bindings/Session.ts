@@ -2,4 +2,7 @@
 import type { DesAccessAccount } from "./DesAccessAccount";
 import type { Profile } from "./Profile";
 
+/**
+ * A signed-in account, as the UI sees it: no secrets.
+ */
 export type Session = { account: DesAccessAccount, profile: Profile, };

@@ -2,4 +2,15 @@
 import type { DesAccessAccount } from "./DesAccessAccount";
 import type { SignInForm } from "./SignInForm";
 
-export type StartupState = { demo: SignInForm | null, savedAccount: DesAccessAccount | null, };
+/**
+ * What the UI needs to know when it starts.
+ */
+export type StartupState = { 
+/**
+ * The built-in demo archive's account, when the app runs on it; the UI signs in with it at once.
+ */
+demo: SignInForm | null, 
+/**
+ * The account used last time (never its password).
+ */
+savedAccount: DesAccessAccount | null, };

@@ -412,6 +412,11 @@ async fn login(
             Error::protocol(format!(
                 "{what} did not answer like a DESaccess server. Check the API address."
             ))
+        } else if status == reqwest::StatusCode::NOT_FOUND {
+            Error::new(
+                ErrorCode::NotFound,
+                format!("{what} has no DESaccess sign-in (HTTP 404). Check the API address."),
+            )
         } else {
             Error::http_status(&what, status)
         }
