@@ -12,14 +12,19 @@ endif
 BIN_DIR := $(or $(CARGO_TARGET_DIR),target)/debug
 APP := $(BIN_DIR)/jobfetch-app
 
-.PHONY: run test deps ui app test-rust test-parity test-ui test-e2e bindings check-bindings clean
+# Every cargo command here selects the same packages and targets, so they share one feature set
+# and one build: nothing is compiled twice.
+CARGO_BUILD := cargo build --locked --workspace --all-targets
+CARGO_TEST := cargo test --locked --workspace
+
+.PHONY: run test deps ui build test-rust test-parity test-ui test-e2e bindings check-bindings clean
 
 ## run: install what is missing, build, and open the app on the demo archive
-run: app
+run: build
 	scripts/with-keyring.sh $(APP) --demo
 
 ## test: install what is missing and run the Rust, UI and end-to-end suites
-test: deps test-rust check-bindings test-parity test-ui test-e2e
+test: build test-rust check-bindings test-parity test-ui test-e2e
 	@echo "make test: all suites passed"
 
 ## deps: system packages, tauri-driver, and the UI's npm packages
@@ -31,20 +36,20 @@ deps:
 ui: deps
 	cd ui && npm run build
 
-app: ui
-	cargo build --locked -p jobfetch-app
+## build: the UI, the app, the CLI and the simulator
+build: ui
+	$(CARGO_BUILD)
 
-test-rust: deps
-	scripts/with-keyring.sh cargo test --workspace --locked
+test-rust: build
+	scripts/with-keyring.sh $(CARGO_TEST)
 
 ## test-parity: `jobfetch get` against the seed script, on the simulator and on nginx
-test-parity: deps
-	cargo build --locked -p jobfetch-cli -p jobfetch-sim
+test-parity: build
 	python3 tests/parity/run.py $(BIN_DIR)/jobfetch $(BIN_DIR)/jobfetch-sim
 
 ## bindings: regenerate the UI's TypeScript types from the Rust ones
 bindings:
-	cargo test --locked -p jobfetch-engine -p jobfetch-app export_bindings
+	$(CARGO_TEST) export_bindings
 
 check-bindings: bindings
 	@git diff --exit-code --stat -- ui/src/lib/bindings || { echo "ui/src/lib/bindings is stale: run 'make bindings' and commit"; exit 1; }
@@ -54,7 +59,7 @@ check-bindings: bindings
 test-ui: deps
 	cd ui && npm run check && npm test
 
-test-e2e: app
+test-e2e: build
 	mkdir -p target/e2e
 	JOBFETCH_APP=$(abspath $(APP)) scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x900x24" node tests/e2e/app.test.mjs
 
