@@ -44,12 +44,19 @@ def wait_for(url, timeout=20):
     raise RuntimeError('nothing answers at ' + url)
 
 
+# What Jobfetch adds at the top of a job folder besides the job's own files: its manifests
+# (MAST's bash scripts likewise write MANIFEST.HTML into the download folder).
+MANIFESTS = {'MANIFEST.json', 'MANIFEST.html', 'manifest.csv'}
+
+
 def tree_differences(a, b):
-    """Every path that differs between two trees: missing on one side, or different bytes."""
+    """Every path that differs between two trees: missing on one side, or different bytes.
+    Jobfetch's manifests at the top of the second tree are expected and checked separately."""
     diffs = []
 
     def walk(cmp, rel):
-        diffs.extend(os.path.join(rel, n) for n in cmp.left_only + cmp.right_only + cmp.funny_files)
+        extra = [n for n in cmp.right_only if not (rel == '' and n in MANIFESTS)]
+        diffs.extend(os.path.join(rel, n) for n in cmp.left_only + extra + cmp.funny_files)
         _, mismatch, errors = filecmp.cmpfiles(cmp.left, cmp.right, cmp.common_files, shallow=False)
         diffs.extend(os.path.join(rel, n) for n in mismatch + errors)
         for name, sub in cmp.subdirs.items():
@@ -70,8 +77,11 @@ def compare(label, jobfetch, folder_url, work):
         raise RuntimeError('the seed script failed on {}: {}'.format(folder_url, seed.stderr.strip()[-2000:]))
     run = subprocess.run([jobfetch, 'get', folder_url, '--out', ours_out, '--quiet'], capture_output=True, text=True)
     check(label + ': jobfetch get exits 0', run.returncode == 0, run.stderr.strip())
-    diffs = tree_differences(seed_out, ours_out)
+    job = os.listdir(seed_out)[0]
+    diffs = tree_differences(os.path.join(seed_out, job), os.path.join(ours_out, job))
     files = count_files(seed_out)
+    check(label + ': manifests written beside the files',
+          all(os.path.isfile(os.path.join(ours_out, job, name)) for name in MANIFESTS))
     check('{}: byte-identical to the seed script ({} files)'.format(label, files), not diffs and files > 0,
           'differs: ' + ', '.join(diffs[:10]))
     return seed_out

@@ -1,13 +1,14 @@
 //! jobfetch: the Jobfetch engine from a terminal, for scripts and HPC nodes.
 
 mod progress;
+mod state;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use jobfetch_engine::transfer::{self, DEFAULT_CONCURRENCY};
+use jobfetch_engine::transfer::{folder, BatchState, ItemState, TransferConfig, Transfers};
 
 #[derive(Parser)]
 #[command(
@@ -16,6 +17,9 @@ use jobfetch_engine::transfer::{self, DEFAULT_CONCURRENCY};
     about = "Download science-archive job outputs: fast, safe, verified."
 )]
 struct Cli {
+    /// Where the download queue is kept (default: the user's data folder, or $JOBFETCH_STATE_DIR).
+    #[arg(long, global = true, env = "JOBFETCH_STATE_DIR")]
+    state_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -23,6 +27,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Download a DESaccess job folder (or any nginx JSON-autoindex folder) to OUT/<job_id>/...
+    /// Running the same command again continues where it stopped.
     Get {
         /// The job folder URL, e.g. https://des.ncsa.illinois.edu/files-desaccess/<user>/cutout/<job_id>/
         folder_url: String,
@@ -30,62 +35,219 @@ enum Command {
         #[arg(long, short, default_value = ".")]
         out: PathBuf,
         /// Files (and folder listings) fetched at once.
-        #[arg(long, short = 'j', default_value_t = DEFAULT_CONCURRENCY as u64, value_parser = clap::value_parser!(u64).range(1..=256))]
+        #[arg(long, short = 'j', default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=256))]
         concurrency: u64,
+        /// Bandwidth limit, e.g. 500K, 20M (bytes per second).
+        #[arg(long, value_parser = parse_rate)]
+        limit_rate: Option<u64>,
         /// No progress bar, even on a terminal.
         #[arg(long, short)]
         quiet: bool,
     },
+    /// List download batches and how far each got.
+    Status,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    let state_dir = match cli.state_dir.or_else(state::default_dir) {
+        Some(dir) => dir,
+        None => return fail("cannot tell where to keep the download queue; pass --state-dir."),
+    };
     match cli.command {
         Command::Get {
             folder_url,
             out,
             concurrency,
+            limit_rate,
             quiet,
-        } => get(&folder_url, &out, concurrency as usize, quiet).await,
+        } => {
+            get(
+                &state_dir,
+                &folder_url,
+                &out,
+                concurrency as usize,
+                limit_rate,
+                quiet,
+            )
+            .await
+        }
+        Command::Status => status(&state_dir),
     }
 }
 
-async fn get(folder_url: &str, out: &std::path::Path, concurrency: usize, quiet: bool) -> ExitCode {
+async fn get(
+    state_dir: &Path,
+    folder_url: &str,
+    out: &Path,
+    concurrency: usize,
+    limit_rate: Option<u64>,
+    quiet: bool,
+) -> ExitCode {
+    let config = TransferConfig {
+        concurrency,
+        per_host: concurrency,
+        ..TransferConfig::default()
+    };
+    let transfers = match Transfers::open(&state::queue_path(state_dir), config) {
+        Ok(transfers) => transfers,
+        Err(err) => return fail(&err.message),
+    };
+    transfers.set_bandwidth_limit(limit_rate);
     let client = match jobfetch_engine::http::client() {
         Ok(client) => client,
         Err(err) => return fail(&err.message),
     };
     let bar = Arc::new(progress::Bar::new(quiet));
-    let report =
-        match transfer::download_folder(&client, folder_url, out, concurrency, bar.clone()).await {
-            Ok(report) => report,
-            Err(err) => return fail(&err.message),
-        };
+    transfers.observe(bar.clone());
+    let batch = tokio::select! {
+        batch = folder::download_folder(&transfers, &client, "DESaccess", folder_url, out, concurrency) => batch,
+        _ = tokio::signal::ctrl_c() => return interrupted(&transfers, None).await,
+    };
+    let batch = match batch {
+        Ok(batch) => batch,
+        Err(err) => return fail(&err.message),
+    };
+    let state = tokio::select! {
+        state = transfers.wait(batch) => state,
+        _ = tokio::signal::ctrl_c() => return interrupted(&transfers, Some(batch)).await,
+    };
     bar.finish();
-    for (path, err) in &report.failures {
-        let place = if path.is_empty() {
+    let state = match state {
+        Ok(state) => state,
+        Err(err) => return fail(&err.message),
+    };
+    report(&transfers, batch, state)
+}
+
+/// Prints what went wrong and the one-line summary; exit 0 only when every file arrived whole.
+fn report(transfers: &Transfers, batch: i64, state: BatchState) -> ExitCode {
+    let (Ok(row), Ok(items), Ok(problems)) = (
+        transfers.batch(batch),
+        transfers.items(batch),
+        transfers.problems(batch),
+    ) else {
+        return fail("could not read the download queue");
+    };
+    for problem in &problems {
+        let place = if problem.place.is_empty() {
             String::new()
         } else {
-            format!("{path}: ")
+            format!("{}: ", problem.place)
         };
-        eprintln!("jobfetch: {place}{}", err.message);
+        eprintln!("jobfetch: {place}{}", problem.error.message);
     }
-    let summary = format!(
+    let count = |state: ItemState| items.iter().filter(|i| i.state == state).count();
+    for item in items.iter().filter(|i| i.state == ItemState::Failed) {
+        let message = item.error.as_ref().map_or("failed", |e| e.message.as_str());
+        eprintln!("jobfetch: {}: {message}", item.dest);
+    }
+    let bytes: u64 = items
+        .iter()
+        .filter(|i| i.state == ItemState::Done)
+        .map(|i| i.bytes_done)
+        .sum();
+    let failed = count(ItemState::Failed) + problems.len();
+    eprintln!(
         "{} file(s) fetched ({}), {} already present, {} failed → {}",
-        report.fetched,
-        progress::human_bytes(report.bytes_fetched),
-        report.already_present,
-        report.failures.len(),
-        report.root.display()
+        count(ItemState::Done),
+        progress::human_bytes(bytes),
+        count(ItemState::Skipped),
+        failed,
+        row.root.display()
     );
-    if report.is_complete() {
-        eprintln!("{summary}");
-        ExitCode::SUCCESS
-    } else {
-        eprintln!("{summary}\njobfetch: not every file arrived; run the same command again to fetch the rest.");
-        ExitCode::FAILURE
+    match state {
+        BatchState::Done => ExitCode::SUCCESS,
+        BatchState::PausedDiskFull => {
+            let message = row
+                .error
+                .map(|e| e.message)
+                .unwrap_or_else(|| "the disk is full".into());
+            eprintln!("jobfetch: {message}\njobfetch: nothing was lost; free some space and run the same command again.");
+            ExitCode::FAILURE
+        }
+        _ => {
+            eprintln!(
+                "jobfetch: not every file arrived; run the same command again to fetch the rest."
+            );
+            ExitCode::FAILURE
+        }
     }
+}
+
+/// Ctrl-C: pause so that partial files are kept, and say how to continue.
+async fn interrupted(transfers: &Arc<Transfers>, batch: Option<i64>) -> ExitCode {
+    if let Some(batch) = batch {
+        let _ = transfers.pause(batch);
+        let _ = transfers.wait(batch).await;
+    }
+    eprintln!("\njobfetch: interrupted; run the same command again to continue where it stopped.");
+    ExitCode::from(130)
+}
+
+fn status(state_dir: &Path) -> ExitCode {
+    let path = state::queue_path(state_dir);
+    if !path.exists() {
+        println!("No downloads yet.");
+        return ExitCode::SUCCESS;
+    }
+    let transfers = match Transfers::open(&path, TransferConfig::default()) {
+        Ok(transfers) => transfers,
+        Err(err) => return fail(&err.message),
+    };
+    let snapshots = match transfers.snapshots() {
+        Ok(snapshots) => snapshots,
+        Err(err) => return fail(&err.message),
+    };
+    println!(
+        "{:>4}  {:<16}  {:>13}  {:>21}  {:<34}  folder",
+        "id", "state", "files", "bytes", "name"
+    );
+    for batch in snapshots {
+        println!(
+            "{:>4}  {:<16}  {:>13}  {:>21}  {:<34}  {}",
+            batch.id,
+            state::describe(batch.state),
+            format!(
+                "{}/{}{}",
+                batch.files_done,
+                batch.files_total,
+                if batch.files_failed > 0 {
+                    format!(" ({} failed)", batch.files_failed)
+                } else {
+                    String::new()
+                }
+            ),
+            format!(
+                "{} / {}",
+                progress::human_bytes(batch.bytes_done),
+                progress::human_bytes(batch.bytes_total)
+            ),
+            batch.name,
+            batch.root
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// Reads a rate like `500K`, `20M`, `1G` or a plain number of bytes per second.
+fn parse_rate(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (number, scale) = match text.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&text[..i], 1u64 << 10),
+        Some((i, 'm' | 'M')) => (&text[..i], 1 << 20),
+        Some((i, 'g' | 'G')) => (&text[..i], 1 << 30),
+        _ => (text, 1),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a rate; try 500K or 20M"))?;
+    if value.is_nan() || value <= 0.0 {
+        return Err("the rate must be more than zero".into());
+    }
+    Ok((value * scale as f64) as u64)
 }
 
 fn fail(message: &str) -> ExitCode {

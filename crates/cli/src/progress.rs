@@ -1,17 +1,13 @@
 //! The terminal progress bar for downloads: indicatif on a terminal, silent otherwise.
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use jobfetch_engine::paths::SafeRelPath;
-use jobfetch_engine::transfer::{FileOutcome, Observer};
-use jobfetch_engine::Result;
+use jobfetch_engine::transfer::{BatchSnapshot, Observer};
 
-/// Progress over all files of a download; the total grows as folders are listed.
+/// Progress of the batch being downloaded; totals grow while folders are listed.
 pub struct Bar {
     bar: ProgressBar,
-    total: AtomicU64,
 }
 
 impl Bar {
@@ -23,13 +19,10 @@ impl Bar {
         };
         let bar = ProgressBar::with_draw_target(Some(0), target);
         bar.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}")
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}")
                 .expect("valid template"),
         );
-        Bar {
-            bar,
-            total: AtomicU64::new(0),
-        }
+        Bar { bar }
     }
 
     pub fn finish(&self) {
@@ -38,21 +31,20 @@ impl Bar {
 }
 
 impl Observer for Bar {
-    fn file_queued(&self, _rel: &SafeRelPath, size: Option<u64>) {
-        let total = self.total.fetch_add(size.unwrap_or(0), Ordering::Relaxed) + size.unwrap_or(0);
-        self.bar.set_length(total);
-    }
-
-    fn bytes_written(&self, count: u64) {
-        self.bar.inc(count);
-    }
-
-    fn file_finished(&self, rel: &SafeRelPath, result: &Result<FileOutcome>) {
-        if let Ok(FileOutcome::AlreadyPresent(size)) = result {
-            self.bar.inc(*size);
-        }
-        self.bar
-            .set_message(rel.file_name().unwrap_or_default().to_string());
+    fn snapshot(&self, batches: &[BatchSnapshot]) {
+        // The CLI runs one batch, which is the newest.
+        let Some(batch) = batches.first() else { return };
+        self.bar.set_length(batch.bytes_total);
+        self.bar.set_position(batch.bytes_done);
+        let listing = if batch.listing_complete {
+            ""
+        } else {
+            ", listing…"
+        };
+        self.bar.set_message(format!(
+            "{}/{} files{listing}",
+            batch.files_done, batch.files_total
+        ));
     }
 }
 

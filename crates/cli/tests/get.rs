@@ -39,6 +39,10 @@ fn seed_folder(sim: &Sim) -> String {
     )
 }
 
+/// One download queue for the whole test run, outside every test's output folder.
+static STATE_DIR: std::sync::LazyLock<tempfile::TempDir> =
+    std::sync::LazyLock::new(|| tempfile::tempdir().unwrap());
+
 /// Runs `jobfetch get URL --out OUT --quiet` off the runtime, so the sim keeps serving meanwhile.
 async fn get(url: &str, out: &Path) -> Run {
     let args = [
@@ -51,6 +55,7 @@ async fn get(url: &str, out: &Path) -> Run {
     let output = tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_jobfetch"))
             .args(args)
+            .env("JOBFETCH_STATE_DIR", STATE_DIR.path())
             .output()
             .expect("jobfetch runs")
     })
@@ -80,11 +85,14 @@ fn tree(dir: &Path) -> Vec<String> {
     out
 }
 
-/// Only the files below `dir`.
+/// The manifests jobfetch writes at the top of each job folder, besides the job's own files.
+const MANIFESTS: [&str; 3] = ["MANIFEST.html", "MANIFEST.json", "manifest.csv"];
+
+/// Only the job's own files below `dir`: Jobfetch's manifests at its top are left out.
 fn files(dir: &Path) -> Vec<String> {
     tree(dir)
         .into_iter()
-        .filter(|rel| dir.join(rel).is_file())
+        .filter(|rel| dir.join(rel).is_file() && !MANIFESTS.contains(&rel.as_str()))
         .collect()
 }
 
@@ -122,6 +130,10 @@ async fn downloads_the_seed_job_byte_for_byte() {
         SEED_FILES,
         "exactly the ten files, no .part"
     );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(job_dir.join("MANIFEST.json")).unwrap()).unwrap();
+    assert_eq!(manifest["totals"]["retrieved"], 10, "{manifest}");
+    assert_eq!(manifest["totals"]["failed"], 0, "{manifest}");
     let outside: Vec<String> = tree(tmp.path())
         .into_iter()
         .filter(|p| !p.starts_with(demo::SEED_TREE_JOB_ID))
@@ -174,8 +186,8 @@ async fn trailing_slash_and_json_urls_work() {
         let run = get(&format!("{}{suffix}", seed_folder(&sim)), tmp.path()).await;
         assert_success(&run);
         assert_eq!(
-            files(tmp.path()),
-            SEED_FILES.map(|rel| format!("{}/{rel}", demo::SEED_TREE_JOB_ID)),
+            files(&tmp.path().join(demo::SEED_TREE_JOB_ID)),
+            SEED_FILES,
             "URL ending in {suffix:?}"
         );
     }
@@ -266,7 +278,14 @@ async fn hostile_names_are_refused_and_nothing_escapes() {
     assert_eq!(std::fs::read(out.join("hostile/ok.txt")).unwrap(), b"ok\n");
     assert_eq!(
         tree(tmp.path()),
-        ["out", "out/hostile", "out/hostile/ok.txt"],
+        [
+            "out",
+            "out/hostile",
+            "out/hostile/MANIFEST.html",
+            "out/hostile/MANIFEST.json",
+            "out/hostile/manifest.csv",
+            "out/hostile/ok.txt"
+        ],
         "nothing written outside the job folder"
     );
 }

@@ -202,6 +202,35 @@ pub fn http_time_to_iso(raw: &str) -> Option<String> {
         .then(|| format!("{year:04}-{month:02}-{day:02}T{hms}Z"))
 }
 
+/// The current time as ISO 8601 UTC.
+pub fn now_iso() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    unix_to_iso(secs)
+}
+
+/// Formats seconds since the Unix epoch as ISO 8601 UTC (civil-from-days, proleptic Gregorian).
+pub fn unix_to_iso(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,6 +304,13 @@ mod tests {
         );
         assert_eq!(http_time_to_iso("Tue, 22 Sep 2020 18:27 GMT"), None);
         assert_eq!(http_time_to_iso("1600799247"), None);
+    }
+
+    #[test]
+    fn unix_times_become_iso() {
+        assert_eq!(unix_to_iso(0), "1970-01-01T00:00:00Z");
+        assert_eq!(unix_to_iso(951_782_400), "2000-02-29T00:00:00Z");
+        assert!(now_iso().starts_with("20"));
     }
 
     #[test]

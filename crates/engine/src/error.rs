@@ -1,10 +1,10 @@
 //! The one error type of the engine: a stable code the UI can switch on, a message for people, a retryable flag.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// Stable, machine-readable error categories. The UI matches on these, never on message text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub enum ErrorCode {
@@ -22,8 +22,14 @@ pub enum ErrorCode {
     UnsafeName,
     /// The thing asked for does not exist on the server.
     NotFound,
-    /// Reading or writing local files failed (permissions, full disk, ...).
+    /// Reading or writing local files failed (permissions, missing folder, ...).
     Disk,
+    /// The disk filled up; downloads pause until there is room again.
+    DiskFull,
+    /// The user cancelled it.
+    Cancelled,
+    /// A signed download link expired; a fresh one is needed.
+    LinkExpired,
     /// The OS keyring could not be used.
     Keychain,
     /// The user gave input that cannot work (bad URL, empty field, ...).
@@ -37,13 +43,17 @@ pub enum ErrorCode {
 }
 
 /// An engine error: serialized across IPC as `{code, message, retryable}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]
 #[error("{message}")]
 #[ts(export)]
 pub struct Error {
     pub code: ErrorCode,
     pub message: String,
     pub retryable: bool,
+    /// How long the server asked us to wait before trying again (`Retry-After`).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub retry_after: Option<std::time::Duration>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -55,11 +65,18 @@ impl Error {
             code,
             message: message.into(),
             retryable,
+            retry_after: None,
         }
     }
 
     pub fn retryable(mut self, retryable: bool) -> Self {
         self.retryable = retryable;
+        self
+    }
+
+    /// Marks the error as worth retrying at once, without the usual backoff.
+    pub fn retry_now(mut self) -> Self {
+        self.retry_after = Some(std::time::Duration::ZERO);
         self
     }
 
@@ -77,9 +94,17 @@ impl Error {
 
     /// A local file-system failure, naming the path and what to do about it.
     pub fn disk(action: &str, path: &std::path::Path, err: std::io::Error) -> Self {
+        if err.kind() == std::io::ErrorKind::StorageFull || err.raw_os_error() == Some(28) {
+            return Error::new(
+                ErrorCode::DiskFull,
+                format!(
+                    "The disk is full: could not {action} {}. Free some space, then resume.",
+                    path.display()
+                ),
+            );
+        }
         let hint = match err.kind() {
             std::io::ErrorKind::PermissionDenied => " Check that you may write to this folder.",
-            std::io::ErrorKind::StorageFull => " The disk is full: free some space and try again.",
             _ => "",
         };
         Error::new(

@@ -31,6 +31,24 @@ pub fn client() -> Result<reqwest::Client> {
         })
 }
 
+/// The client for file transfers: like [`client`], but it never follows redirects by itself, so the
+/// transfer engine decides on every hop whether credentials may go along.
+pub fn transfer_client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(concat!("jobfetch/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(CONNECT_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(64)
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|err| {
+            Error::new(
+                crate::ErrorCode::Internal,
+                format!("Could not set up HTTP: {err}"),
+            )
+        })
+}
+
 /// Reads a response body of at most `limit` bytes, failing cleanly on anything larger.
 pub async fn read_limited(
     response: reqwest::Response,

@@ -1,0 +1,86 @@
+//! A job folder as a batch: lists the folder tree (nginx JSON autoindex) and queues its files while the
+//! first ones already download. Running the same download again continues the same batch.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::model::{AuthPolicy, BatchId, ItemSpec, Source};
+use super::runner::Transfers;
+use crate::error::{Error, Result};
+use crate::paths::safe_component;
+use crate::providers::desaccess::listing;
+
+/// Starts (or continues) downloading the folder at `folder_url` into `<out_dir>/<folder name>`, and
+/// returns once the whole tree is listed; the batch keeps running. Wait for it with [`Transfers::wait`].
+pub async fn download_folder(
+    transfers: &Arc<Transfers>,
+    client: &reqwest::Client,
+    archive: &str,
+    folder_url: &str,
+    out_dir: &Path,
+    listing_concurrency: usize,
+) -> Result<BatchId> {
+    let folder = listing::normalize_folder_url(folder_url)?;
+    let name = folder
+        .path_segments()
+        .and_then(|mut s| s.next_back())
+        .unwrap_or_default()
+        .to_string();
+    let out_dir = std::path::absolute(out_dir).map_err(|err| Error::disk("find", out_dir, err))?;
+    let root = out_dir.join(safe_component(&name)?);
+    tokio::fs::create_dir_all(&root)
+        .await
+        .map_err(|err| Error::disk("create the folder", &root, err))?;
+
+    let batch = match transfers.find_batch(folder.as_str(), &root)? {
+        Some(earlier) => {
+            transfers.prepare_rerun(earlier.id).await?;
+            earlier.id
+        }
+        None => transfers.create_batch(&name, archive, folder.as_str(), &root)?,
+    };
+    transfers.set_listing_complete(batch, false)?;
+    transfers.run(batch)?;
+
+    let mut failure = Ok(());
+    listing::walk(client, &folder, listing_concurrency, |url, rel, result| {
+        let outcome = (|| {
+            let found = match result {
+                Ok(found) => found,
+                Err(err) => return transfers.add_problem(batch, &rel.to_string(), &err),
+            };
+            let dir = rel.under(&root);
+            std::fs::create_dir_all(&dir)
+                .map_err(|err| Error::disk("create the folder", &dir, err))?;
+            for err in &found.refused {
+                transfers.add_problem(batch, &rel.to_string(), err)?;
+            }
+            let items: Vec<ItemSpec> = found
+                .entries
+                .iter()
+                .filter(|entry| !entry.is_dir)
+                .map(|entry| ItemSpec {
+                    source: Source::Url {
+                        url: listing::child_url(url, &entry.name).to_string(),
+                    },
+                    dest: rel
+                        .child(&entry.name)
+                        .expect("listing names were checked")
+                        .to_string(),
+                    size: entry.size,
+                    digest: None,
+                    auth: AuthPolicy::Anonymous,
+                })
+                .collect();
+            transfers.add_items(batch, &items).map(|_| ())
+        })();
+        if let Err(err) = outcome {
+            if failure.is_ok() {
+                failure = Err(err);
+            }
+        }
+    })
+    .await;
+    transfers.set_listing_complete(batch, true)?;
+    failure.map(|_| batch)
+}

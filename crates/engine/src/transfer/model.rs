@@ -1,0 +1,154 @@
+//! What a transfer is made of: batches of items, their sources, checks and states, and the snapshots the UI sees.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::Error;
+
+/// A batch's id in the transfer store.
+pub type BatchId = i64;
+/// An item's id in the transfer store.
+pub type ItemId = i64;
+
+/// Where an item's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum Source {
+    /// A plain URL, fetched as is.
+    Url { url: String },
+    /// A URL a provider hands out on request (e.g. a signed URL that expires); `key` is the provider's
+    /// own reference, resolved again whenever the URL stops working.
+    Resolver { provider: String, key: String },
+}
+
+/// A digest the archive published for a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", tag = "algorithm", content = "value")]
+#[ts(export)]
+pub enum Digest {
+    /// Lower-case hex SHA-256.
+    Sha256(String),
+    /// ADLER-32 as JDMA writes it: `0x` and unpadded lower-case hex (`0x1a2b3c`).
+    Adler32(String),
+}
+
+/// Which credentials, if any, may go with an item's requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum AuthPolicy {
+    /// No credentials at all (public file servers, signed URLs).
+    Anonymous,
+    /// The archive's token, sent only to `hosts`; on a redirect it is dropped unless the new host is one of them
+    /// (MAST's `--location-trusted` is expressed by listing the storage hosts here).
+    ArchiveToken { archive: String, hosts: Vec<String> },
+}
+
+/// One file to fetch, as a provider describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemSpec {
+    pub source: Source,
+    /// `/`-separated path below the batch's folder; every component is checked before use.
+    pub dest: String,
+    pub size: Option<u64>,
+    pub digest: Option<Digest>,
+    pub auth: AuthPolicy,
+}
+
+/// Where an item is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum ItemState {
+    Queued,
+    Running,
+    /// Waiting to try again after a failure that may pass.
+    Retrying,
+    Paused,
+    /// Fetched and verified.
+    Done,
+    /// Already on disk, whole and verified; nothing was fetched.
+    Skipped,
+    Failed,
+    Cancelled,
+}
+
+impl ItemState {
+    /// True for states that will not change without the user asking.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            ItemState::Done | ItemState::Skipped | ItemState::Failed | ItemState::Cancelled
+        )
+    }
+}
+
+/// Where a batch is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum BatchState {
+    Running,
+    Paused,
+    /// Stopped by itself because the disk is full; resumes when the user says so.
+    PausedDiskFull,
+    /// Every item arrived (or was already there).
+    Done,
+    /// Finished, but some items failed; see the report.
+    DoneWithErrors,
+    Cancelled,
+}
+
+/// One item in a progress snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ItemSnapshot {
+    #[ts(type = "number")]
+    pub id: ItemId,
+    pub path: String,
+    pub state: ItemState,
+    #[ts(type = "number")]
+    pub bytes_done: u64,
+    #[ts(type = "number | null")]
+    pub size: Option<u64>,
+    pub error: Option<Error>,
+}
+
+/// A batch's progress, sent at most ~10 times a second.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct BatchSnapshot {
+    #[ts(type = "number")]
+    pub id: BatchId,
+    pub name: String,
+    /// The local folder the batch writes into.
+    pub root: String,
+    pub state: BatchState,
+    /// False while folders are still being listed (totals still growing).
+    pub listing_complete: bool,
+    pub files_total: u32,
+    pub files_done: u32,
+    pub files_failed: u32,
+    #[ts(type = "number")]
+    pub bytes_total: u64,
+    #[ts(type = "number")]
+    pub bytes_done: u64,
+    /// Bytes per second over the last few seconds.
+    pub rate: f64,
+    /// Seconds left at the current rate, when it can be told.
+    pub eta_seconds: Option<f64>,
+    /// The items in progress and the ones that failed (at most a few hundred).
+    pub items: Vec<ItemSnapshot>,
+    /// Why the batch stopped, when it stopped by itself.
+    pub error: Option<Error>,
+}
+
+/// What the backend sends on the transfers channel: every batch, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase", tag = "event", content = "data")]
+#[ts(export)]
+pub enum TransferEvent {
+    Snapshot(Vec<BatchSnapshot>),
+}
