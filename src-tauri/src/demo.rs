@@ -10,9 +10,15 @@ pub fn requested() -> bool {
         || std::env::var("JOBFETCH_DEMO").is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
+/// Bandwidth in slow demo mode, so a download of the smallest demo job lasts long enough to watch.
+pub const SLOW_BYTES_PER_SECOND: u64 = 100 * 1024;
+
 /// The running demo archive and the account that signs in to it. The simulator stops when this is dropped.
 pub struct DemoArchive {
     pub form: SignInForm,
+    /// A fresh folder for this run's transfer queue and downloads, removed when the app exits.
+    pub scratch: std::path::PathBuf,
+    _scratch: tempfile::TempDir,
     _sim: Sim,
 }
 
@@ -26,7 +32,13 @@ pub async fn start() -> std::io::Result<DemoArchive> {
         database: jobfetch_sim::demo::DATABASE.to_string(),
     };
     tracing::info!("demo archive running at {}", sim.base_url());
-    Ok(DemoArchive { form, _sim: sim })
+    let scratch = tempfile::Builder::new().prefix("jobfetch-demo-").tempdir()?;
+    Ok(DemoArchive { form, scratch: scratch.path().to_path_buf(), _scratch: scratch, _sim: sim })
+}
+
+/// True when the demo should download slowly (`JOBFETCH_DEMO_SLOW=1`), e.g. for end-to-end tests of pausing.
+pub fn slow_requested() -> bool {
+    std::env::var("JOBFETCH_DEMO_SLOW").is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
 /// On Linux a window needs an X11 or Wayland display; say how to get one instead of crashing in GTK.

@@ -4,6 +4,8 @@
 
 mod commands;
 mod demo;
+mod downloads;
+mod progress;
 mod secrets;
 mod settings;
 mod state;
@@ -23,13 +25,26 @@ fn main() {
     }
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::new().build())
+        .plugin(tauri_plugin_opener::init())
         .setup(|app| {
             let demo = if demo::requested() {
                 Some(tauri::async_runtime::block_on(demo::start())?)
             } else {
                 None
             };
-            app.manage(state::AppState::new(demo)?);
+            let (data_dir, download_dir) = match &demo {
+                Some(demo) => (demo.scratch.join("data"), demo.scratch.join("downloads")),
+                None => (app.path().app_data_dir()?, settings::download_dir()),
+            };
+            let state = tauri::async_runtime::block_on(async {
+                let state = state::AppState::new(demo, &data_dir, download_dir)?;
+                downloads::resume_interrupted(&state)?;
+                Ok::<_, jobfetch_engine::Error>(state)
+            })?;
+            if demo::slow_requested() {
+                state.transfers.set_bandwidth_limit(Some(demo::SLOW_BYTES_PER_SECOND));
+            }
+            app.manage(state);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -39,6 +54,17 @@ fn main() {
             commands::sign_out,
             commands::list_jobs,
             commands::job_outputs,
+            downloads::download_folder,
+            downloads::start_download,
+            downloads::watch_transfers,
+            downloads::pause_batch,
+            downloads::resume_batch,
+            downloads::cancel_batch,
+            downloads::retry_failed,
+            downloads::pause_item,
+            downloads::resume_item,
+            downloads::cancel_item,
+            downloads::open_folder,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {

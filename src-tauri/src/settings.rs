@@ -28,3 +28,11 @@ pub fn save_account<R: Runtime>(app: &AppHandle<R>, account: &DesAccessAccount) 
         Err(err) => tracing::warn!("could not open settings: {err}"),
     }
 }
+
+/// Where downloads go: `$JOBFETCH_DOWNLOAD_DIR`, else `Jobfetch` in the user's Downloads folder (or home).
+pub fn download_dir() -> std::path::PathBuf {
+    if let Some(dir) = std::env::var_os("JOBFETCH_DOWNLOAD_DIR").filter(|d| !d.is_empty()) {
+        return dir.into();
+    }
+    dirs::download_dir().or_else(dirs::home_dir).unwrap_or_default().join("Jobfetch")
+}

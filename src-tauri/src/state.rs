@@ -1,13 +1,16 @@
 //! The app's managed state and the types that cross IPC besides the engine's own.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use jobfetch_engine::providers::desaccess::{DesAccess, DesAccessAccount, Profile};
+use jobfetch_engine::transfer::{TransferConfig, Transfers};
 use jobfetch_engine::{Error, ErrorCode, Result};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::demo::DemoArchive;
+use crate::progress::ProgressChannels;
 
 /// What the sign-in form sends.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -45,14 +48,25 @@ pub struct AppState {
     pub client: reqwest::Client,
     pub session: tokio::sync::RwLock<Option<Arc<DesAccess>>>,
     pub demo: Option<DemoArchive>,
+    pub transfers: Arc<Transfers>,
+    /// Where downloads go: `<job id>/…` below it.
+    pub download_dir: PathBuf,
+    pub progress: Arc<ProgressChannels>,
 }
 
 impl AppState {
-    pub fn new(demo: Option<DemoArchive>) -> Result<Self> {
+    /// Opens the transfer queue in `data_dir` and picks the download folder.
+    pub fn new(demo: Option<DemoArchive>, data_dir: &Path, download_dir: PathBuf) -> Result<Self> {
+        let transfers = Transfers::open(&data_dir.join("transfers.sqlite"), TransferConfig::default())?;
+        let progress = Arc::new(ProgressChannels::default());
+        transfers.observe(progress.clone());
         Ok(AppState {
             client: jobfetch_engine::http::client()?,
             session: Default::default(),
             demo,
+            transfers,
+            download_dir,
+            progress,
         })
     }
 

@@ -3,7 +3,8 @@
 // Needs: the debug app binary (JOBFETCH_APP), tauri-driver (TAURI_DRIVER or on PATH), WebKitWebDriver, and a display
 // (run under xvfb-run on a headless machine). The app must start in demo mode: JOBFETCH_DEMO=1 in tauri-driver's
 // environment, which WebKitWebDriver and the app inherit. This script sets it for the tauri-driver it spawns unless
-// the runner already set JOBFETCH_DEMO. Screenshots go to target/e2e/ under the repository root.
+// the runner already set JOBFETCH_DEMO, and likewise JOBFETCH_DEMO_SLOW=1 so the demo archive serves files slowly
+// enough to catch a download running. Screenshots go to target/e2e/ under the repository root.
 //
 //   JOBFETCH_APP=target/debug/jobfetch-app xvfb-run -a node tests/e2e/app.test.mjs
 
@@ -12,6 +13,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { Session, isReady, waitFor } from "./webdriver.mjs";
 
@@ -32,6 +34,7 @@ const DEMO_FILES = [
 
 const TREE_ENTRY = "[data-testid=output-tree] [data-testid=tree-folder], [data-testid=output-tree] [data-testid=tree-file]";
 const FITS_FILE = '[data-testid=tree-file][data-path$=".fits"]';
+const TRANSFERS_PANEL = "[data-testid=transfers-panel]";
 const PNG_FILE = '[data-testid=tree-file][data-path$=".png"]';
 
 let driver;
@@ -45,7 +48,11 @@ async function startDriver() {
   }
   const program = process.env.TAURI_DRIVER || "tauri-driver";
   driver = spawn(program, [], {
-    env: { ...process.env, JOBFETCH_DEMO: process.env.JOBFETCH_DEMO ?? "1" },
+    env: {
+      ...process.env,
+      JOBFETCH_DEMO: process.env.JOBFETCH_DEMO ?? "1",
+      JOBFETCH_DEMO_SLOW: process.env.JOBFETCH_DEMO_SLOW ?? "1",
+    },
     stdio: ["ignore", "inherit", "inherit"],
   });
   driverExit = new Promise((settle) => {
@@ -69,8 +76,8 @@ async function stopDriver() {
 }
 
 /** A test step that saves target/e2e/failure.png when it fails, to show what the window looked like. */
-function step(name, body) {
-  test(name, { timeout: 120_000 }, async () => {
+function step(name, body, timeout = 120_000) {
+  test(name, { timeout }, async () => {
     try {
       await body();
     } catch (error) {
@@ -87,6 +94,22 @@ function step(name, body) {
 
 async function count(selector) {
   return (await session.findElements(selector)).length;
+}
+
+/** The texts of the error banners on screen, to explain a wait that timed out. */
+async function shownErrors() {
+  const banners = await session.findElements("[data-testid=error-banner]");
+  return Promise.all(banners.map((banner) => banner.getText()));
+}
+
+/** Like waitFor, but a timeout also says what the app shows in its error banners. */
+async function waitShowingErrors(predicate, options) {
+  try {
+    return await waitFor(predicate, options);
+  } catch (error) {
+    const shown = await shownErrors().catch(() => []);
+    throw shown.length ? new Error(`${error.message}; the app shows: ${shown.join(" | ")}`) : error;
+  }
 }
 
 before(async () => {
@@ -109,14 +132,10 @@ after(async () => {
 });
 
 step("signs in to the demo archive by itself and lists its jobs", async () => {
-  await waitFor(async () => (await count("[data-testid=job-row]")) >= 5, {
+  await waitShowingErrors(async () => (await count("[data-testid=job-row]")) >= 5, {
     timeout: 60_000,
     interval: 500,
     message: "at least 5 jobs in the job list",
-  }).catch(async (error) => {
-    const banners = await session.findElements("[data-testid=error-banner]");
-    const shown = await Promise.all(banners.map((banner) => banner.getText()));
-    throw shown.length ? new Error(`${error.message}; the app shows: ${shown.join(" | ")}`) : error;
   });
   const user = await session.findElement("[data-testid=signed-in-user]");
   assert.equal((await user.getText()).trim(), DEMO_USER);
@@ -170,3 +189,63 @@ step("opens a successful job and shows its output tree with FITS and PNG files",
   }
   await session.takeScreenshot(resolve(SHOTS, "02-job-outputs.png"));
 });
+
+step(
+  "downloads the job, and pauses and resumes the running batch in the transfers panel",
+  async () => {
+    const jobId = await (await session.findElement("[data-testid=job-detail]")).getAttribute("data-job-id");
+    const downloadAll = await session.findElement("[data-testid=download-all]");
+    await waitFor(async () => (await downloadAll.getAttribute("disabled")) === null, { message: "Download all to be enabled" });
+    await downloadAll.click();
+
+    // Starting a download opens the panel by itself; open it with the toggle if it is not open.
+    await waitShowingErrors(async () => (await count(TRANSFERS_PANEL)) > 0 || (await count("[data-testid=error-banner]")) > 0, {
+      message: "the transfers panel after Download all",
+    });
+    assert.deepEqual(await shownErrors(), [], `Download all of job ${jobId} starts without an error`);
+    if ((await count(TRANSFERS_PANEL)) === 0) await (await session.findElement("[data-testid=transfers-toggle]")).click();
+
+    // The panel points at the batch just started (aria-current), whatever else it lists.
+    const started = await waitShowingErrors(
+      async () => (await session.findElements(`${TRANSFERS_PANEL} [data-testid=batch][aria-current=true]`))[0],
+      { timeout: 30_000, message: "the new batch in the transfers panel" },
+    );
+    const batch = `${TRANSFERS_PANEL} [data-testid=batch][data-batch-id="${await started.getAttribute("data-batch-id")}"]`;
+    let seen = "nothing yet";
+    const progress = async () => {
+      const state = await (await session.findElement(batch)).getAttribute("data-state");
+      const bar = await session.findElement(`${batch} [data-testid=batch-progress]`);
+      const done = Number(await bar.getAttribute("data-bytes-done"));
+      const total = Number(await bar.getAttribute("data-bytes-total"));
+      seen = `${state}, ${done} of ${total} bytes`;
+      return { state, done, total };
+    };
+    const untilBatch = (predicate, timeout, message) =>
+      waitShowingErrors(async () => predicate(await progress()), { timeout, message: `the batch to be ${message}` }).catch((error) => {
+        throw new Error(`${error.message} (last seen: ${seen})`);
+      });
+    const press = async (control) => (await session.findElement(`${batch} [data-testid=${control}]`)).click();
+
+    await untilBatch(({ state, done }) => state === "running" && done > 0, 30_000, "running with bytes done");
+    await session.takeScreenshot(resolve(SHOTS, "03-transfer-running.png"));
+
+    await press("batch-pause");
+    await untilBatch(({ state }) => state === "paused", 15_000, "paused");
+    // Paused means no more bytes arrive: once settled, two readings a second and a half apart agree.
+    await sleep(1_000);
+    const settled = await progress();
+    await sleep(1_500);
+    const paused = await progress();
+    assert.equal(paused.state, "paused", "the batch stays paused");
+    assert.equal(paused.done, settled.done, "no bytes arrive while paused");
+    assert.ok(paused.done < paused.total, `the batch is not complete while paused (${seen})`);
+    await session.takeScreenshot(resolve(SHOTS, "04-transfer-paused.png"));
+
+    await press("batch-resume");
+    await untilBatch(({ state }) => state === "done", 90_000, "done");
+    const done = await progress();
+    assert.ok(done.total > 0 && done.done === done.total, `every byte arrived (${seen})`);
+    await session.takeScreenshot(resolve(SHOTS, "05-transfer-done.png"));
+  },
+  180_000,
+);

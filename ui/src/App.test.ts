@@ -3,7 +3,7 @@ import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import App from "./App.svelte";
-import { DEMO_FORM, JOBS, SESSION, backendError, mockBackend, signedInHandlers } from "./test/fixtures";
+import { DEMO_FORM, DOWNLOAD_FOLDER, JOBS, SESSION, TransferFeed, backendError, mockBackend, signedInHandlers } from "./test/fixtures";
 
 async function signInForm() {
   return screen.findByTestId("sign-in-form");
@@ -15,13 +15,15 @@ describe("App start-up", () => {
       startup_state: () => ({ demo: DEMO_FORM, savedAccount: null }),
       sign_in: () => SESSION,
       list_jobs: () => JOBS,
+      watch_transfers: new TransferFeed().subscribe,
+      download_folder: () => DOWNLOAD_FOLDER,
     });
     render(App);
 
     expect(await screen.findAllByTestId("job-row")).toHaveLength(JOBS.length);
     expect(screen.getByTestId("signed-in-user")).toHaveTextContent(/^demo$/);
     expect(screen.queryByTestId("sign-in-form")).not.toBeInTheDocument();
-    expect(calls.map((call) => call.cmd)).toEqual(["startup_state", "sign_in", "list_jobs"]);
+    expect(calls.map((call) => call.cmd)).toEqual(["startup_state", "sign_in", "list_jobs", "watch_transfers", "download_folder"]);
     expect(calls[1].args).toEqual({ form: DEMO_FORM });
   });
 
@@ -47,7 +49,7 @@ describe("App start-up", () => {
     render(App);
 
     expect(await screen.findAllByTestId("job-row")).toHaveLength(JOBS.length);
-    expect(calls.map((call) => call.cmd)).toEqual(["startup_state", "resume_session", "list_jobs"]);
+    expect(calls.map((call) => call.cmd)).toEqual(["startup_state", "resume_session", "list_jobs", "watch_transfers", "download_folder"]);
   });
 
   it("asks to sign in, pre-filled from the saved account, and shows a refused password inline", async () => {
@@ -149,5 +151,21 @@ describe("App start-up", () => {
     expect(within(form).getByLabelText("Username")).toHaveValue("demo");
     expect(within(form).queryByTestId("error-banner")).not.toBeInTheDocument();
     await waitFor(() => expect(calls.map((call) => call.cmd)).toContain("sign_out"));
+  });
+
+  it("subscribes to transfers once, and keeps them across signing out and in", async () => {
+    const user = userEvent.setup();
+    const calls = mockBackend(signedInHandlers({ sign_in: () => SESSION }));
+    render(App);
+
+    await screen.findAllByTestId("job-row");
+    await user.click(screen.getByRole("button", { name: "Sign out" }));
+    const form = await signInForm();
+    await user.type(within(form).getByLabelText("Password"), "secret");
+    await user.click(within(form).getByRole("button", { name: "Sign in" }));
+
+    await screen.findAllByTestId("job-row");
+    expect(calls.filter((call) => call.cmd === "watch_transfers")).toHaveLength(1);
+    expect(calls.filter((call) => call.cmd === "download_folder")).toHaveLength(1);
   });
 });

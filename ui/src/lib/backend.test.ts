@@ -1,8 +1,25 @@
-// Tests for the IPC wrapper: command names and camelCase arguments, and errors always in the backend's shape.
+// Tests for the IPC wrapper: command names and camelCase arguments, the transfers channel, and errors in the backend's shape.
+import { Channel } from "@tauri-apps/api/core";
 import { mockIPC } from "@tauri-apps/api/mocks";
-import { describe, expect, it } from "vitest";
-import { jobOutputs, listJobs, signIn, toBackendError } from "./backend";
-import { DEMO_FORM, JOBS, TREE, backendError, mockBackend } from "../test/fixtures";
+import { describe, expect, it, vi } from "vitest";
+import {
+  cancelBatch,
+  cancelItem,
+  downloadFolder,
+  jobOutputs,
+  listJobs,
+  openFolder,
+  pauseBatch,
+  pauseItem,
+  resumeBatch,
+  resumeItem,
+  retryFailed,
+  signIn,
+  startDownload,
+  toBackendError,
+  watchTransfers,
+} from "./backend";
+import { DEMO_FORM, DOWNLOAD_FOLDER, JOBS, TREE, TransferFeed, backendError, batch, mockBackend } from "../test/fixtures";
 
 describe("backend", () => {
   it("calls each command by its Rust name with camelCase arguments", async () => {
@@ -14,6 +31,61 @@ describe("backend", () => {
       { cmd: "job_outputs", args: { jobId: "c39008aa52f54b9e94335b566743af0c" } },
       { cmd: "sign_in", args: { form: DEMO_FORM } },
       { cmd: "list_jobs", args: {} },
+    ]);
+  });
+
+  it("calls the transfer commands with camelCase ids", async () => {
+    const job = "c39008aa52f54b9e94335b566743af0c";
+    const calls = mockBackend({
+      start_download: () => 7,
+      download_folder: () => DOWNLOAD_FOLDER,
+      pause_batch: () => null,
+      resume_batch: () => null,
+      cancel_batch: () => null,
+      retry_failed: () => null,
+      open_folder: () => null,
+      pause_item: () => null,
+      resume_item: () => null,
+      cancel_item: () => null,
+    });
+    expect(await startDownload(job, null)).toBe(7);
+    await startDownload(job, ["DES0226-1541", "BulkThumbs_20200706-152133.log"]);
+    expect(await downloadFolder()).toBe(DOWNLOAD_FOLDER);
+    await pauseBatch(7);
+    await resumeBatch(7);
+    await cancelBatch(7);
+    await retryFailed(7);
+    await openFolder(7);
+    await pauseItem(7, 12);
+    await resumeItem(7, 12);
+    await cancelItem(7, 12);
+    expect(calls).toEqual([
+      { cmd: "start_download", args: { jobId: job, paths: null } },
+      { cmd: "start_download", args: { jobId: job, paths: ["DES0226-1541", "BulkThumbs_20200706-152133.log"] } },
+      { cmd: "download_folder", args: {} },
+      { cmd: "pause_batch", args: { batchId: 7 } },
+      { cmd: "resume_batch", args: { batchId: 7 } },
+      { cmd: "cancel_batch", args: { batchId: 7 } },
+      { cmd: "retry_failed", args: { batchId: 7 } },
+      { cmd: "open_folder", args: { batchId: 7 } },
+      { cmd: "pause_item", args: { batchId: 7, itemId: 12 } },
+      { cmd: "resume_item", args: { batchId: 7, itemId: 12 } },
+      { cmd: "cancel_item", args: { batchId: 7, itemId: 12 } },
+    ]);
+  });
+
+  it("subscribes to transfers with a channel that delivers every snapshot", async () => {
+    const feed = new TransferFeed([batch()]);
+    const calls = mockBackend({ watch_transfers: feed.subscribe });
+    const onEvent = vi.fn();
+
+    expect(await watchTransfers(onEvent)).toBeNull();
+    expect(calls).toEqual([{ cmd: "watch_transfers", args: { onEvent: expect.any(Channel) } }]);
+    expect(JSON.stringify(calls[0].args)).toMatch(/^\{"onEvent":"__CHANNEL__:\d+"\}$/);
+    feed.send([batch({ bytesDone: 4_261_147, state: "done" })]);
+    expect(onEvent.mock.calls).toEqual([
+      [{ event: "snapshot", data: [batch()] }],
+      [{ event: "snapshot", data: [batch({ bytesDone: 4_261_147, state: "done" })] }],
     ]);
   });
 

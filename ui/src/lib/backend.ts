@@ -1,13 +1,17 @@
 // The one door to the Rust side: a typed function per Tauri command, rejecting only with the backend's Error shape.
-import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
+import { Channel, invoke, type InvokeArgs } from "@tauri-apps/api/core";
+import type { BatchSnapshot } from "./bindings/BatchSnapshot";
 import type { Error as BackendError } from "./bindings/Error";
 import type { Job } from "./bindings/Job";
 import type { OutputNode } from "./bindings/OutputNode";
 import type { Session } from "./bindings/Session";
 import type { SignInForm } from "./bindings/SignInForm";
 import type { StartupState } from "./bindings/StartupState";
+import type { TransferEvent } from "./bindings/TransferEvent";
 
 export type { BackendError };
+export type BatchId = BatchSnapshot["id"];
+export type ItemId = BatchSnapshot["items"][number]["id"];
 
 /**
  * Turns whatever an invoke rejected with into the backend's `{code, message, retryable}`.
@@ -48,3 +52,32 @@ export const listJobs = () => call<Job[]>("list_jobs");
 
 /** A job's output tree; its root is the job folder (path ""). */
 export const jobOutputs = (jobId: string) => call<OutputNode>("job_outputs", { jobId });
+
+/**
+ * Starts downloading a job into the download folder: `paths` are output paths (files or folders) relative to
+ * the job folder, or null for the whole job. Resolves with the new batch's id once it is queued.
+ */
+export const startDownload = (jobId: string, paths: string[] | null) => call<BatchId>("start_download", { jobId, paths });
+
+/**
+ * Subscribes to the transfers' progress: `onEvent` gets every batch (newest first) at once, then on changes,
+ * at most ~10 times a second. Resolves once subscribed.
+ */
+export const watchTransfers = (onEvent: (event: TransferEvent) => void) =>
+  call<null>("watch_transfers", { onEvent: new Channel<TransferEvent>(onEvent) });
+
+/** The folder downloads go to. */
+export const downloadFolder = () => call<string>("download_folder");
+
+export const pauseBatch = (batchId: BatchId) => call<null>("pause_batch", { batchId });
+export const resumeBatch = (batchId: BatchId) => call<null>("resume_batch", { batchId });
+export const cancelBatch = (batchId: BatchId) => call<null>("cancel_batch", { batchId });
+/** Queues a batch's failed items again. */
+export const retryFailed = (batchId: BatchId) => call<null>("retry_failed", { batchId });
+/** Opens the batch's folder in the system file manager. */
+export const openFolder = (batchId: BatchId) => call<null>("open_folder", { batchId });
+
+export const pauseItem = (batchId: BatchId, itemId: ItemId) => call<null>("pause_item", { batchId, itemId });
+/** Resumes a paused item, or tries a failed one again. */
+export const resumeItem = (batchId: BatchId, itemId: ItemId) => call<null>("resume_item", { batchId, itemId });
+export const cancelItem = (batchId: BatchId, itemId: ItemId) => call<null>("cancel_item", { batchId, itemId });

@@ -1,6 +1,6 @@
-// Tests for the formatting helpers: sizes, counts, local times, relative times, kind labels and archive hosts.
+// Tests for the formatting helpers: sizes, rates, times left, counts, local and relative times, kind labels and archive hosts.
 import { describe, expect, it } from "vitest";
-import { archiveHost, formatBytes, formatCount, formatRelative, formatTime, kindLabel } from "./format";
+import { archiveHost, formatBytes, formatCount, formatEta, formatNumber, formatRate, formatRelative, formatTime, kindLabel } from "./format";
 
 describe("formatBytes", () => {
   it("uses binary units with one decimal below 100 and none above", () => {
@@ -84,5 +84,42 @@ describe("archiveHost", () => {
     expect(archiveHost("https://des.ncsa.illinois.edu/desaccess/api")).toBe("des.ncsa.illinois.edu");
     expect(archiveHost("http://127.0.0.1:40123/desaccess/api")).toBe("127.0.0.1:40123");
     expect(archiveHost("not a url")).toBe("not a url");
+  });
+});
+
+describe("formatRate", () => {
+  it("shows bytes per second in binary units", () => {
+    expect(formatRate(0)).toBe("0 B/s");
+    expect(formatRate(512.4)).toBe("512 B/s");
+    expect(formatRate(1_468_006)).toBe("1.4 MiB/s");
+    expect(formatRate(-3)).toBe("0 B/s");
+  });
+});
+
+describe("formatEta", () => {
+  it("rounds up to seconds, minutes, hours or days", () => {
+    expect(formatEta(0)).toBe("1 s left");
+    expect(formatEta(44.2)).toBe("45 s left");
+    expect(formatEta(59.5)).toBe("1 min left");
+    expect(formatEta(90)).toBe("2 min left");
+    expect(formatEta(3540)).toBe("59 min left");
+    expect(formatEta(3599)).toBe("1 h left");
+    expect(formatEta(3600)).toBe("1 h left");
+    expect(formatEta(3900)).toBe("1 h 5 min left");
+    expect(formatEta(86_340)).toBe("23 h 59 min left");
+    expect(formatEta(86_400)).toBe("1 d left");
+    expect(formatEta(3 * 86_400 + 7200)).toBe("3 d 2 h left");
+  });
+
+  it("gives nothing when the time left can't be told", () => {
+    expect(formatEta(null)).toBeNull();
+    expect(formatEta(Number.POSITIVE_INFINITY)).toBeNull();
+    expect(formatEta(-1)).toBeNull();
+  });
+});
+
+describe("formatNumber", () => {
+  it("groups thousands", () => {
+    expect(formatNumber(1204)).toBe("1,204");
   });
 });

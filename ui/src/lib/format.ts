@@ -26,9 +26,35 @@ export function formatBytes(bytes: number | null): string {
   return `${value.toFixed(value < 100 ? 1 : 0)} ${BINARY_UNITS[unit]}`;
 }
 
+/** A transfer rate: `512 B/s`, `1.4 MiB/s`. */
+export function formatRate(bytesPerSecond: number): string {
+  return `${formatBytes(Math.round(Math.max(bytesPerSecond, 0)))}/s`;
+}
+
+/** Time left, rounded up: `45 s left`, `2 min left`, `1 h 5 min left`, `3 d 2 h left`; null when it can't be told. */
+export function formatEta(seconds: number | null): string | null {
+  if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return null;
+  const whole = Math.max(Math.ceil(seconds), 1);
+  if (whole < 60) return `${whole} s left`;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 60) return `${minutes} min left`;
+  if (minutes < 24 * 60) return twoUnits(Math.floor(minutes / 60), "h", minutes % 60, "min");
+  const hours = Math.ceil(seconds / 3600);
+  return twoUnits(Math.floor(hours / 24), "d", hours % 24, "h");
+}
+
+function twoUnits(big: number, bigUnit: string, small: number, smallUnit: string): string {
+  return small ? `${big} ${bigUnit} ${small} ${smallUnit} left` : `${big} ${bigUnit} left`;
+}
+
+/** A count with thousands grouped: `1,204`. */
+export function formatNumber(count: number): string {
+  return NUMBER.format(count);
+}
+
 /** A count with its noun: `1 file`, `1,204 files`, `3 entries`. */
 export function formatCount(count: number, singular: string, plural = `${singular}s`): string {
-  return `${NUMBER.format(count)} ${count === 1 ? singular : plural}`;
+  return `${formatNumber(count)} ${count === 1 ? singular : plural}`;
 }
 
 function parseTime(iso: string | null): Date | null {

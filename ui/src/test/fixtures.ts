@@ -1,11 +1,15 @@
 // Sample backend data for the tests, shaped like what the Rust side sends, and a mock of the IPC commands.
+import type { Channel } from "@tauri-apps/api/core";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import type { BackendError } from "../lib/backend";
+import type { BatchSnapshot } from "../lib/bindings/BatchSnapshot";
+import type { ItemSnapshot } from "../lib/bindings/ItemSnapshot";
 import type { Job } from "../lib/bindings/Job";
 import type { OutputKind } from "../lib/bindings/OutputKind";
 import type { OutputNode } from "../lib/bindings/OutputNode";
 import type { Session } from "../lib/bindings/Session";
 import type { SignInForm } from "../lib/bindings/SignInForm";
+import type { TransferEvent } from "../lib/bindings/TransferEvent";
 
 export const DEMO_FORM: SignInForm = {
   apiBase: "http://127.0.0.1:40123/desaccess/api",
@@ -82,6 +86,56 @@ export function backendError(code: BackendError["code"], message: string, retrya
   return { code, message, retryable };
 }
 
+export const DOWNLOAD_FOLDER = "/home/demo/Downloads/Jobfetch";
+
+/** A batch snapshot of the demo job, half-way through, with the fields `extra` gives. */
+export function batch(extra: Partial<BatchSnapshot> = {}): BatchSnapshot {
+  return {
+    id: 1,
+    name: "bulkthumbs_test",
+    root: `${DOWNLOAD_FOLDER}/c39008aa52f54b9e94335b566743af0c`,
+    state: "running",
+    listingComplete: true,
+    filesTotal: 6,
+    filesDone: 2,
+    filesFailed: 0,
+    bytesTotal: 4_261_147,
+    bytesDone: 2_130_573,
+    rate: 1_468_006,
+    etaSeconds: 130,
+    items: [],
+    error: null,
+    ...extra,
+  };
+}
+
+export function item(extra: Partial<ItemSnapshot> = {}): ItemSnapshot {
+  return { id: 10, path: "DES0226-1541/a_r.fits", state: "running", bytesDone: 1_051_200, size: 2_102_400, error: null, ...extra };
+}
+
+/** The backend's side of the transfers channel: takes the UI's subscription and sends it snapshots. */
+export class TransferFeed {
+  #channel: Channel<TransferEvent> | null = null;
+  #first: BatchSnapshot[];
+
+  /** `first` is the snapshot sent at once on subscribing, as the backend does. */
+  constructor(first: BatchSnapshot[] = []) {
+    this.#first = first;
+  }
+
+  /** The `watch_transfers` handler. */
+  subscribe = (args: Record<string, unknown>) => {
+    this.#channel = args.onEvent as Channel<TransferEvent>;
+    this.send(this.#first);
+    return null;
+  };
+
+  send(batches: BatchSnapshot[]) {
+    if (!this.#channel) throw new Error("the UI has not subscribed to transfers");
+    this.#channel.onmessage({ event: "snapshot", data: batches });
+  }
+}
+
 type Handler = (args: Record<string, unknown>) => unknown;
 
 /**
@@ -100,7 +154,10 @@ export function mockBackend(handlers: Record<string, Handler>) {
   return calls;
 }
 
-/** Handlers for an app that resumes the demo session and lists `JOBS`, with `TREE` as every job's outputs. */
+/**
+ * Handlers for an app that resumes the demo session and lists `JOBS`, with `TREE` as every job's outputs
+ * and no transfers yet.
+ */
 export function signedInHandlers(overrides: Record<string, Handler> = {}): Record<string, Handler> {
   return {
     startup_state: () => ({ demo: null, savedAccount: SESSION.account }),
@@ -108,6 +165,8 @@ export function signedInHandlers(overrides: Record<string, Handler> = {}): Recor
     list_jobs: () => JOBS,
     job_outputs: () => TREE,
     sign_out: () => null,
+    watch_transfers: new TransferFeed().subscribe,
+    download_folder: () => DOWNLOAD_FOLDER,
     ...overrides,
   };
 }

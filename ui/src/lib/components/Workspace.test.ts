@@ -4,13 +4,14 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import type { OutputNode } from "../bindings/OutputNode";
 import { JOBS, SESSION, TREE, backendError, folder, mockBackend, signedInHandlers } from "../../test/fixtures";
+import { Transfers } from "../transfers.svelte";
 import Workspace from "./Workspace.svelte";
 
 const SUCCESS_ID = "c39008aa52f54b9e94335b566743af0c";
 
 function renderWorkspace() {
   const onAuthExpired = vi.fn();
-  render(Workspace, { session: SESSION, onSignOut: vi.fn(async () => {}), onAuthExpired });
+  render(Workspace, { session: SESSION, transfers: new Transfers(), onSignOut: vi.fn(async () => {}), onAuthExpired });
   return { onAuthExpired, user: userEvent.setup() };
 }
 

@@ -1,0 +1,243 @@
+// Tests for the transfers panel: snapshots over the channel, progress, rate and time left, controls, files, disk full, errors.
+import { render, screen, within } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
+import type { BatchSnapshot } from "../bindings/BatchSnapshot";
+import { DOWNLOAD_FOLDER, SESSION, TransferFeed, backendError, batch, item, mockBackend, signedInHandlers } from "../../test/fixtures";
+import { Transfers } from "../transfers.svelte";
+import TopBar from "./TopBar.svelte";
+import TransfersPanel from "./TransfersPanel.svelte";
+
+const OK = () => null;
+const CONTROLS = {
+  pause_batch: OK,
+  resume_batch: OK,
+  cancel_batch: OK,
+  retry_failed: OK,
+  open_folder: OK,
+  pause_item: OK,
+  resume_item: OK,
+  cancel_item: OK,
+};
+
+/** The panel and the top bar's toggle on a Transfers that has subscribed to `feed`. */
+function renderPanel(first: BatchSnapshot[], overrides = {}) {
+  const feed = new TransferFeed(first);
+  const calls = mockBackend(signedInHandlers({ watch_transfers: feed.subscribe, ...CONTROLS, ...overrides }));
+  const transfers = new Transfers();
+  transfers.start();
+  render(TopBar, { session: SESSION, transfers, onSignOut: vi.fn(async () => {}) });
+  render(TransfersPanel, { transfers });
+  return { feed, calls, transfers, user: userEvent.setup() };
+}
+
+const card = (id = 1) => document.querySelector<HTMLElement>(`[data-testid=batch][data-batch-id="${id}"]`)!;
+/** The calls whose command matches `pattern`, as [command, args]. */
+const commands = (calls: { cmd: string; args: Record<string, unknown> }[], pattern: RegExp) =>
+  calls.filter((call) => pattern.test(call.cmd)).map((call) => [call.cmd, call.args]);
+
+describe("transfers panel", () => {
+  it("shows the first snapshot at once, then each one that follows", async () => {
+    const { feed } = renderPanel([batch()]);
+
+    const running = await screen.findByTestId("batch");
+    expect(running).toHaveAttribute("data-state", "running");
+    expect(running).toHaveTextContent("bulkthumbs_test");
+    expect(running).toHaveTextContent(`${DOWNLOAD_FOLDER}/c39008aa52f54b9e94335b566743af0c`);
+    expect(within(running).getByTestId("transfer-badge")).toHaveTextContent("Downloading");
+    const progress = within(running).getByTestId("batch-progress");
+    expect(progress).toHaveAttribute("data-bytes-done", "2130573");
+    expect(progress).toHaveAttribute("data-bytes-total", "4261147");
+    expect(within(progress).getByRole("progressbar")).toHaveAttribute("aria-valuenow", "50");
+    expect(within(running).getByTestId("batch-summary")).toHaveTextContent("2 of 6 files · 2.0 MiB of 4.1 MiB");
+    expect(within(running).getByTestId("batch-speed")).toHaveTextContent("1.4 MiB/s · 3 min left");
+    expect(await screen.findByText(DOWNLOAD_FOLDER)).toBeInTheDocument();
+
+    feed.send([batch({ id: 2, name: "second" }), batch({ state: "done", filesDone: 6, bytesDone: 4_261_147, rate: 0, etaSeconds: null })]);
+    await vi.waitFor(() => expect(screen.getAllByTestId("batch")).toHaveLength(2));
+    const [newest, done] = screen.getAllByTestId("batch");
+    expect(newest).toHaveAttribute("data-batch-id", "2");
+    expect(done).toHaveAttribute("data-state", "done");
+    expect(within(done).getByTestId("batch-summary")).toHaveTextContent("All 6 files downloaded · 4.1 MiB");
+    expect(within(done).getByRole("progressbar")).toHaveAttribute("aria-valuenow", "100");
+    expect(within(done).queryByTestId("batch-speed")).not.toBeInTheDocument();
+    expect(within(done).queryByTestId("batch-pause")).not.toBeInTheDocument();
+    expect(within(done).queryByTestId("batch-cancel")).not.toBeInTheDocument();
+    expect(within(done).getByTestId("batch-open")).toBeInTheDocument();
+  });
+
+  it("counts running and paused batches on the Transfers toggle, which opens and closes the panel", async () => {
+    const { feed, transfers, user } = renderPanel([batch({ id: 1 }), batch({ id: 2, state: "paused" }), batch({ id: 3, state: "done" })]);
+
+    const toggle = screen.getByTestId("transfers-toggle");
+    await vi.waitFor(() => expect(within(toggle).getByTestId("transfers-count")).toHaveTextContent("2"));
+    expect(toggle).toHaveAttribute("aria-expanded", "false");
+    await user.click(toggle);
+    expect(transfers.open).toBe(true);
+    expect(toggle).toHaveAttribute("aria-expanded", "true");
+    await user.click(screen.getByRole("button", { name: "Close transfers" }));
+    expect(transfers.open).toBe(false);
+
+    feed.send([batch({ id: 3, state: "done" })]);
+    await vi.waitFor(() => expect(within(toggle).queryByTestId("transfers-count")).not.toBeInTheDocument());
+  });
+
+  it("says so when there are no downloads", async () => {
+    renderPanel([]);
+    expect(await screen.findByText("No downloads yet")).toBeInTheDocument();
+  });
+
+  it("pauses a running batch and resumes a paused one", async () => {
+    const { feed, calls, user } = renderPanel([batch({ id: 7 })]);
+
+    await user.click(await screen.findByTestId("batch-pause"));
+    expect(screen.queryByTestId("batch-resume")).not.toBeInTheDocument();
+    feed.send([batch({ id: 7, state: "paused", rate: 0, etaSeconds: null })]);
+    const resume = await screen.findByTestId("batch-resume");
+    expect(card(7)).toHaveAttribute("data-state", "paused");
+    expect(within(card(7)).getByTestId("transfer-badge")).toHaveTextContent("Paused");
+    expect(within(card(7)).queryByTestId("batch-speed")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("batch-pause")).not.toBeInTheDocument();
+
+    await user.click(resume);
+    expect(commands(calls, /_batch$/)).toEqual([
+      ["pause_batch", { batchId: 7 }],
+      ["resume_batch", { batchId: 7 }],
+    ]);
+  });
+
+  it("cancels only once the user confirms", async () => {
+    const { calls, user } = renderPanel([batch({ id: 7 })]);
+
+    await user.click(await screen.findByTestId("batch-cancel"));
+    expect(card(7)).toHaveTextContent("Cancel the rest of this download?");
+    await user.click(screen.getByRole("button", { name: "Keep going" }));
+    expect(commands(calls, /^cancel_/)).toEqual([]);
+
+    await user.click(screen.getByTestId("batch-cancel"));
+    await user.click(screen.getByTestId("batch-cancel-confirm"));
+    expect(commands(calls, /^cancel_/)).toEqual([["cancel_batch", { batchId: 7 }]]);
+  });
+
+  it("retries failed files, opens the folder, and sums up a batch that finished with errors", async () => {
+    const failed = item({ id: 11, state: "failed", bytesDone: 0, error: backendError("http", "The archive answered 404 Not Found.") });
+    const { calls, user } = renderPanel([
+      batch({ id: 7, state: "doneWithErrors", filesDone: 5, filesFailed: 1, bytesDone: 2_158_747, rate: 0, etaSeconds: null, items: [failed] }),
+    ]);
+
+    const finished = await screen.findByTestId("batch");
+    expect(within(finished).getByTestId("transfer-badge")).toHaveTextContent("Done with errors");
+    expect(within(finished).getByTestId("batch-summary")).toHaveTextContent("5 of 6 files downloaded · 2.1 MiB · 1 failed");
+    expect(within(finished).queryByTestId("batch-resume")).not.toBeInTheDocument();
+    await user.click(within(finished).getByTestId("batch-retry"));
+    await user.click(within(finished).getByTestId("batch-open"));
+    expect(commands(calls, /^(retry|open)_/)).toEqual([
+      ["retry_failed", { batchId: 7 }],
+      ["open_folder", { batchId: 7 }],
+    ]);
+  });
+
+  it("lists a batch's files on request, each with its bar, error and own controls", async () => {
+    const items = [
+      item({ id: 10 }),
+      item({ id: 11, path: "a/paused.fits", state: "paused", bytesDone: 100, size: 400 }),
+      item({ id: 12, path: "a/broken.png", state: "failed", bytesDone: 0, size: null, error: backendError("integrity", "Size 10 B, expected 20 B.") }),
+    ];
+    const { calls, user } = renderPanel([batch({ id: 7, filesFailed: 1, items })]);
+
+    const toggle = await screen.findByTestId("batch-items-toggle");
+    expect(toggle).toHaveTextContent("Files: 2 under way · 1 failed");
+    expect(screen.queryByTestId("batch-item")).not.toBeInTheDocument();
+    await user.click(toggle);
+
+    const [running, paused, failed] = screen.getAllByTestId("batch-item");
+    expect(running).toHaveTextContent("DES0226-1541/a_r.fits");
+    expect(within(running).getByRole("progressbar")).toHaveAttribute("aria-valuenow", "50");
+    expect(running).toHaveTextContent("1.0 MiB of 2.0 MiB");
+    expect(within(paused).getByRole("progressbar")).toHaveAttribute("aria-valuenow", "25");
+    expect(failed).toHaveTextContent("Failed");
+    expect(failed).toHaveTextContent("Size 10 B, expected 20 B.");
+    expect(within(failed).queryByRole("progressbar")).not.toBeInTheDocument();
+
+    await user.click(within(running).getByRole("button", { name: "Pause file" }));
+    await user.click(within(paused).getByRole("button", { name: "Resume file" }));
+    await user.click(within(failed).getByRole("button", { name: "Retry file" }));
+    await user.click(within(failed).getByRole("button", { name: "Cancel file" }));
+    expect(commands(calls, /_item$/)).toEqual([
+      ["pause_item", { batchId: 7, itemId: 10 }],
+      ["resume_item", { batchId: 7, itemId: 11 }],
+      ["resume_item", { batchId: 7, itemId: 12 }],
+      ["cancel_item", { batchId: 7, itemId: 12 }],
+    ]);
+  });
+
+  it("says plainly that the disk is full, and offers Resume", async () => {
+    const error = backendError("diskFull", "The disk is full: could not write /home/demo/Downloads/Jobfetch/x.fits.part. Free some space, then resume.");
+    const { calls, user } = renderPanel([batch({ id: 7, state: "pausedDiskFull", rate: 0, etaSeconds: null, error })]);
+
+    const alert = await screen.findByTestId("batch-disk-full");
+    expect(alert).toHaveAttribute("role", "alert");
+    expect(alert).toHaveTextContent("Disk full — free space, then Resume");
+    expect(alert).toHaveTextContent("Free some space, then resume.");
+    expect(within(card(7)).getByTestId("transfer-badge")).toHaveTextContent("Disk full");
+    expect(screen.getByTestId("transfers-toggle").querySelector(".problem")).not.toBeNull();
+
+    await user.click(screen.getByTestId("batch-resume"));
+    expect(commands(calls, /^resume_/)).toEqual([["resume_batch", { batchId: 7 }]]);
+  });
+
+  it("shows a sliding bar and 'Listing folders' before any size is known, stripes while totals grow", async () => {
+    const { feed } = renderPanel([batch({ listingComplete: false, filesTotal: 0, filesDone: 0, bytesTotal: 0, bytesDone: 0, rate: 0, etaSeconds: null })]);
+
+    const listing = await screen.findByTestId("batch");
+    const bar = within(listing).getByRole("progressbar");
+    expect(bar).not.toHaveAttribute("aria-valuenow");
+    expect(bar.firstElementChild).toHaveClass("sliding");
+    expect(within(listing).getByTestId("batch-summary")).toHaveTextContent("Listing folders…");
+    expect(within(listing).queryByTestId("batch-speed")).not.toBeInTheDocument();
+
+    feed.send([batch({ listingComplete: false, etaSeconds: null })]);
+    await vi.waitFor(() => expect(bar).toHaveAttribute("aria-valuenow", "50"));
+    expect(bar.firstElementChild).toHaveClass("striped");
+    expect(within(listing).getByTestId("batch-summary")).toHaveTextContent("2 of 6 files so far");
+    expect(within(listing).getByTestId("batch-speed")).toHaveTextContent("1.4 MiB/s · estimating time left…");
+  });
+
+  it("sums up a cancelled batch", async () => {
+    renderPanel([batch({ state: "cancelled", rate: 0, etaSeconds: null })]);
+    const cancelled = await screen.findByTestId("batch");
+    expect(within(cancelled).getByTestId("batch-summary")).toHaveTextContent("Cancelled after 2 of 6 files · 2.0 MiB");
+    expect(within(cancelled).queryByTestId("batch-resume")).not.toBeInTheDocument();
+    expect(within(cancelled).queryByTestId("batch-cancel")).not.toBeInTheDocument();
+  });
+
+  it("shows a control's error in its batch", async () => {
+    const { user } = renderPanel([batch()], {
+      open_folder: () => {
+        throw backendError("disk", "The folder was moved or deleted.");
+      },
+    });
+
+    await user.click(await screen.findByTestId("batch-open"));
+    expect(await within(card(1)).findByTestId("error-banner")).toHaveTextContent("The folder was moved or deleted.");
+  });
+
+  it("shows why it could not subscribe, and subscribes again on Retry", async () => {
+    let failures = 1;
+    const feed = new TransferFeed([batch()]);
+    const { calls, user } = renderPanel([], {
+      watch_transfers: (args: Record<string, unknown>) => {
+        if (failures-- > 0) throw backendError("internal", "The transfer store could not be opened.", true);
+        return feed.subscribe(args);
+      },
+    });
+
+    const banner = await screen.findByTestId("error-banner");
+    expect(banner).toHaveTextContent("The transfer store could not be opened.");
+    expect(screen.getByTestId("transfers-toggle").querySelector(".problem")).not.toBeNull();
+    await user.click(within(banner).getByRole("button", { name: "Retry" }));
+    expect(await screen.findByTestId("batch")).toBeInTheDocument();
+    expect(screen.queryByTestId("error-banner")).not.toBeInTheDocument();
+    expect(calls.filter((call) => call.cmd === "watch_transfers")).toHaveLength(2);
+  });
+});

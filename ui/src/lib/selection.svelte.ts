@@ -1,0 +1,66 @@
+// Which of a job's output files are ticked for download; a folder stands for every file below it.
+import type { OutputNode } from "./bindings/OutputNode";
+
+/** How much of a node is ticked: none of its files, some, or all. */
+export type Check = "none" | "some" | "all";
+
+export class OutputSelection {
+  #root: OutputNode;
+  /** Every node's path → the paths of the files at or below it. */
+  #files = new Map<string, string[]>();
+  #sizes = new Map<string, number>();
+  #ticked = $state.raw<ReadonlySet<string>>(new Set());
+
+  /** How many files are ticked. */
+  count = $derived(this.#ticked.size);
+  /** Their total size in bytes. */
+  bytes = $derived([...this.#ticked].reduce((sum, path) => sum + (this.#sizes.get(path) ?? 0), 0));
+
+  constructor(root: OutputNode) {
+    this.#root = root;
+    this.#index(root);
+  }
+
+  #index(node: OutputNode): string[] {
+    let files: string[];
+    if (node.kind === "directory") {
+      files = node.children.flatMap((child) => this.#index(child));
+    } else {
+      files = [node.path];
+      this.#sizes.set(node.path, node.size ?? 0);
+    }
+    this.#files.set(node.path, files);
+    return files;
+  }
+
+  check(node: OutputNode): Check {
+    const files = this.#files.get(node.path) ?? [];
+    const ticked = files.filter((path) => this.#ticked.has(path)).length;
+    if (ticked === 0) return "none";
+    return ticked === files.length ? "all" : "some";
+  }
+
+  /** Ticks every file at or below `node`, or unticks them all when they all are ticked already. */
+  toggle(node: OutputNode) {
+    const files = this.#files.get(node.path) ?? [];
+    const next = new Set(this.#ticked);
+    if (this.check(node) === "all") files.forEach((path) => next.delete(path));
+    else files.forEach((path) => next.add(path));
+    this.#ticked = next;
+  }
+
+  clear() {
+    this.#ticked = new Set();
+  }
+
+  /** The fewest output paths naming exactly the ticked files: a wholly ticked folder is sent as the folder. */
+  paths(): string[] {
+    const cover = (nodes: OutputNode[]): string[] =>
+      nodes.flatMap((node) => {
+        const check = this.check(node);
+        if (check === "all") return [node.path];
+        return check === "some" ? cover(node.children) : [];
+      });
+    return cover(this.#root.children);
+  }
+}
