@@ -46,6 +46,22 @@ enum Command {
     },
     /// List download batches and how far each got.
     Status,
+    /// Write a batch out as a bash curl script or an aria2 input file, to fetch it on another machine.
+    /// Run the result inside the batch's folder (or a copy of it); no secret is ever written.
+    Export {
+        /// The batch id, as `jobfetch status` shows it.
+        batch: i64,
+        #[arg(long, value_enum, default_value = "curl")]
+        format: ExportFormat,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    /// A bash script of curl commands that resume, verify and report.
+    Curl,
+    /// An input file for `aria2c -i`.
+    Aria2,
 }
 
 #[tokio::main]
@@ -74,6 +90,7 @@ async fn main() -> ExitCode {
             .await
         }
         Command::Status => status(&state_dir),
+        Command::Export { batch, format } => export(&state_dir, batch, format),
     }
 }
 
@@ -228,6 +245,29 @@ fn status(state_dir: &Path) -> ExitCode {
             batch.root
         );
     }
+    ExitCode::SUCCESS
+}
+
+fn export(state_dir: &Path, batch: i64, format: ExportFormat) -> ExitCode {
+    let transfers = match Transfers::open(&state::queue_path(state_dir), TransferConfig::default())
+    {
+        Ok(transfers) => transfers,
+        Err(err) => return fail(&err.message),
+    };
+    let (row, items) = match transfers
+        .batch(batch)
+        .and_then(|row| Ok((row, transfers.export_items(batch)?)))
+    {
+        Ok(found) => found,
+        Err(err) => return fail(&err.message),
+    };
+    print!(
+        "{}",
+        match format {
+            ExportFormat::Curl => jobfetch_engine::transfer::export::curl_script(&row.name, &items),
+            ExportFormat::Aria2 => jobfetch_engine::transfer::export::aria2_input(&items),
+        }
+    );
     ExitCode::SUCCESS
 }
 

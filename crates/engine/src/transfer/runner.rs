@@ -607,6 +607,27 @@ impl Transfers {
         super::manifest::write_manifests(&header, &entries)
     }
 
+    /// The batch's files as an export sees them, paths relative to the batch folder.
+    pub fn export_items(&self, id: BatchId) -> Result<Vec<super::export::ExportItem>> {
+        Ok(self
+            .items(id)?
+            .into_iter()
+            .map(|item| super::export::ExportItem {
+                url: match item.source {
+                    Source::Url { url } => Some(url),
+                    Source::Resolver { .. } => None,
+                },
+                file: item.dest,
+                size: item.size,
+                digest: item.digest,
+                needs_token: match item.auth {
+                    super::model::AuthPolicy::ArchiveToken { archive, .. } => Some(archive),
+                    super::model::AuthPolicy::Anonymous => None,
+                },
+            })
+            .collect())
+    }
+
     /// Marks every unfinished item cancelled and removes its partial file.
     fn cancel_unfinished(&self, root: &Path, id: BatchId) -> Result<()> {
         for item in self.items(id)?.into_iter().filter(|i| !i.state.is_final()) {
