@@ -95,6 +95,19 @@ pub async fn fetch(job: FetchJob<'_>) -> Result<Fetched> {
 
     let (status, headers, mut body) = open(&job, have).await?;
     let resumed_from = match status {
+        // A server that ignores If-Range sends the changed file's tail: never splice it onto the old bytes.
+        StatusCode::PARTIAL_CONTENT
+            if have > 0
+                && validator_of(&headers)
+                    .is_some_and(|v| job.validator.as_deref() != Some(&*v)) =>
+        {
+            let _ = tokio::fs::remove_file(&part).await;
+            return Err(Error::protocol(format!(
+                "{} changed on the server since the partial file was written; starting it again.",
+                job.label
+            ))
+            .retryable(true));
+        }
         StatusCode::PARTIAL_CONTENT if have > 0 && content_range_start(&headers) == Some(have) => {
             have
         }
@@ -199,6 +212,11 @@ pub async fn fetch(job: FetchJob<'_>) -> Result<Fetched> {
     finish(&job, &part, resumed_from + written, written).await
 }
 
+/// True when a request to `url` may carry the archive's token: never a signed URL, else as the policy says.
+fn may_carry_token(job: &FetchJob<'_>, url: &Url) -> bool {
+    !job.signed_url && may_send_token(job.auth, url)
+}
+
 /// Sends the request (continuing from `have` bytes when possible), following redirects by hand so that
 /// the token only ever goes where the policy allows, and refreshing it once on a 401.
 async fn send(job: &FetchJob<'_>, have: u64) -> Result<reqwest::Response> {
@@ -212,7 +230,7 @@ async fn send(job: &FetchJob<'_>, have: u64) -> Result<reqwest::Response> {
                 .header(header::RANGE, format!("bytes={have}-"))
                 .header(header::IF_RANGE, job.validator.clone().unwrap_or_default());
         }
-        if may_send_token(job.auth, &url) {
+        if may_carry_token(job, &url) {
             if let Some(value) = job.credentials.and_then(|c| c.authorization()) {
                 request = request.header(header::AUTHORIZATION, value);
             }
@@ -245,7 +263,7 @@ async fn send(job: &FetchJob<'_>, have: u64) -> Result<reqwest::Response> {
             continue;
         }
         let session_over = status == StatusCode::UNAUTHORIZED;
-        if session_over && !refreshed && may_send_token(job.auth, &url) {
+        if session_over && !refreshed && may_carry_token(job, &url) {
             if let Some(credentials) = job.credentials {
                 credentials.refresh().await?;
                 refreshed = true;
@@ -274,7 +292,7 @@ async fn open(job: &FetchJob<'_>, have: u64) -> Result<(StatusCode, HeaderMap, B
     loop {
         let response = send(job, have).await?;
         let (status, headers) = (response.status(), response.headers().clone());
-        let token_sent = may_send_token(job.auth, response.url()) && job.credentials.is_some();
+        let token_sent = may_carry_token(job, response.url()) && job.credentials.is_some();
         let tiny_json = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())

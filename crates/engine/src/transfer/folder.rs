@@ -44,20 +44,35 @@ pub async fn prepare(
     out_dir: &Path,
 ) -> Result<FolderBatch> {
     let folder = listing::normalize_folder_url(folder_url)?;
-    let folder_name = folder.path_segments().and_then(|mut s| s.next_back()).unwrap_or_default().to_string();
+    let folder_name = folder
+        .path_segments()
+        .and_then(|mut s| s.next_back())
+        .unwrap_or_default()
+        .to_string();
     let out_dir = std::path::absolute(out_dir).map_err(|err| Error::disk("find", out_dir, err))?;
     let root = out_dir.join(safe_component(&folder_name)?);
-    tokio::fs::create_dir_all(&root).await.map_err(|err| Error::disk("create the folder", &root, err))?;
+    tokio::fs::create_dir_all(&root)
+        .await
+        .map_err(|err| Error::disk("create the folder", &root, err))?;
     let batch = match transfers.find_batch(folder.as_str(), &root)? {
         Some(earlier) => {
             transfers.prepare_rerun(earlier.id).await?;
             earlier.id
         }
-        None => transfers.create_batch(name.unwrap_or(&folder_name), archive, folder.as_str(), &root)?,
+        None => transfers.create_batch(
+            name.unwrap_or(&folder_name),
+            archive,
+            folder.as_str(),
+            &root,
+        )?,
     };
     transfers.set_listing_complete(batch, false)?;
     transfers.run(batch)?;
-    Ok(FolderBatch { batch, folder, root })
+    Ok(FolderBatch {
+        batch,
+        folder,
+        root,
+    })
 }
 
 /// Lists the folder tree into the batch: folders are created as they are found (empty ones too),
@@ -68,7 +83,11 @@ pub async fn list_into(
     prepared: &FolderBatch,
     listing_concurrency: usize,
 ) -> Result<()> {
-    let FolderBatch { batch, folder, root } = prepared;
+    let FolderBatch {
+        batch,
+        folder,
+        root,
+    } = prepared;
     let batch = *batch;
     let mut failure = Ok(());
     listing::walk(client, folder, listing_concurrency, |url, rel, result| {
@@ -78,7 +97,8 @@ pub async fn list_into(
                 Err(err) => return transfers.add_problem(batch, &rel.to_string(), &err),
             };
             let dir = rel.under(root);
-            std::fs::create_dir_all(&dir).map_err(|err| Error::disk("create the folder", &dir, err))?;
+            std::fs::create_dir_all(&dir)
+                .map_err(|err| Error::disk("create the folder", &dir, err))?;
             for err in &found.refused {
                 transfers.add_problem(batch, &rel.to_string(), err)?;
             }
@@ -87,8 +107,13 @@ pub async fn list_into(
                 .iter()
                 .filter(|entry| !entry.is_dir)
                 .map(|entry| ItemSpec {
-                    source: Source::Url { url: listing::child_url(url, &entry.name).to_string() },
-                    dest: rel.child(&entry.name).expect("listing names were checked").to_string(),
+                    source: Source::Url {
+                        url: listing::child_url(url, &entry.name).to_string(),
+                    },
+                    dest: rel
+                        .child(&entry.name)
+                        .expect("listing names were checked")
+                        .to_string(),
                     size: entry.size,
                     digest: None,
                     auth: AuthPolicy::Anonymous,

@@ -363,8 +363,9 @@ impl Transfers {
             if control.paused {
                 control.paused = false;
                 control.token = CancellationToken::new();
-                drop(control);
+                // Under the control lock: items still stopping requeue themselves (see `settle_stopped`).
                 let again = self.store().requeue(id, &[ItemState::Paused])?;
+                drop(control);
                 live.queue.lock().expect("queue lock").extend(again);
                 live.rate.lock().expect("rate lock").reset();
                 live.finished.send_replace(None);
@@ -485,8 +486,18 @@ impl Transfers {
         self.live.lock().expect("live lock").get(&id).cloned()
     }
 
-    /// The batch loop: starts queued items as slots free up, until nothing is left or the batch is cancelled.
+    /// Works on a batch until it is finished or cancelled.
     async fn drive(self: Arc<Self>, live: Arc<Live>) {
+        loop {
+            self.work(&live).await;
+            if self.finish(&live).await {
+                return;
+            }
+        }
+    }
+
+    /// The batch loop: starts queued items as slots free up, until nothing is left or the batch is cancelled.
+    async fn work(self: &Arc<Self>, live: &Arc<Live>) {
         let mut running = JoinSet::new();
         loop {
             while running.try_join_next().is_some() {}
@@ -539,19 +550,39 @@ impl Transfers {
             );
         }
         while running.join_next().await.is_some() {}
-        self.finish(&live).await;
     }
 
-    async fn finish(&self, live: &Live) {
+    /// Records how the batch ended and writes its manifests; false when items were queued meanwhile and
+    /// the batch must go on instead.
+    async fn finish(&self, live: &Live) -> bool {
         let cancelled = live.control.lock().expect("control lock").cancelled;
+        {
+            // Items queued in the store after the loop looked at its queue (a resumed item, say) must not be
+            // lost: while the batch is still in the live map, take them up in a new loop over the same batch.
+            let mut live_map = self.live.lock().expect("live lock");
+            let queued: Vec<ItemId> = self
+                .store()
+                .items(live.id)
+                .map(|items| items.into_iter().filter(|i| i.state == ItemState::Queued).map(|i| i.id).collect())
+                .unwrap_or_default();
+            if !cancelled && !queued.is_empty() {
+                live.queue.lock().expect("queue lock").extend(queued);
+                return false;
+            }
+            live_map.remove(&live.id);
+        }
         let result = if cancelled {
             self.cancel_unfinished(&live.root, live.id)
                 .map(|_| BatchState::Cancelled)
         } else {
             let totals = self.store().totals(live.id);
             let problems = self.store().problems(live.id);
+            let items = self.store().items(live.id);
             totals.and_then(|totals| {
-                Ok(if totals.failed > 0 || !problems?.is_empty() {
+                // Items the user paused are still wanted: the batch waits for them, paused.
+                Ok(if items?.iter().any(|i| i.state == ItemState::Paused) {
+                    BatchState::Paused
+                } else if totals.failed > 0 || !problems?.is_empty() {
                     BatchState::DoneWithErrors
                 } else {
                     BatchState::Done
@@ -559,10 +590,10 @@ impl Transfers {
             })
         };
         let state = result.unwrap_or(BatchState::DoneWithErrors);
-        let finished = now_iso();
+        let finished = (state != BatchState::Paused).then(now_iso);
         let _ = self
             .store()
-            .set_batch_state(live.id, state, None, Some(&finished));
+            .set_batch_state(live.id, state, None, finished.as_deref());
         if let Err(err) = self.write_manifests(live.id) {
             tracing::warn!(
                 "could not write the manifests of batch {}: {}",
@@ -571,10 +602,10 @@ impl Transfers {
             );
             let _ = self.store().add_problem(live.id, "manifest", &err);
         }
-        self.live.lock().expect("live lock").remove(&live.id);
         live.finished.send_replace(Some(state));
         self.changed.notify_one();
         self.publish();
+        true
     }
 
     /// Writes the batch's MANIFEST.json, MANIFEST.html and manifest.csv at the top of its folder.
@@ -815,10 +846,20 @@ impl Transfers {
             .expect("active lock")
             .get(&id)
             .and_then(|a| a.user_stop);
-        let batch_cancelled = live.control.lock().expect("control lock").cancelled;
-        if user_stop == Some(ItemState::Cancelled) || (user_stop.is_none() && batch_cancelled) {
+        // Held until the item is settled, so that a batch resumed meanwhile cannot miss it (see `resume`).
+        let control = live.control.lock().expect("control lock");
+        if user_stop == Some(ItemState::Cancelled) || (user_stop.is_none() && control.cancelled) {
+            drop(control);
             let _ = std::fs::remove_file(part_path(target));
             self.settle(live, id, ItemState::Cancelled, 0, None);
+        } else if user_stop.is_none() && !control.paused {
+            // The batch was paused and resumed again while this item was stopping: it goes back in the queue.
+            let _ = self.store().set_item_state(id, ItemState::Queued, None);
+            live.active.lock().expect("active lock").remove(&id);
+            live.queue.lock().expect("queue lock").push_back(id);
+            drop(control);
+            live.wake.notify_one();
+            self.changed.notify_one();
         } else {
             self.settle(live, id, ItemState::Paused, 0, None);
         }
