@@ -14,39 +14,31 @@ pub const READ_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Largest JSON document (listing, job list) accepted from a server.
 pub const MAX_JSON_BYTES: usize = 64 * 1024 * 1024;
 
-/// Builds the client every provider and transfer shares. There is no total timeout: large bodies may take hours.
+/// Builds the client the providers share: it follows redirects and gives up on a response that sends
+/// nothing for [`READ_IDLE_TIMEOUT`]. There is no total timeout: large bodies may take hours.
 pub fn client() -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .user_agent(concat!("jobfetch/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(CONNECT_TIMEOUT)
-        .read_timeout(READ_IDLE_TIMEOUT)
-        .pool_max_idle_per_host(64)
-        .tcp_nodelay(true)
-        .build()
-        .map_err(|err| {
-            Error::new(
-                crate::ErrorCode::Internal,
-                format!("Could not set up HTTP: {err}"),
-            )
-        })
+    build(base().read_timeout(READ_IDLE_TIMEOUT))
 }
 
-/// The client for file transfers: like [`client`], but it never follows redirects by itself, so the
-/// transfer engine decides on every hop whether credentials may go along.
+/// The client for file transfers: it never follows redirects by itself, so the transfer engine decides
+/// on every hop whether credentials may go along (and watches for stalls itself).
 pub fn transfer_client() -> Result<reqwest::Client> {
+    build(base().redirect(reqwest::redirect::Policy::none()))
+}
+
+/// What every Jobfetch client has: its name, a connect timeout, and a pool of reused connections.
+fn base() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .user_agent(concat!("jobfetch/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(CONNECT_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(64)
         .tcp_nodelay(true)
+}
+
+fn build(builder: reqwest::ClientBuilder) -> Result<reqwest::Client> {
+    builder
         .build()
-        .map_err(|err| {
-            Error::new(
-                crate::ErrorCode::Internal,
-                format!("Could not set up HTTP: {err}"),
-            )
-        })
+        .map_err(|err| Error::new(crate::ErrorCode::Internal, format!("Could not set up HTTP: {err}")))
 }
 
 /// Reads a response body of at most `limit` bytes, failing cleanly on anything larger.
