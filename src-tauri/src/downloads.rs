@@ -123,6 +123,23 @@ pub async fn cancel_item(state: State<'_, AppState>, batch_id: BatchId, item_id:
     state.transfers.cancel_item(batch_id, item_id)
 }
 
+/// The bandwidth limit for all downloads together, in bytes per second (`null`: no limit).
+#[tauri::command]
+pub async fn bandwidth_limit(state: State<'_, AppState>) -> Result<Option<u64>> {
+    Ok(state.transfers.bandwidth_limit())
+}
+
+/// Changes the bandwidth limit; it applies to running downloads at once and is kept for next time.
+#[tauri::command]
+pub async fn set_bandwidth_limit(app: AppHandle, state: State<'_, AppState>, bytes_per_second: Option<u64>) -> Result<()> {
+    let limit = bytes_per_second.filter(|rate| *rate > 0);
+    state.transfers.set_bandwidth_limit(limit);
+    if state.demo.is_none() {
+        crate::settings::save_bandwidth_limit(&app, limit);
+    }
+    Ok(())
+}
+
 #[tauri::command]
 pub async fn open_folder(app: AppHandle, state: State<'_, AppState>, batch_id: BatchId) -> Result<()> {
     let root = state.transfers.batch(batch_id)?.root;

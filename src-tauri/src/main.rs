@@ -43,6 +43,8 @@ fn main() {
             })?;
             if demo::slow_requested() {
                 state.transfers.set_bandwidth_limit(Some(demo::SLOW_BYTES_PER_SECOND));
+            } else if state.demo.is_none() {
+                state.transfers.set_bandwidth_limit(settings::bandwidth_limit(app.handle()));
             }
             app.manage(state);
             Ok(())
@@ -65,6 +67,8 @@ fn main() {
             downloads::resume_item,
             downloads::cancel_item,
             downloads::open_folder,
+            downloads::bandwidth_limit,
+            downloads::set_bandwidth_limit,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {

@@ -148,6 +148,11 @@ impl Transfers {
         self.bandwidth.set_limit(bytes_per_second);
     }
 
+    /// The bandwidth limit in force, in bytes per second.
+    pub fn bandwidth_limit(&self) -> Option<u64> {
+        self.bandwidth.limit()
+    }
+
     /// Starts sending snapshots to `observer`: one now, then at most every `progress_interval` while anything changes.
     pub fn observe(self: &Arc<Self>, observer: Arc<dyn Observer>) {
         let first = self.observers.lock().expect("observers lock").is_empty();
