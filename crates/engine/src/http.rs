@@ -36,9 +36,12 @@ fn base() -> reqwest::ClientBuilder {
 }
 
 fn build(builder: reqwest::ClientBuilder) -> Result<reqwest::Client> {
-    builder
-        .build()
-        .map_err(|err| Error::new(crate::ErrorCode::Internal, format!("Could not set up HTTP: {err}")))
+    builder.build().map_err(|err| {
+        Error::new(
+            crate::ErrorCode::Internal,
+            format!("Could not set up HTTP: {err}"),
+        )
+    })
 }
 
 /// Reads a response body of at most `limit` bytes, failing cleanly on anything larger.

@@ -22,6 +22,9 @@ use crate::error::{Error, ErrorCode, Result};
 const MAX_REDIRECTS: usize = 10;
 /// Bytes buffered before each write to disk.
 const WRITE_BUFFER: usize = 1 << 18;
+/// Every this many bytes a large file is synced in the background, so the disk writes while the
+/// network delivers and the final sync has little left to do.
+const EARLY_SYNC_BYTES: u64 = 64 << 20;
 
 /// Everything one transfer needs.
 pub struct FetchJob<'a> {
@@ -45,6 +48,9 @@ pub struct FetchJob<'a> {
     pub cancel: &'a CancellationToken,
     /// Called once the server has answered, with the bytes already on disk that the transfer continues from.
     pub on_start: &'a (dyn Fn(u64) + Sync),
+    /// Called once the body has arrived, before the file is synced, checked and renamed: the network
+    /// part is over, so the caller may let another transfer start.
+    pub on_body_done: &'a (dyn Fn() + Sync),
     /// Called with the number of bytes each time some are written.
     pub on_bytes: &'a (dyn Fn(u64) + Sync),
     /// Called with the validator of the bytes about to be written, before they are written.
@@ -90,7 +96,7 @@ pub async fn fetch(job: FetchJob<'_>) -> Result<Fetched> {
     }
     if have > 0 && job.size == Some(have) {
         (job.on_start)(have);
-        return finish(&job, &part, have, 0).await;
+        return finish(&job, &part, have, 0, None).await;
     }
 
     let (status, headers, mut body) = open(&job, have).await?;
@@ -159,7 +165,19 @@ pub async fn fetch(job: FetchJob<'_>) -> Result<Fetched> {
             .await
             .map_err(|err| Error::disk("resume", &part, err))?;
     }
+    let mut hasher = match job.digest {
+        Some(digest) => {
+            let mut hasher = Hasher::for_digest(digest);
+            if resumed_from > 0 {
+                hash_prefix(&part, resumed_from, &mut hasher).await?;
+            }
+            Some(hasher)
+        }
+        None => None,
+    };
     let mut written = 0u64;
+    let mut synced_at = 0u64;
+    let mut background_sync: Option<tokio::task::JoinHandle<std::io::Result<()>>> = None;
     let outcome: Result<()> = loop {
         let next = tokio::select! {
             biased;
@@ -196,9 +214,27 @@ pub async fn fetch(job: FetchJob<'_>) -> Result<Fetched> {
         if let Err(err) = file.write_all(&chunk).await {
             break Err(Error::disk("write", &part, err));
         }
+        if let Some(hasher) = hasher.as_mut() {
+            hasher.update(&chunk);
+        }
         written += chunk.len() as u64;
         (job.on_bytes)(chunk.len() as u64);
+        if written - synced_at >= EARLY_SYNC_BYTES
+            && background_sync.as_ref().is_none_or(|s| s.is_finished())
+        {
+            synced_at = written;
+            background_sync = match start_background_sync(&mut file).await {
+                Ok(sync) => Some(sync),
+                Err(err) => break Err(Error::disk("write", &part, err)),
+            };
+        }
     };
+    if let Some(sync) = background_sync {
+        let _ = sync.await;
+    }
+    if outcome.is_ok() {
+        (job.on_body_done)();
+    }
     // Whatever happened, what did arrive is kept for the next try.
     let flushed = async {
         file.flush().await?;
@@ -209,7 +245,16 @@ pub async fn fetch(job: FetchJob<'_>) -> Result<Fetched> {
     outcome?;
     flushed?;
     drop(file);
-    finish(&job, &part, resumed_from + written, written).await
+    finish(&job, &part, resumed_from + written, written, hasher).await
+}
+
+/// Hands what is written so far to the OS and syncs it on a blocking thread, without waiting.
+async fn start_background_sync(
+    file: &mut BufWriter<tokio::fs::File>,
+) -> std::io::Result<tokio::task::JoinHandle<std::io::Result<()>>> {
+    file.flush().await?;
+    let handle = file.get_ref().try_clone().await?.into_std().await;
+    Ok(tokio::task::spawn_blocking(move || handle.sync_data()))
 }
 
 /// True when a request to `url` may carry the archive's token: never a signed URL, else as the policy says.
@@ -336,15 +381,31 @@ async fn open(job: &FetchJob<'_>, have: u64) -> Result<(StatusCode, HeaderMap, B
     }
 }
 
-async fn finish(job: &FetchJob<'_>, part: &Path, total: u64, fetched: u64) -> Result<Fetched> {
+/// Checks the size and digest of the `.part` file and renames it into place. `hasher` has seen the
+/// file's bytes as they arrived; without one, the file is read to check its digest.
+/// The folder's entry is not synced here: a rename lost in a crash leaves a whole `.part`, which the
+/// next run renames without fetching anything (the batch syncs its folders when it ends).
+async fn finish(
+    job: &FetchJob<'_>,
+    part: &Path,
+    total: u64,
+    fetched: u64,
+    hasher: Option<Hasher>,
+) -> Result<Fetched> {
     if let Some(expected) = job.size {
         if total != expected {
             return Err(size_mismatch(job.label, expected, total).retryable(true));
         }
     }
     if let Some(digest) = job.digest {
-        let mut hasher = Hasher::for_digest(digest);
-        hash_prefix(part, total, &mut hasher).await?;
+        let hasher = match hasher {
+            Some(hasher) => hasher,
+            None => {
+                let mut hasher = Hasher::for_digest(digest);
+                hash_prefix(part, total, &mut hasher).await?;
+                hasher
+            }
+        };
         if !hasher.matches(digest) {
             let _ = tokio::fs::remove_file(part).await;
             return Err(Error::new(
@@ -360,11 +421,6 @@ async fn finish(job: &FetchJob<'_>, part: &Path, total: u64, fetched: u64) -> Re
     tokio::fs::rename(part, job.target)
         .await
         .map_err(|err| Error::disk("rename into place", job.target, err))?;
-    if let Some(parent) = job.target.parent() {
-        if let Ok(dir) = tokio::fs::File::open(parent).await {
-            let _ = dir.sync_all().await;
-        }
-    }
     Ok(Fetched::Fetched {
         bytes: fetched,
         resumed_from: total - fetched,

@@ -568,7 +568,13 @@ impl Transfers {
             let queued: Vec<ItemId> = self
                 .store()
                 .items(live.id)
-                .map(|items| items.into_iter().filter(|i| i.state == ItemState::Queued).map(|i| i.id).collect())
+                .map(|items| {
+                    items
+                        .into_iter()
+                        .filter(|i| i.state == ItemState::Queued)
+                        .map(|i| i.id)
+                        .collect()
+                })
                 .unwrap_or_default();
             if !cancelled && !queued.is_empty() {
                 live.queue.lock().expect("queue lock").extend(queued);
@@ -599,6 +605,7 @@ impl Transfers {
         let _ = self
             .store()
             .set_batch_state(live.id, state, None, finished.as_deref());
+        self.sync_folders(live).await;
         if let Err(err) = self.write_manifests(live.id) {
             tracing::warn!(
                 "could not write the manifests of batch {}: {}",
@@ -611,6 +618,26 @@ impl Transfers {
         self.changed.notify_one();
         self.publish();
         true
+    }
+
+    /// Makes the renames of the batch's finished files durable: one fsync per folder, not per file.
+    async fn sync_folders(&self, live: &Live) {
+        let folders: std::collections::BTreeSet<PathBuf> = self
+            .items(live.id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|item| item.state == ItemState::Done)
+            .filter_map(|item| SafeRelPath::parse(&item.dest).ok())
+            .filter_map(|rel| rel.under(&live.root).parent().map(Path::to_path_buf))
+            .collect();
+        let synced = tokio::task::spawn_blocking(move || {
+            for folder in folders {
+                if let Err(err) = std::fs::File::open(&folder).and_then(|dir| dir.sync_all()) {
+                    tracing::warn!("could not sync {}: {err}", folder.display());
+                }
+            }
+        });
+        let _ = synced.await;
     }
 
     /// Writes the batch's MANIFEST.json, MANIFEST.html and manifest.csv at the top of its folder.
@@ -681,9 +708,12 @@ impl Transfers {
         self: Arc<Self>,
         live: Arc<Live>,
         item: ItemRow,
-        _slot: SlotGuard,
+        slot: SlotGuard,
         token: CancellationToken,
     ) {
+        // The slot is held while bytes come over the network; syncing and renaming happen without it.
+        let slot = Mutex::new(Some(slot));
+        let release_slot = || drop(slot.lock().expect("slot lock").take());
         let target = match SafeRelPath::parse(&item.dest) {
             Ok(rel) => rel.under(&live.root),
             Err(err) => return self.settle(&live, item.id, ItemState::Failed, 0, Some(err)),
@@ -701,9 +731,7 @@ impl Transfers {
                 user_stop: None,
             },
         );
-        let _ = self
-            .store()
-            .set_item_state(item.id, ItemState::Running, None);
+        let mut attempt = self.store().start_attempt(item.id).unwrap_or(1);
         self.changed.notify_one();
         let credentials = match &item.auth {
             super::model::AuthPolicy::ArchiveToken { archive, .. } => self
@@ -714,9 +742,16 @@ impl Transfers {
                 .cloned(),
             super::model::AuthPolicy::Anonymous => None,
         };
-        let mut attempt = self.store().count_attempt(item.id).unwrap_or(1);
         let mut validator = item.validator.clone();
         loop {
+            if slot.lock().expect("slot lock").is_none() {
+                let host = item_host(&item);
+                let again = tokio::select! {
+                    again = self.slots.acquire(&host) => again,
+                    _ = token.cancelled() => return self.settle_stopped(&live, item.id, &target),
+                };
+                *slot.lock().expect("slot lock") = Some(again);
+            }
             let result = match self.resolve(&item.source).await {
                 Ok(url) => {
                     let label = super::manifest::redact_url(url.as_str());
@@ -742,6 +777,7 @@ impl Transfers {
                         idle_timeout: self.config.idle_timeout,
                         cancel: &token,
                         on_start: &on_start,
+                        on_body_done: &release_slot,
                         on_bytes: &on_bytes,
                         save_validator: &store_validator,
                     })
@@ -788,13 +824,10 @@ impl Transfers {
                 .item(item.id)
                 .ok()
                 .and_then(|row| row.validator);
-            attempt = self.store().count_attempt(item.id).unwrap_or(attempt + 1);
+            attempt = self.store().start_attempt(item.id).unwrap_or(attempt + 1);
             if let Some(active) = live.active.lock().expect("active lock").get_mut(&item.id) {
                 active.state = ItemState::Running;
             }
-            let _ = self
-                .store()
-                .set_item_state(item.id, ItemState::Running, None);
         }
     }
 

@@ -347,11 +347,12 @@ impl Store {
         Ok(())
     }
 
-    pub fn count_attempt(&self, id: ItemId) -> Result<u32> {
+    /// Marks an item running and counts one more attempt at it, in one write; returns the attempts so far.
+    pub fn start_attempt(&self, id: ItemId) -> Result<u32> {
         self.db
             .query_row(
-                "UPDATE items SET attempts = attempts + 1 WHERE id = ?1 RETURNING attempts",
-                [id],
+                "UPDATE items SET attempts = attempts + 1, state = ?2, error = NULL WHERE id = ?1 RETURNING attempts",
+                params![id, to_json(&ItemState::Running)],
                 |row| row.get(0),
             )
             .map_err(|err| db_error("update an item", err))
