@@ -32,8 +32,15 @@ pub async fn start() -> std::io::Result<DemoArchive> {
         database: jobfetch_sim::demo::DATABASE.to_string(),
     };
     tracing::info!("demo archive running at {}", sim.base_url());
-    let scratch = tempfile::Builder::new().prefix("jobfetch-demo-").tempdir()?;
-    Ok(DemoArchive { form, scratch: scratch.path().to_path_buf(), _scratch: scratch, _sim: sim })
+    let scratch = tempfile::Builder::new()
+        .prefix("jobfetch-demo-")
+        .tempdir()?;
+    Ok(DemoArchive {
+        form,
+        scratch: scratch.path().to_path_buf(),
+        _scratch: scratch,
+        _sim: sim,
+    })
 }
 
 /// True when the demo should download slowly (`JOBFETCH_DEMO_SLOW=1`), e.g. for end-to-end tests of pausing.

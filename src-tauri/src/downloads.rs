@@ -24,15 +24,28 @@ pub async fn download_folder(state: State<'_, AppState>) -> Result<String> {
 /// Starts downloading a job: the whole folder (`paths` = null), listed while it downloads, or the
 /// selected outputs (files or folders, as paths in the job's output tree).
 #[tauri::command]
-pub async fn start_download(state: State<'_, AppState>, job_id: String, paths: Option<Vec<String>>) -> Result<BatchId> {
+pub async fn start_download(
+    state: State<'_, AppState>,
+    job_id: String,
+    paths: Option<Vec<String>>,
+) -> Result<BatchId> {
     let session = state.session().await?;
     let job = session.job(&job_id).await?;
     let Some(paths) = paths else {
-        let prepared = folder::prepare(&state.transfers, ARCHIVE, Some(&job.name), &job.folder_url, &state.download_dir).await?;
+        let prepared = folder::prepare(
+            &state.transfers,
+            ARCHIVE,
+            Some(&job.name),
+            &job.folder_url,
+            &state.download_dir,
+        )
+        .await?;
         let batch = prepared.batch;
         let (transfers, client) = (state.transfers.clone(), state.client.clone());
         tauri::async_runtime::spawn(async move {
-            if let Err(err) = folder::list_into(&transfers, &client, &prepared, LISTING_CONCURRENCY).await {
+            if let Err(err) =
+                folder::list_into(&transfers, &client, &prepared, LISTING_CONCURRENCY).await
+            {
                 let _ = transfers.add_problem(batch, "", &err);
             }
         });
@@ -42,21 +55,32 @@ pub async fn start_download(state: State<'_, AppState>, job_id: String, paths: O
     let mut files = Vec::new();
     collect_selected(&tree, &paths, &mut files);
     if files.is_empty() {
-        return Err(Error::invalid_input("Nothing is selected to download. Tick some files or folders first."));
+        return Err(Error::invalid_input(
+            "Nothing is selected to download. Tick some files or folders first.",
+        ));
     }
     let folder = listing::normalize_folder_url(&job.folder_url)?;
     let items: Vec<ItemSpec> = files
         .iter()
         .map(|file| ItemSpec {
-            source: Source::Url { url: file_url(&folder, &file.path).to_string() },
+            source: Source::Url {
+                url: file_url(&folder, &file.path).to_string(),
+            },
             dest: file.path.clone(),
             size: file.size,
             digest: None,
             auth: AuthPolicy::Anonymous,
         })
         .collect();
-    let root = state.download_dir.join(jobfetch_engine::paths::safe_component(&job.id)?);
-    let name = format!("{} ({} of {} files)", job.name, items.len(), tree.file_count);
+    let root = state
+        .download_dir
+        .join(jobfetch_engine::paths::safe_component(&job.id)?);
+    let name = format!(
+        "{} ({} of {} files)",
+        job.name,
+        items.len(),
+        tree.file_count
+    );
     let transfers = &state.transfers;
     let batch = transfers.create_batch(&name, ARCHIVE, &format!("{folder}#selection"), &root)?;
     transfers.add_items(batch, &items)?;
@@ -67,7 +91,9 @@ pub async fn start_download(state: State<'_, AppState>, job_id: String, paths: O
 
 /// The files at or below any of `paths`.
 fn collect_selected<'a>(node: &'a OutputNode, paths: &[String], out: &mut Vec<&'a OutputNode>) {
-    let selected = paths.iter().any(|p| p.is_empty() || node.path == *p || node.path.starts_with(&format!("{p}/")));
+    let selected = paths
+        .iter()
+        .any(|p| p.is_empty() || node.path == *p || node.path.starts_with(&format!("{p}/")));
     if node.kind == OutputKind::Directory {
         for child in &node.children {
             collect_selected(child, paths, out);
@@ -79,12 +105,18 @@ fn collect_selected<'a>(node: &'a OutputNode, paths: &[String], out: &mut Vec<&'
 
 /// The URL of a file below the job folder, each path component percent-encoded.
 fn file_url(folder: &Url, path: &str) -> Url {
-    path.split('/').fold(folder.clone(), |url, part| listing::child_url(&url, part))
+    path.split('/')
+        .fold(folder.clone(), |url, part| listing::child_url(&url, part))
 }
 
 #[tauri::command]
-pub async fn watch_transfers(state: State<'_, AppState>, on_event: Channel<TransferEvent>) -> Result<()> {
-    state.progress.subscribe(on_event, state.transfers.snapshots()?);
+pub async fn watch_transfers(
+    state: State<'_, AppState>,
+    on_event: Channel<TransferEvent>,
+) -> Result<()> {
+    state
+        .progress
+        .subscribe(on_event, state.transfers.snapshots()?);
     Ok(())
 }
 
@@ -109,17 +141,29 @@ pub async fn retry_failed(state: State<'_, AppState>, batch_id: BatchId) -> Resu
 }
 
 #[tauri::command]
-pub async fn pause_item(state: State<'_, AppState>, batch_id: BatchId, item_id: ItemId) -> Result<()> {
+pub async fn pause_item(
+    state: State<'_, AppState>,
+    batch_id: BatchId,
+    item_id: ItemId,
+) -> Result<()> {
     state.transfers.pause_item(batch_id, item_id)
 }
 
 #[tauri::command]
-pub async fn resume_item(state: State<'_, AppState>, batch_id: BatchId, item_id: ItemId) -> Result<()> {
+pub async fn resume_item(
+    state: State<'_, AppState>,
+    batch_id: BatchId,
+    item_id: ItemId,
+) -> Result<()> {
     state.transfers.resume_item(batch_id, item_id)
 }
 
 #[tauri::command]
-pub async fn cancel_item(state: State<'_, AppState>, batch_id: BatchId, item_id: ItemId) -> Result<()> {
+pub async fn cancel_item(
+    state: State<'_, AppState>,
+    batch_id: BatchId,
+    item_id: ItemId,
+) -> Result<()> {
     state.transfers.cancel_item(batch_id, item_id)
 }
 
@@ -131,7 +175,11 @@ pub async fn bandwidth_limit(state: State<'_, AppState>) -> Result<Option<u64>> 
 
 /// Changes the bandwidth limit; it applies to running downloads at once and is kept for next time.
 #[tauri::command]
-pub async fn set_bandwidth_limit(app: AppHandle, state: State<'_, AppState>, bytes_per_second: Option<u64>) -> Result<()> {
+pub async fn set_bandwidth_limit(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    bytes_per_second: Option<u64>,
+) -> Result<()> {
     let limit = bytes_per_second.filter(|rate| *rate > 0);
     state.transfers.set_bandwidth_limit(limit);
     if state.demo.is_none() {
@@ -141,11 +189,20 @@ pub async fn set_bandwidth_limit(app: AppHandle, state: State<'_, AppState>, byt
 }
 
 #[tauri::command]
-pub async fn open_folder(app: AppHandle, state: State<'_, AppState>, batch_id: BatchId) -> Result<()> {
+pub async fn open_folder(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    batch_id: BatchId,
+) -> Result<()> {
     let root = state.transfers.batch(batch_id)?.root;
-    app.opener().open_path(root.display().to_string(), None::<&str>).map_err(|err| {
-        Error::new(jobfetch_engine::ErrorCode::Internal, format!("Could not open {}: {err}", root.display()))
-    })
+    app.opener()
+        .open_path(root.display().to_string(), None::<&str>)
+        .map_err(|err| {
+            Error::new(
+                jobfetch_engine::ErrorCode::Internal,
+                format!("Could not open {}: {err}", root.display()),
+            )
+        })
 }
 
 /// Continues the batches that were running when the app last stopped, listing again any folder
@@ -158,11 +215,18 @@ pub fn resume_interrupted(state: &AppState) -> Result<()> {
         }
         let (transfers, client) = (state.transfers.clone(), state.client.clone());
         tauri::async_runtime::spawn(async move {
-            let parent = row.root.parent().map(|p| p.to_path_buf()).unwrap_or_default();
-            let listed = match folder::prepare(&transfers, &row.archive, None, &row.source, &parent).await {
-                Ok(prepared) => folder::list_into(&transfers, &client, &prepared, LISTING_CONCURRENCY).await,
-                Err(err) => Err(err),
-            };
+            let parent = row
+                .root
+                .parent()
+                .map(|p| p.to_path_buf())
+                .unwrap_or_default();
+            let listed =
+                match folder::prepare(&transfers, &row.archive, None, &row.source, &parent).await {
+                    Ok(prepared) => {
+                        folder::list_into(&transfers, &client, &prepared, LISTING_CONCURRENCY).await
+                    }
+                    Err(err) => Err(err),
+                };
             if let Err(err) = listed {
                 let _ = transfers.add_problem(batch, "", &err);
             }

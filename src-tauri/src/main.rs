@@ -42,9 +42,13 @@ fn main() {
                 Ok::<_, jobfetch_engine::Error>(state)
             })?;
             if demo::slow_requested() {
-                state.transfers.set_bandwidth_limit(Some(demo::SLOW_BYTES_PER_SECOND));
+                state
+                    .transfers
+                    .set_bandwidth_limit(Some(demo::SLOW_BYTES_PER_SECOND));
             } else if state.demo.is_none() {
-                state.transfers.set_bandwidth_limit(settings::bandwidth_limit(app.handle()));
+                state
+                    .transfers
+                    .set_bandwidth_limit(settings::bandwidth_limit(app.handle()));
             }
             app.manage(state);
             Ok(())

@@ -24,6 +24,10 @@ impl Observer for ProgressChannels {
         self.channels
             .lock()
             .expect("channels lock")
-            .retain(|channel| channel.send(TransferEvent::Snapshot(batches.to_vec())).is_ok());
+            .retain(|channel| {
+                channel
+                    .send(TransferEvent::Snapshot(batches.to_vec()))
+                    .is_ok()
+            });
     }
 }

@@ -26,7 +26,11 @@ pub fn save_bandwidth_limit<R: Runtime>(app: &AppHandle<R>, limit: Option<u64>) 
 
 /// Remembers the account (address, username, database; never the password).
 pub fn save_account<R: Runtime>(app: &AppHandle<R>, account: &DesAccessAccount) {
-    save(app, ACCOUNT_KEY, serde_json::to_value(account).expect("accounts serialize"));
+    save(
+        app,
+        ACCOUNT_KEY,
+        serde_json::to_value(account).expect("accounts serialize"),
+    );
 }
 
 fn save<R: Runtime>(app: &AppHandle<R>, key: &str, value: serde_json::Value) {
@@ -46,5 +50,8 @@ pub fn download_dir() -> std::path::PathBuf {
     if let Some(dir) = std::env::var_os("JOBFETCH_DOWNLOAD_DIR").filter(|d| !d.is_empty()) {
         return dir.into();
     }
-    dirs::download_dir().or_else(dirs::home_dir).unwrap_or_default().join("Jobfetch")
+    dirs::download_dir()
+        .or_else(dirs::home_dir)
+        .unwrap_or_default()
+        .join("Jobfetch")
 }

@@ -57,7 +57,10 @@ pub struct AppState {
 impl AppState {
     /// Opens the transfer queue in `data_dir` and picks the download folder.
     pub fn new(demo: Option<DemoArchive>, data_dir: &Path, download_dir: PathBuf) -> Result<Self> {
-        let transfers = Transfers::open(&data_dir.join("transfers.sqlite"), TransferConfig::default())?;
+        let transfers = Transfers::open(
+            &data_dir.join("transfers.sqlite"),
+            TransferConfig::default(),
+        )?;
         let progress = Arc::new(ProgressChannels::default());
         transfers.observe(progress.clone());
         Ok(AppState {

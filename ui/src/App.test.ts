@@ -17,13 +17,14 @@ describe("App start-up", () => {
       list_jobs: () => JOBS,
       watch_transfers: new TransferFeed().subscribe,
       download_folder: () => DOWNLOAD_FOLDER,
+      bandwidth_limit: () => null,
     });
     render(App);
 
     expect(await screen.findAllByTestId("job-row")).toHaveLength(JOBS.length);
     expect(screen.getByTestId("signed-in-user")).toHaveTextContent(/^demo$/);
     expect(screen.queryByTestId("sign-in-form")).not.toBeInTheDocument();
-    expect(calls.map((call) => call.cmd)).toEqual(["startup_state", "sign_in", "list_jobs", "watch_transfers", "download_folder"]);
+    expect(calls.map((call) => call.cmd)).toEqual(["startup_state", "sign_in", "list_jobs", "watch_transfers", "download_folder", "bandwidth_limit"]);
     expect(calls[1].args).toEqual({ form: DEMO_FORM });
   });
 
@@ -49,7 +50,7 @@ describe("App start-up", () => {
     render(App);
 
     expect(await screen.findAllByTestId("job-row")).toHaveLength(JOBS.length);
-    expect(calls.map((call) => call.cmd)).toEqual(["startup_state", "resume_session", "list_jobs", "watch_transfers", "download_folder"]);
+    expect(calls.map((call) => call.cmd)).toEqual(["startup_state", "resume_session", "list_jobs", "watch_transfers", "download_folder", "bandwidth_limit"]);
   });
 
   it("asks to sign in, pre-filled from the saved account, and shows a refused password inline", async () => {
@@ -167,5 +168,6 @@ describe("App start-up", () => {
     await screen.findAllByTestId("job-row");
     expect(calls.filter((call) => call.cmd === "watch_transfers")).toHaveLength(1);
     expect(calls.filter((call) => call.cmd === "download_folder")).toHaveLength(1);
+    expect(calls.filter((call) => call.cmd === "bandwidth_limit")).toHaveLength(1);
   });
 });

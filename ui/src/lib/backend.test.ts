@@ -3,6 +3,7 @@ import { Channel } from "@tauri-apps/api/core";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { describe, expect, it, vi } from "vitest";
 import {
+  bandwidthLimit,
   cancelBatch,
   cancelItem,
   downloadFolder,
@@ -14,6 +15,7 @@ import {
   resumeBatch,
   resumeItem,
   retryFailed,
+  setBandwidthLimit,
   signIn,
   startDownload,
   toBackendError,
@@ -71,6 +73,27 @@ describe("backend", () => {
       { cmd: "pause_item", args: { batchId: 7, itemId: 12 } },
       { cmd: "resume_item", args: { batchId: 7, itemId: 12 } },
       { cmd: "cancel_item", args: { batchId: 7, itemId: 12 } },
+    ]);
+  });
+
+  it("reads and sets the speed limit in bytes per second, null for none", async () => {
+    let limit: unknown = 1_048_576;
+    const calls = mockBackend({
+      bandwidth_limit: () => limit,
+      set_bandwidth_limit: (args) => {
+        limit = args.bytesPerSecond;
+        return null;
+      },
+    });
+    expect(await bandwidthLimit()).toBe(1_048_576);
+    expect(await setBandwidthLimit(262_144)).toBeNull();
+    await setBandwidthLimit(null);
+    expect(await bandwidthLimit()).toBeNull();
+    expect(calls).toEqual([
+      { cmd: "bandwidth_limit", args: {} },
+      { cmd: "set_bandwidth_limit", args: { bytesPerSecond: 262_144 } },
+      { cmd: "set_bandwidth_limit", args: { bytesPerSecond: null } },
+      { cmd: "bandwidth_limit", args: {} },
     ]);
   });
 

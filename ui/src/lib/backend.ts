@@ -69,6 +69,12 @@ export const watchTransfers = (onEvent: (event: TransferEvent) => void) =>
 /** The folder downloads go to. */
 export const downloadFolder = () => call<string>("download_folder");
 
+/** The download speed cap in bytes per second, or null when there is none. */
+export const bandwidthLimit = () => call<number | null>("bandwidth_limit");
+
+/** Caps the download speed (null: no cap); applies to running downloads at once and is kept for next time. */
+export const setBandwidthLimit = (bytesPerSecond: number | null) => call<null>("set_bandwidth_limit", { bytesPerSecond });
+
 export const pauseBatch = (batchId: BatchId) => call<null>("pause_batch", { batchId });
 export const resumeBatch = (batchId: BatchId) => call<null>("resume_batch", { batchId });
 export const cancelBatch = (batchId: BatchId) => call<null>("cancel_batch", { batchId });

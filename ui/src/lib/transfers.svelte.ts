@@ -1,6 +1,6 @@
-// The downloads as the backend's transfers channel last described them, the download folder, and the panel's state.
+// The downloads as the backend's transfers channel last described them, the download folder, the speed limit, and the panel's state.
 import { Action } from "./action.svelte";
-import { downloadFolder, watchTransfers, type BackendError, type BatchId } from "./backend";
+import { bandwidthLimit, downloadFolder, setBandwidthLimit, watchTransfers, type BackendError, type BatchId } from "./backend";
 import type { BatchSnapshot } from "./bindings/BatchSnapshot";
 import type { BatchState } from "./bindings/BatchState";
 
@@ -18,6 +18,12 @@ export class Transfers {
   /** The folder downloads go to, once known. */
   folder = $state<string | null>(null);
   readonly folderLoad = new Action();
+  /** The download speed cap in bytes per second, null for none; undefined until known. */
+  limit = $state<number | null | undefined>(undefined);
+  readonly limitLoad = new Action();
+  readonly limitSave = new Action();
+  /** The cap last asked for, to send again on Retry. */
+  limitWanted = $state<number | null>(null);
   /** Whether the transfers panel is open. */
   open = $state(false);
   /** The batch to point the user at: the one they just started. */
@@ -30,12 +36,13 @@ export class Transfers {
 
   #started = false;
 
-  /** Subscribes to the snapshots and loads the download folder, the first time only (the app lives on across sign-ins). */
+  /** Subscribes to the snapshots and loads the download folder and speed limit, the first time only (the app lives on across sign-ins). */
   start() {
     if (this.#started) return;
     this.#started = true;
     void this.watch();
     void this.loadFolder();
+    void this.loadLimit();
   }
 
   /** Subscribes to the backend's snapshots; resolves once subscribed, or with the reason in `error`. */
@@ -56,6 +63,21 @@ export class Transfers {
   async loadFolder(): Promise<void> {
     const folder = await this.folderLoad.run(downloadFolder);
     if (folder !== undefined) this.folder = folder;
+  }
+
+  async loadLimit(): Promise<void> {
+    const limit = await this.limitLoad.run(bandwidthLimit);
+    if (limit !== undefined) this.limit = limit;
+  }
+
+  /** Sets the speed limit (null: none); `limit` changes only once the backend has taken it. */
+  async setLimit(bytesPerSecond: number | null): Promise<void> {
+    this.limitWanted = bytesPerSecond;
+    const done = await this.limitSave.run(() => setBandwidthLimit(bytesPerSecond));
+    if (done !== undefined) {
+      this.limit = bytesPerSecond;
+      this.limitLoad.error = null;
+    }
   }
 
   /** Opens the panel on a batch. */

@@ -156,7 +156,7 @@ export function mockBackend(handlers: Record<string, Handler>) {
 
 /**
  * Handlers for an app that resumes the demo session and lists `JOBS`, with `TREE` as every job's outputs
- * and no transfers yet.
+ * no transfers yet, and no speed limit.
  */
 export function signedInHandlers(overrides: Record<string, Handler> = {}): Record<string, Handler> {
   return {
@@ -167,6 +167,7 @@ export function signedInHandlers(overrides: Record<string, Handler> = {}): Recor
     sign_out: () => null,
     watch_transfers: new TransferFeed().subscribe,
     download_folder: () => DOWNLOAD_FOLDER,
+    bandwidth_limit: () => null,
     ...overrides,
   };
 }

@@ -1,4 +1,4 @@
-// Tests for the transfers panel: snapshots over the channel, progress, rate and time left, controls, files, disk full, errors.
+// Tests for the transfers panel: snapshots over the channel, progress, rate and time left, controls, files, disk full, errors, speed limit.
 import { render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
@@ -239,5 +239,97 @@ describe("transfers panel", () => {
     expect(await screen.findByTestId("batch")).toBeInTheDocument();
     expect(screen.queryByTestId("error-banner")).not.toBeInTheDocument();
     expect(calls.filter((call) => call.cmd === "watch_transfers")).toHaveLength(2);
+  });
+});
+
+describe("speed limit", () => {
+  const MIB = 1024 * 1024;
+  const limitSelect = () => screen.getByTestId<HTMLSelectElement>("bandwidth-limit");
+  const shown = () => limitSelect().selectedOptions[0]?.textContent;
+
+  it("loads the limit in force with the transfers, among the ones on offer", async () => {
+    const { calls } = renderPanel([], { bandwidth_limit: () => 5 * MIB });
+    expect(screen.getByLabelText("Speed limit")).toBe(limitSelect());
+    await vi.waitFor(() => expect(limitSelect()).toBeEnabled());
+    expect(limitSelect()).toHaveValue(String(5 * MIB));
+    expect(shown()).toBe("5 MiB/s");
+    expect(Array.from(limitSelect().options, (option) => option.textContent)).toEqual([
+      "No limit",
+      "256 KiB/s",
+      "1 MiB/s",
+      "5 MiB/s",
+      "10 MiB/s",
+      "50 MiB/s",
+      "100 MiB/s",
+    ]);
+    expect(calls.filter((call) => call.cmd === "bandwidth_limit")).toEqual([{ cmd: "bandwidth_limit", args: {} }]);
+  });
+
+  it("shows a limit that is not on offer as an extra option", async () => {
+    renderPanel([], { bandwidth_limit: () => 3 * MIB });
+    await vi.waitFor(() => expect(shown()).toBe("3.0 MiB/s"));
+    expect(limitSelect().options).toHaveLength(8);
+  });
+
+  it("sends the chosen limit in bytes per second, disabled while it saves", async () => {
+    let finish = () => {};
+    const { calls, user } = renderPanel([], {
+      set_bandwidth_limit: () => new Promise((resolve) => (finish = () => resolve(null))),
+    });
+    await vi.waitFor(() => expect(limitSelect()).toBeEnabled());
+    expect(shown()).toBe("No limit");
+
+    await user.selectOptions(limitSelect(), "1 MiB/s");
+    expect(limitSelect()).toBeDisabled();
+    finish();
+    await vi.waitFor(() => expect(limitSelect()).toBeEnabled());
+    expect(shown()).toBe("1 MiB/s");
+
+    await user.selectOptions(limitSelect(), "No limit");
+    finish();
+    await vi.waitFor(() => expect(limitSelect()).toBeEnabled());
+    expect(shown()).toBe("No limit");
+    expect(commands(calls, /^set_bandwidth_limit$/)).toEqual([
+      ["set_bandwidth_limit", { bytesPerSecond: MIB }],
+      ["set_bandwidth_limit", { bytesPerSecond: null }],
+    ]);
+    expect(screen.queryByTestId("error-banner")).not.toBeInTheDocument();
+  });
+
+  it("shows why a limit was refused, keeps the old one, and sends it again on Retry", async () => {
+    let failures = 1;
+    const { calls, user } = renderPanel([], {
+      bandwidth_limit: () => 10 * MIB,
+      set_bandwidth_limit: () => {
+        if (failures-- > 0) throw backendError("disk", "Could not save the settings file.", true);
+        return null;
+      },
+    });
+    await vi.waitFor(() => expect(limitSelect()).toBeEnabled());
+
+    await user.selectOptions(limitSelect(), "256 KiB/s");
+    const banner = await screen.findByTestId("error-banner");
+    expect(banner).toHaveTextContent("Can't use the disk");
+    expect(banner).toHaveTextContent("Could not save the settings file.");
+    expect(shown()).toBe("10 MiB/s");
+    expect(limitSelect()).toBeEnabled();
+
+    await user.click(within(banner).getByRole("button", { name: "Retry" }));
+    await vi.waitFor(() => expect(shown()).toBe("256 KiB/s"));
+    expect(screen.queryByTestId("error-banner")).not.toBeInTheDocument();
+    expect(commands(calls, /^set_bandwidth_limit$/)).toEqual([
+      ["set_bandwidth_limit", { bytesPerSecond: 262_144 }],
+      ["set_bandwidth_limit", { bytesPerSecond: 262_144 }],
+    ]);
+  });
+
+  it("shows why the limit could not be read, and stays disabled", async () => {
+    renderPanel([], {
+      bandwidth_limit: () => {
+        throw backendError("internal", "The settings store could not be opened.");
+      },
+    });
+    expect(await screen.findByTestId("error-banner")).toHaveTextContent("The settings store could not be opened.");
+    expect(limitSelect()).toBeDisabled();
   });
 });
