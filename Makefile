@@ -47,6 +47,15 @@ test-rust: build
 test-parity: build
 	python3 tests/parity/run.py $(BIN_DIR)/jobfetch $(BIN_DIR)/jobfetch-sim
 
+## bench: `jobfetch get` side by side with the seed script, aria2c, curl and rclone on the simulator
+## (release builds; the contenders come from Debian's packages). Prints the tables, writes target/bench/latest.md.
+.PHONY: bench
+RELEASE_DIR := $(or $(CARGO_TARGET_DIR),target)/release
+bench:
+	bench/install-deps.sh
+	cargo build --locked --release -p jobfetch-cli -p jobfetch-sim
+	python3 bench/run.py $(RELEASE_DIR)/jobfetch $(RELEASE_DIR)/jobfetch-sim
+
 ## bindings: regenerate the UI's TypeScript types from the Rust ones
 bindings:
 	$(CARGO_TEST) export_bindings

@@ -2,13 +2,15 @@
 
 use std::sync::OnceLock;
 
-use crate::demo;
 use crate::jobs::{self, Job};
 use crate::vfs::{Dir, DirBuilder};
+use crate::{bench, demo};
 
 pub(crate) struct Archive {
     jobs: Vec<Job>,
     tree: OnceLock<Dir>,
+    /// Lays out the benchmark account's folders (see [`bench`]).
+    seed: u64,
 }
 
 impl Archive {
@@ -17,6 +19,7 @@ impl Archive {
         Archive {
             jobs: demo::jobs(seed),
             tree: OnceLock::new(),
+            seed,
         }
     }
 
@@ -43,6 +46,9 @@ impl Archive {
                         folder.clone(),
                     );
                 }
+            }
+            for (path, folder) in bench::folders(self.seed) {
+                root.mount(&path, folder);
             }
             root.build()
         })

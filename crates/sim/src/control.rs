@@ -1,10 +1,11 @@
 //! The `/_sim` control routes, so scripts can drive a running sim binary (see the crate docs).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::routing::{post, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,7 @@ pub(crate) fn router() -> Router<Arc<SimState>> {
             post(add_fault).delete(clear_faults).get(list_faults),
         )
         .route("/delay", put(set_delay))
+        .route("/stats", get(stats).delete(reset_stats))
 }
 
 #[derive(Serialize)]
@@ -58,5 +60,24 @@ async fn set_delay(State(state): State<Arc<SimState>>, Json(delay): Json<Delay>)
     Json(Ack {
         status: "ok",
         rules: state.faults.rules().len(),
+    })
+}
+
+#[derive(Serialize)]
+struct StatsReply {
+    /// Response body bytes sent per file-server path (percent-decoded) since the last reset.
+    bytes_sent: BTreeMap<String, u64>,
+}
+
+async fn stats(State(state): State<Arc<SimState>>) -> Json<StatsReply> {
+    Json(StatsReply {
+        bytes_sent: state.stats.bytes_sent(),
+    })
+}
+
+async fn reset_stats(State(state): State<Arc<SimState>>) -> Json<StatsReply> {
+    state.stats.reset();
+    Json(StatsReply {
+        bytes_sent: BTreeMap::new(),
     })
 }

@@ -13,6 +13,8 @@
 //!
 //! The [`demo`] account's jobs cover every status and both cutout layouts; their FITS and PNG
 //! files are real, deterministic from [`SimConfig::seed`], and rendered on first request.
+//! The [`bench`] account's folders (2,000 small files; one 2 GiB file) are generated per request
+//! and range, never held in memory, for `make bench`.
 //!
 //! # Fault injection
 //!
@@ -29,6 +31,8 @@
 //! | `GET /_sim/faults` | — | lists the rules in force |
 //! | `DELETE /_sim/faults` | — | removes all rules and the global delay |
 //! | `PUT /_sim/delay` | `{"ms": 20}` | sets the global per-request delay |
+//! | `GET /_sim/stats` | — | `{"bytes_sent": {"/files-desaccess/…": n}}`: body bytes sent per file-server path |
+//! | `DELETE /_sim/stats` | — | counts from zero again |
 //!
 //! Rule JSON is the rule's fields plus the action's, tagged by `kind`:
 //!
@@ -62,6 +66,7 @@ mod api;
 mod archive;
 mod auth;
 mod autoindex;
+pub mod bench;
 mod clock;
 mod control;
 mod cutout_job;
@@ -70,6 +75,7 @@ mod fault_layer;
 mod faults;
 mod files;
 mod fits;
+mod generated;
 mod jobs;
 mod nginx_error;
 mod params;
@@ -85,6 +91,7 @@ mod sky;
 mod stamp;
 mod state;
 mod static_file;
+mod stats;
 mod text_log;
 mod vfs;
 

@@ -16,6 +16,7 @@ use crate::auth::Tokens;
 use crate::faults::Faults;
 use crate::raw::RawEntries;
 use crate::state::SimState;
+use crate::stats::{self, Stats};
 use crate::{api, control, fault_layer, files, nginx_error};
 
 /// How the sim is started.
@@ -62,6 +63,7 @@ impl Sim {
             tokens: Tokens::new(config.seed, config.token_ttl),
             faults: Faults::default(),
             raw: RawEntries::default(),
+            stats: Stats::default(),
         });
         let app = app(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -139,6 +141,11 @@ fn app(state: Arc<SimState>) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             fault_layer::apply,
+        ))
+        // Outside the faults, so it counts what is actually sent.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            stats::count,
         ));
     Router::new()
         .nest("/_sim", control::router())

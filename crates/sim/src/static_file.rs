@@ -44,7 +44,7 @@ pub(crate) fn serve(
     let body = if method == Method::HEAD {
         Body::empty()
     } else {
-        Body::from(file.bytes().slice(start as usize..(start + len) as usize))
+        file.body(start, len)
     };
     let mut response = (
         status,

@@ -3,10 +3,12 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
+use axum::body::Body;
 use bytes::Bytes;
 
 use crate::clock::UnixTime;
 use crate::fits;
+use crate::generated;
 use crate::preview::{self, Stretch};
 use crate::scene::Band;
 use crate::stamp::Stamp;
@@ -23,6 +25,9 @@ pub(crate) enum Content {
         colors: [Band; 3],
         stretch: Stretch,
     },
+    /// `len` pseudo-random bytes that follow from `seed`, produced per range and never kept
+    /// (the benchmark's files, up to gigabytes).
+    Generated { seed: u64, len: u64 },
 }
 
 /// A file whose size is known up front and whose bytes are rendered on first read, then kept.
@@ -39,6 +44,7 @@ impl File {
             Content::Bytes(bytes) => bytes.len() as u64,
             Content::Fits { stamp, band } => fits::file_len(stamp, *band),
             Content::Png { stamp, .. } => preview::file_len(stamp.width, stamp.height),
+            Content::Generated { len, .. } => *len,
         };
         File {
             mtime,
@@ -67,8 +73,19 @@ impl File {
                     colors,
                     stretch,
                 } => preview::encode(stamp, *colors, *stretch).into(),
+                // Not reached from the file server, which streams these through `body`.
+                Content::Generated { seed, len } => generated::collect(*seed, 0, *len),
             })
             .clone()
+    }
+
+    /// Bytes `start..start + len` as a response body. Generated content is streamed in slices,
+    /// so its memory stays bounded; everything else is rendered (once) and sliced.
+    pub(crate) fn body(&self, start: u64, len: u64) -> Body {
+        match &self.content {
+            Content::Generated { seed, .. } => generated::body(*seed, start, len),
+            _ => Body::from(self.bytes().slice(start as usize..(start + len) as usize)),
+        }
     }
 }
 
