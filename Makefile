@@ -52,7 +52,7 @@ test-parity: build
 .PHONY: bench
 RELEASE_DIR := $(or $(CARGO_TARGET_DIR),target)/release
 bench:
-	bench/install-deps.sh
+	scripts/install-deps.sh aria2 rclone curl time
 	cargo build --locked --release -p jobfetch-cli -p jobfetch-sim
 	python3 bench/run.py $(RELEASE_DIR)/jobfetch $(RELEASE_DIR)/jobfetch-sim
 

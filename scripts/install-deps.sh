@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system packages and tools Jobfetch needs to build, run and test on Debian 12.
+# Installs the system packages and tools Jobfetch needs to build, run and test on Debian 12,
+# plus any further Debian packages named as arguments (e.g. the benchmark's contenders).
 # Idempotent: each step is skipped when what it installs is already there.
 set -euo pipefail
 
@@ -13,7 +14,7 @@ APT_PACKAGES=(
   xvfb xauth webkit2gtk-driver
   gnome-keyring dbus dbus-x11 libsecret-tools
   nginx-light
-  imagemagick
+  "$@"
 )
 
 missing=()
