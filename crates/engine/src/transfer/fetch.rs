@@ -57,13 +57,11 @@ pub struct FetchJob<'a> {
     pub save_validator: &'a (dyn Fn(Option<&str>) -> Result<()> + Sync),
 }
 
-/// How a transfer ended well.
+/// How a transfer ended well: `bytes` were fetched, continuing a `.part` file from `resumed_from`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fetched {
-    /// The file was already whole on disk; nothing was asked of the server.
-    AlreadyPresent,
-    /// `bytes` were fetched, continuing a `.part` file from `resumed_from`.
-    Fetched { bytes: u64, resumed_from: u64 },
+pub struct Fetched {
+    pub bytes: u64,
+    pub resumed_from: u64,
 }
 
 /// The `.part` path beside `target`, where bytes go until the file is whole.
@@ -76,17 +74,27 @@ pub fn part_path(target: &Path) -> PathBuf {
     target.with_file_name(name)
 }
 
-/// Runs one transfer to the end, or to the first error.
-pub async fn fetch(job: FetchJob<'_>) -> Result<Fetched> {
-    if is_whole(job.target, job.size, job.digest).await? {
-        return Ok(Fetched::AlreadyPresent);
+/// Readies the target before any network work: true when the file is already whole on disk (nothing
+/// to fetch); otherwise its folder exists afterwards.
+pub async fn prepare_target(
+    target: &Path,
+    size: Option<u64>,
+    digest: Option<&Digest>,
+) -> Result<bool> {
+    if is_whole(target, size, digest).await? {
+        return Ok(true);
     }
-    let part = part_path(job.target);
-    if let Some(parent) = part.parent() {
+    if let Some(parent) = target.parent() {
         tokio::fs::create_dir_all(parent)
             .await
             .map_err(|err| Error::disk("create the folder", parent, err))?;
     }
+    Ok(false)
+}
+
+/// Runs one transfer into a target readied by [`prepare_target`], to the end or to the first error.
+pub async fn fetch(job: FetchJob<'_>) -> Result<Fetched> {
+    let part = part_path(job.target);
     let mut have = tokio::fs::metadata(&part)
         .await
         .map(|m| m.len())
@@ -421,7 +429,7 @@ async fn finish(
     tokio::fs::rename(part, job.target)
         .await
         .map_err(|err| Error::disk("rename into place", job.target, err))?;
-    Ok(Fetched::Fetched {
+    Ok(Fetched {
         bytes: fetched,
         resumed_from: total - fetched,
     })

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::auth::{Credentials, Resolver};
-use super::fetch::{fetch, part_path, FetchJob, Fetched};
+use super::fetch::{fetch, part_path, prepare_target, FetchJob, Fetched};
 use super::limits::{Bandwidth, SlotGuard, Slots};
 use super::manifest::{ManifestEntry, ManifestHeader};
 use super::model::{
@@ -81,6 +81,8 @@ struct Live {
     active: Mutex<BTreeMap<ItemId, Active>>,
     transferred: AtomicU64,
     rate: Mutex<RateWindow>,
+    /// Items under way or getting ready: twice the network slots, so the next ones are ready in time.
+    ahead: Arc<tokio::sync::Semaphore>,
     finished: watch::Sender<Option<BatchState>>,
 }
 
@@ -315,6 +317,9 @@ impl Transfers {
             active: Mutex::default(),
             transferred: AtomicU64::new(0),
             rate: Mutex::default(),
+            ahead: Arc::new(tokio::sync::Semaphore::new(
+                self.config.concurrency.max(1) * 2,
+            )),
             finished: watch::channel(None).0,
         });
         live_map.insert(id, live.clone());
@@ -541,9 +546,9 @@ impl Transfers {
                 Ok(item) if item.state == ItemState::Queued => item,
                 _ => continue,
             };
-            let host = item_host(&item);
-            let slot = tokio::select! {
-                slot = self.slots.acquire(&host) => slot,
+            // Items get ready (database, disk checks) a little ahead of their turn on the network.
+            let ahead = tokio::select! {
+                ahead = live.ahead.clone().acquire_owned() => ahead.expect("never closed"),
                 _ = token.cancelled() => {
                     live.queue.lock().expect("queue lock").push_front(item_id);
                     continue;
@@ -551,7 +556,7 @@ impl Transfers {
             };
             running.spawn(
                 self.clone()
-                    .run_item(live.clone(), item, slot, token.child_token()),
+                    .run_item(live.clone(), item, ahead, token.child_token()),
             );
         }
         while running.join_next().await.is_some() {}
@@ -708,11 +713,12 @@ impl Transfers {
         self: Arc<Self>,
         live: Arc<Live>,
         item: ItemRow,
-        slot: SlotGuard,
+        _ahead: tokio::sync::OwnedSemaphorePermit,
         token: CancellationToken,
     ) {
-        // The slot is held while bytes come over the network; syncing and renaming happen without it.
-        let slot = Mutex::new(Some(slot));
+        // A network slot is held only while bytes come over the network: not while the item gets
+        // ready, nor while its file is synced and renamed.
+        let slot: Mutex<Option<SlotGuard>> = Mutex::new(None);
         let release_slot = || drop(slot.lock().expect("slot lock").take());
         let target = match SafeRelPath::parse(&item.dest) {
             Ok(rel) => rel.under(&live.root),
@@ -725,7 +731,7 @@ impl Transfers {
                 path: item.dest.clone(),
                 size: item.size,
                 bytes: bytes.clone(),
-                state: ItemState::Running,
+                state: ItemState::Queued,
                 error: None,
                 token: token.clone(),
                 user_stop: None,
@@ -743,6 +749,14 @@ impl Transfers {
             super::model::AuthPolicy::Anonymous => None,
         };
         let mut validator = item.validator.clone();
+        match prepare_target(&target, item.size, item.digest.as_ref()).await {
+            Ok(true) => return self.settle(&live, item.id, ItemState::Skipped, 0, None),
+            Ok(false) => {}
+            Err(err) if err.code == ErrorCode::DiskFull => {
+                return self.pause_for_full_disk(&live, item.id, err)
+            }
+            Err(err) => return self.settle(&live, item.id, ItemState::Failed, 0, Some(err)),
+        }
         loop {
             if slot.lock().expect("slot lock").is_none() {
                 let host = item_host(&item);
@@ -751,6 +765,9 @@ impl Transfers {
                     _ = token.cancelled() => return self.settle_stopped(&live, item.id, &target),
                 };
                 *slot.lock().expect("slot lock") = Some(again);
+                if let Some(active) = live.active.lock().expect("active lock").get_mut(&item.id) {
+                    active.state = ItemState::Running;
+                }
             }
             let result = match self.resolve(&item.source).await {
                 Ok(url) => {
@@ -786,10 +803,7 @@ impl Transfers {
                 Err(err) => Err(err),
             };
             let err = match result {
-                Ok(Fetched::AlreadyPresent) => {
-                    return self.settle(&live, item.id, ItemState::Skipped, 0, None)
-                }
-                Ok(Fetched::Fetched { bytes: fetched, .. }) => {
+                Ok(Fetched { bytes: fetched, .. }) => {
                     return self.settle(&live, item.id, ItemState::Done, fetched, None)
                 }
                 Err(err) => err,
@@ -798,9 +812,7 @@ impl Transfers {
                 return self.settle_stopped(&live, item.id, &target);
             }
             if err.code == ErrorCode::DiskFull {
-                self.settle(&live, item.id, ItemState::Paused, 0, Some(err.clone()));
-                let _ = self.stop(live.id, BatchState::PausedDiskFull, Some(&err));
-                return;
+                return self.pause_for_full_disk(&live, item.id, err);
             }
             if !err.retryable || attempt >= self.config.retry.attempts {
                 return self.settle(&live, item.id, ItemState::Failed, 0, Some(err));
@@ -874,6 +886,12 @@ impl Transfers {
         }
         drop(active);
         self.changed.notify_one();
+    }
+
+    /// A full disk: the item waits, paused, and so does its whole batch, until the user makes room and resumes.
+    fn pause_for_full_disk(&self, live: &Live, id: ItemId, err: Error) {
+        self.settle(live, id, ItemState::Paused, 0, Some(err.clone()));
+        let _ = self.stop(live.id, BatchState::PausedDiskFull, Some(&err));
     }
 
     /// An item stopped because the user paused or cancelled it, or its batch.
