@@ -218,7 +218,11 @@ pub async fn fetch(job: FetchJob<'_>) -> Result<Fetched> {
             )
             .retryable(true));
         }
-        job.bandwidth.take(chunk.len() as u64).await;
+        tokio::select! {
+            biased;
+            _ = job.cancel.cancelled() => break Err(Error::new(ErrorCode::Cancelled, "Stopped.")),
+            _ = job.bandwidth.take(chunk.len() as u64) => {}
+        }
         if let Err(err) = file.write_all(&chunk).await {
             break Err(Error::disk("write", &part, err));
         }

@@ -88,6 +88,8 @@ struct Live {
 
 struct Control {
     paused: bool,
+    /// The state (and why) to record once every running item has stopped after a pause.
+    pausing: Option<(BatchState, Option<Error>)>,
     cancelled: bool,
     token: CancellationToken,
 }
@@ -309,6 +311,7 @@ impl Transfers {
             root: batch.root,
             control: Mutex::new(Control {
                 paused: false,
+                pausing: None,
                 cancelled: false,
                 token: CancellationToken::new(),
             }),
@@ -372,6 +375,7 @@ impl Transfers {
             let mut control = live.control.lock().expect("control lock");
             if control.paused {
                 control.paused = false;
+                control.pausing = None;
                 control.token = CancellationToken::new();
                 // Under the control lock: items still stopping requeue themselves (see `settle_stopped`).
                 let again = self.store().requeue(id, &[ItemState::Paused])?;
@@ -479,17 +483,31 @@ impl Transfers {
         let mut control = live.control.lock().expect("control lock");
         match state {
             BatchState::Cancelled => control.cancelled = true,
-            _ => control.paused = true,
+            _ => {
+                // Recorded by the batch loop once the running items have stopped, so that a batch
+                // shown as paused really moves no more bytes.
+                control.paused = true;
+                control.pausing = Some((state, error.cloned()));
+            }
         }
         control.token.cancel();
         drop(control);
-        if state != BatchState::Cancelled {
-            self.store().set_batch_state(id, state, error, None)?;
-            live.finished.send_replace(Some(state));
-        }
         live.wake.notify_one();
         self.changed.notify_one();
         Ok(())
+    }
+
+    /// Records a pause once nothing of the batch is running any more (unless it was resumed meanwhile).
+    fn record_pause(&self, live: &Live) {
+        let mut control = live.control.lock().expect("control lock");
+        let Some((state, error)) = control.pausing.take().filter(|_| control.paused) else {
+            return;
+        };
+        let _ = self
+            .store()
+            .set_batch_state(live.id, state, error.as_ref(), None);
+        live.finished.send_replace(Some(state));
+        self.changed.notify_one();
     }
 
     fn live(&self, id: BatchId) -> Option<Arc<Live>> {
@@ -535,6 +553,9 @@ impl Transfers {
                     && live.queue.lock().expect("queue lock").is_empty()
                 {
                     break;
+                }
+                if paused && running.is_empty() {
+                    self.record_pause(live);
                 }
                 tokio::select! {
                     _ = live.wake.notified() => {}
