@@ -156,11 +156,7 @@ pub fn curl_script(batch_name: &str, items: &[ExportItem]) -> String {
         }
         out.push_str("\n# auth_header ARCHIVE: the Authorization header line for that archive.\nauth_header() {\n  case $1 in\n");
         for (id, name) in &archives {
-            let scheme = if name.eq_ignore_ascii_case("mast") {
-                "token"
-            } else {
-                "Bearer"
-            };
+            let scheme = auth_scheme(name);
             let _ = writeln!(
                 out,
                 "    {id}) printf 'Authorization: {scheme} %s\\n' \"$TOKEN_{id}\" ;;"
@@ -248,11 +244,7 @@ pub fn aria2_input(items: &[ExportItem]) -> String {
                 match &plan.token {
                     None => out.push_str(&entry),
                     Some((name, _)) => {
-                        let scheme = if name.eq_ignore_ascii_case("mast") {
-                            "token"
-                        } else {
-                            "Bearer"
-                        };
+                        let scheme = auth_scheme(name);
                         let _ = writeln!(
                             out,
                             "# Needs a {} token, which an export never holds. Fetch it with Jobfetch or the curl\n\
@@ -431,6 +423,15 @@ fetch() {
   FETCHED=$((FETCHED + 1))
 }
 "#;
+
+/// The `Authorization` scheme an archive expects: MAST takes `token <value>`, the others a bearer token.
+fn auth_scheme(archive: &str) -> &'static str {
+    if archive.eq_ignore_ascii_case("mast") {
+        "token"
+    } else {
+        "Bearer"
+    }
+}
 
 #[cfg(test)]
 mod tests {
