@@ -254,9 +254,13 @@ pub async fn fetch(job: FetchJob<'_>) -> Result<Fetched> {
     }
     .await
     .map_err(|err| Error::disk("write", &part, err));
+    drop(file);
+    if outcome.is_err() && resumed_from + written == 0 {
+        // Nothing arrived: an empty `.part` would only clutter the folder.
+        let _ = tokio::fs::remove_file(&part).await;
+    }
     outcome?;
     flushed?;
-    drop(file);
     finish(&job, &part, resumed_from + written, written, hasher).await
 }
 
