@@ -978,26 +978,25 @@ impl Transfers {
                 .record(live.transferred.load(Ordering::Relaxed));
         }
         if totals.failed > 0 || !batch.state.eq(&BatchState::Running) {
-            let rows = self.store().items(batch.id)?;
-            items.extend(
-                rows.into_iter()
-                    .filter(|row| {
-                        matches!(row.state, ItemState::Failed)
-                            || (live.is_none() && row.state == ItemState::Paused)
-                    })
-                    .take(SNAPSHOT_FAILED_ITEMS)
-                    .map(|row| ItemSnapshot {
-                        id: row.id,
-                        path: row.dest,
-                        state: row.state,
-                        bytes_done: 0,
-                        size: row.size,
-                        error: row.error,
-                    }),
-            );
+            // Paused items that are not in the live set belong to a batch paused in an earlier run.
+            let states: &[ItemState] = if live.is_none() {
+                &[ItemState::Failed, ItemState::Paused]
+            } else {
+                &[ItemState::Failed]
+            };
+            let rows = self
+                .store()
+                .items_in_states(batch.id, states, SNAPSHOT_FAILED_ITEMS)?;
+            items.extend(rows.into_iter().map(|row| ItemSnapshot {
+                id: row.id,
+                path: row.dest,
+                state: row.state,
+                bytes_done: 0,
+                size: row.size,
+                error: row.error,
+            }));
         }
-        let bytes_done = (totals.bytes_finished + in_flight)
-            .min(totals.bytes.max(totals.bytes_finished + in_flight));
+        let bytes_done = totals.bytes_finished + in_flight;
         let problems = self.store().problems(batch.id)?.len() as u32;
         Ok(BatchSnapshot {
             id: batch.id,

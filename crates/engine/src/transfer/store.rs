@@ -305,6 +305,32 @@ impl Store {
             .map_err(|err| db_error("list items", err))
     }
 
+    /// Up to `limit` of a batch's items in any of `states`, in the order they were added.
+    pub fn items_in_states(
+        &self,
+        batch: BatchId,
+        states: &[ItemState],
+        limit: usize,
+    ) -> Result<Vec<ItemRow>> {
+        let placeholders = vec!["?"; states.len()].join(", ");
+        let mut query = self
+            .db
+            .prepare(&format!(
+                "SELECT {ITEM_COLUMNS} FROM items WHERE batch_id = ? AND state IN ({placeholders}) ORDER BY id LIMIT ?"
+            ))
+            .map_err(|err| db_error("list items", err))?;
+        let states: Vec<String> = states.iter().map(to_json).collect();
+        let limit = limit as i64;
+        let mut args: Vec<&dyn rusqlite::ToSql> = vec![&batch];
+        args.extend(states.iter().map(|state| state as &dyn rusqlite::ToSql));
+        args.push(&limit);
+        let rows = query
+            .query_map(args.as_slice(), item_row)
+            .map_err(|err| db_error("list items", err))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|err| db_error("list items", err))
+    }
+
     pub fn set_item_state(
         &self,
         id: ItemId,
