@@ -255,9 +255,15 @@ pub async fn fetch(job: FetchJob<'_>) -> Result<Fetched> {
     .await
     .map_err(|err| Error::disk("write", &part, err));
     drop(file);
-    if outcome.is_err() && resumed_from + written == 0 {
-        // Nothing arrived: an empty `.part` would only clutter the folder.
-        let _ = tokio::fs::remove_file(&part).await;
+    if outcome.is_err() || flushed.is_err() {
+        // Nothing reached the disk (bytes may have been buffered when it filled up): an empty `.part`
+        // would only clutter the folder.
+        if tokio::fs::metadata(&part)
+            .await
+            .is_ok_and(|meta| meta.len() == 0)
+        {
+            let _ = tokio::fs::remove_file(&part).await;
+        }
     }
     outcome?;
     flushed?;
