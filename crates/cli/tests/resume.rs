@@ -438,10 +438,12 @@ async fn a_full_disk_pauses_the_batch_and_the_same_command_finishes_it_later() {
         &sim,
         "crowded",
         &[
-            ("a.fits", 300_000),
-            ("b.fits", 300_000),
-            ("c.fits", 600_000),
-            ("d.fits", 300_000),
+            ("a.fits", 100_000),
+            ("b.fits", 100_000),
+            // Large enough to be written straight to disk in blocks (part_file::LARGE_FILE_BYTES):
+            // it fills the disk, and what fits of it is kept.
+            ("c.fits", 9_000_000),
+            ("d.fits", 100_000),
         ],
     );
     let mut disk = SmallDisk::mount();

@@ -248,28 +248,42 @@ async fn a_reset_mid_body_is_retried() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_connection_resumes_from_the_part_file() {
-    let bytes = content(9, 300_000);
+    resumes_after_a_break(300_000, 120_000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_file_broken_off_mid_block_resumes_and_verifies() {
+    // Large files are written straight to disk in aligned blocks: the break falls inside one.
+    let size = jobfetch_engine::transfer::part_file::LARGE_FILE_BYTES as usize + 4_200_007;
+    resumes_after_a_break(size, 5_000_003).await;
+}
+
+/// A file whose first answer breaks off after `break_at` bytes arrives whole, checked against its
+/// SHA-256, with only the rest fetched the second time.
+async fn resumes_after_a_break(size: usize, break_at: usize) {
+    let bytes = content(9, size);
     let served = bytes.clone();
     let asked = AtomicUsize::new(0);
     let server = TestServer::start(move |r| match asked.fetch_add(1, Ordering::SeqCst) {
-        0 => support::broken_file(&served, "\"v\"", 120_000),
+        0 => support::broken_file(&served, "\"v\"", break_at),
         _ => support::file(r, &served, "\"v\"", true),
     })
     .await;
     let engine = Engine::new();
-    let (id, state) = engine
-        .run(&[item(&server.url("/f.fits"), "f.fits", Some(bytes.len()))])
-        .await;
+    let mut spec = item(&server.url("/f.fits"), "f.fits", Some(bytes.len()));
+    spec.digest = Some(sha256(&bytes));
+    let (id, state) = engine.run(&[spec]).await;
     assert_eq!(state, BatchState::Done);
     engine.assert_whole("f.fits", &bytes);
     let second = &server.requests()[1];
+    let range = format!("bytes={break_at}-");
     assert_eq!(
         (second.header("range"), second.header("if-range")),
-        (Some("bytes=120000-"), Some("\"v\""))
+        (Some(range.as_str()), Some("\"v\""))
     );
     assert_eq!(
         engine.row(id, "f.fits").bytes_done,
-        180_000,
+        (size - break_at) as u64,
         "only the rest was fetched"
     );
 }

@@ -7,24 +7,19 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::StatusCode;
-use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::auth::{may_send_token, Credentials};
 use super::limits::Bandwidth;
 use super::model::{AuthPolicy, Digest};
+use super::part_file::PartFile;
 use super::retry::parse_retry_after;
 use super::verify::{hash_prefix, is_whole, Hasher};
 use crate::error::{Error, ErrorCode, Result};
 
 /// Redirects followed before giving up.
 const MAX_REDIRECTS: usize = 10;
-/// Bytes buffered before each write to disk.
-const WRITE_BUFFER: usize = 1 << 18;
-/// Every this many bytes a large file is synced in the background, so the disk writes while the
-/// network delivers and the final sync has little left to do.
-const EARLY_SYNC_BYTES: u64 = 64 << 20;
 
 /// Everything one transfer needs.
 pub struct FetchJob<'a> {
@@ -156,23 +151,10 @@ pub async fn fetch(job: FetchJob<'_>) -> Result<Fetched> {
     (job.save_validator)(validator_of(&headers).as_deref())?;
     (job.on_start)(resumed_from);
 
-    let file = tokio::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(resumed_from == 0)
-        .open(&part)
+    let expected_len = job.size.or(length.map(|length| resumed_from + length));
+    let mut file = PartFile::open(&part, resumed_from, expected_len)
         .await
         .map_err(|err| Error::disk("create", &part, err))?;
-    let mut file = BufWriter::with_capacity(WRITE_BUFFER, file);
-    if resumed_from > 0 {
-        file.get_mut()
-            .set_len(resumed_from)
-            .await
-            .map_err(|err| Error::disk("resume", &part, err))?;
-        file.seek(std::io::SeekFrom::Start(resumed_from))
-            .await
-            .map_err(|err| Error::disk("resume", &part, err))?;
-    }
     let mut hasher = match job.digest {
         Some(digest) => {
             let mut hasher = Hasher::for_digest(digest);
@@ -184,8 +166,6 @@ pub async fn fetch(job: FetchJob<'_>) -> Result<Fetched> {
         None => None,
     };
     let mut written = 0u64;
-    let mut synced_at = 0u64;
-    let mut background_sync: Option<tokio::task::JoinHandle<std::io::Result<()>>> = None;
     let outcome: Result<()> = loop {
         let next = tokio::select! {
             biased;
@@ -223,7 +203,7 @@ pub async fn fetch(job: FetchJob<'_>) -> Result<Fetched> {
             _ = job.cancel.cancelled() => break Err(Error::new(ErrorCode::Cancelled, "Stopped.")),
             _ = job.bandwidth.take(chunk.len() as u64) => {}
         }
-        if let Err(err) = file.write_all(&chunk).await {
+        if let Err(err) = file.write(&chunk).await {
             break Err(Error::disk("write", &part, err));
         }
         if let Some(hasher) = hasher.as_mut() {
@@ -231,30 +211,15 @@ pub async fn fetch(job: FetchJob<'_>) -> Result<Fetched> {
         }
         written += chunk.len() as u64;
         (job.on_bytes)(chunk.len() as u64);
-        if written - synced_at >= EARLY_SYNC_BYTES
-            && background_sync.as_ref().is_none_or(|s| s.is_finished())
-        {
-            synced_at = written;
-            background_sync = match start_background_sync(&mut file).await {
-                Ok(sync) => Some(sync),
-                Err(err) => break Err(Error::disk("write", &part, err)),
-            };
-        }
     };
-    if let Some(sync) = background_sync {
-        let _ = sync.await;
-    }
     if outcome.is_ok() {
         (job.on_body_done)();
     }
     // Whatever happened, what did arrive is kept for the next try.
-    let flushed = async {
-        file.flush().await?;
-        file.get_mut().sync_data().await
-    }
-    .await
-    .map_err(|err| Error::disk("write", &part, err));
-    drop(file);
+    let flushed = file
+        .finish()
+        .await
+        .map_err(|err| Error::disk("write", &part, err));
     if outcome.is_err() || flushed.is_err() {
         // Nothing reached the disk (bytes may have been buffered when it filled up): an empty `.part`
         // would only clutter the folder.
@@ -268,15 +233,6 @@ pub async fn fetch(job: FetchJob<'_>) -> Result<Fetched> {
     outcome?;
     flushed?;
     finish(&job, &part, resumed_from + written, written, hasher).await
-}
-
-/// Hands what is written so far to the OS and syncs it on a blocking thread, without waiting.
-async fn start_background_sync(
-    file: &mut BufWriter<tokio::fs::File>,
-) -> std::io::Result<tokio::task::JoinHandle<std::io::Result<()>>> {
-    file.flush().await?;
-    let handle = file.get_ref().try_clone().await?.into_std().await;
-    Ok(tokio::task::spawn_blocking(move || handle.sync_data()))
 }
 
 /// True when a request to `url` may carry the archive's token: never a signed URL, else as the policy says.

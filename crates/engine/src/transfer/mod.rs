@@ -11,6 +11,7 @@ pub mod folder;
 pub mod limits;
 pub mod manifest;
 pub mod model;
+pub mod part_file;
 pub mod progress;
 pub mod retry;
 pub mod runner;
