@@ -217,6 +217,12 @@ fn status(state_dir: &Path) -> ExitCode {
         Ok(snapshots) => snapshots,
         Err(err) => return fail(&err.message),
     };
+    // Batches the queue calls running but no process works on: their `jobfetch get` was killed.
+    let interrupted: Vec<i64> = snapshots
+        .iter()
+        .filter(|batch| transfers.is_interrupted(batch.id).unwrap_or(false))
+        .map(|batch| batch.id)
+        .collect();
     println!(
         "{:>4}  {:<16}  {:>13}  {:>21}  {:<34}  folder",
         "id", "state", "files", "bytes", "name"
@@ -225,7 +231,11 @@ fn status(state_dir: &Path) -> ExitCode {
         println!(
             "{:>4}  {:<16}  {:>13}  {:>21}  {:<34}  {}",
             batch.id,
-            state::describe(batch.state),
+            if interrupted.contains(&batch.id) {
+                "interrupted"
+            } else {
+                state::describe(batch.state)
+            },
             format!(
                 "{}/{}{}",
                 batch.files_done,
@@ -243,6 +253,11 @@ fn status(state_dir: &Path) -> ExitCode {
             ),
             batch.name,
             batch.root
+        );
+    }
+    if !interrupted.is_empty() {
+        println!(
+            "\nAn interrupted batch continues when you run the same `jobfetch get` command again."
         );
     }
     ExitCode::SUCCESS

@@ -212,6 +212,14 @@ async fn kill_9_then_the_same_command_fetches_only_what_is_missing() {
         Duration::from_secs(30),
         || complete().len() >= 2 && len(&big_part).is_some_and(|n| n >= 1_000_000),
     );
+    let meanwhile = get(state.path(), &job.url, out.path(), 2).output().unwrap();
+    assert_eq!(meanwhile.status.code(), Some(2), "{}", stderr(&meanwhile));
+    assert!(
+        stderr(&meanwhile).contains("Another Jobfetch"),
+        "a second run into the same folder is refused: {}",
+        stderr(&meanwhile)
+    );
+    assert!(status_line(state.path(), &job.name).contains("running"));
     first.0.kill().unwrap(); // SIGKILL
     first.0.wait().unwrap();
 
@@ -229,10 +237,8 @@ async fn kill_9_then_the_same_command_fetches_only_what_is_missing() {
             "{file}"
         );
     }
-    assert!(
-        status_line(state.path(), &job.name).contains("running"),
-        "a killed run's batch reads as still running (interrupted)"
-    );
+    let line = status_line(state.path(), &job.name);
+    assert!(line.contains("interrupted"), "{line}");
     assert_eq!(recorded(state.path()).0.state, BatchState::Running);
 
     let again = get(state.path(), &job.url, out.path(), 2).output().unwrap();

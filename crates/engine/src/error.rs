@@ -38,6 +38,8 @@ pub enum ErrorCode {
     NotSignedIn,
     /// A download finished but its bytes are not what the server promised.
     Integrity,
+    /// Another Jobfetch process is already downloading into the same folder.
+    Busy,
     /// Anything else: a bug.
     Internal,
 }

@@ -921,3 +921,49 @@ async fn observers_get_at_most_about_ten_snapshots_a_second() {
     assert_eq!(engine.wait(id).await, BatchState::Done);
     engine.assert_whole("big.fits", &files[0].bytes);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_never_download_into_the_same_folder_at_once() {
+    let bytes = content(12, 100_000);
+    let served = bytes.clone();
+    // The answer waits a while, so the first queue is still at work when the second one tries.
+    let server = TestServer::start(move |_| {
+        let body = served.clone();
+        let slow = futures_util::stream::once(async move {
+            tokio::time::sleep(Duration::from_millis(800)).await;
+            Ok::<_, std::io::Error>(bytes::Bytes::from(body))
+        });
+        axum::response::Response::builder()
+            .header("content-length", 100_000)
+            .body(axum::body::Body::from_stream(slow))
+            .unwrap()
+    })
+    .await;
+    let first = Engine::new();
+    let id = first.start(&[item(&server.url("/f.fits"), "f.fits", Some(bytes.len()))]);
+    // A second queue on the same database stands in for a second process: it has its own lock files.
+    let second = Transfers::open(&first._dir.path().join("queue.sqlite"), config()).unwrap();
+    assert!(!second.is_interrupted(id).unwrap(), "someone works on it");
+    for refused in [
+        second.run(id).unwrap_err(),
+        second.prepare_rerun(id).await.unwrap_err(),
+        second
+            .create_batch("again", "test", "test", &first.root)
+            .unwrap_err(),
+    ] {
+        assert_eq!(refused.code, ErrorCode::Busy, "{}", refused.message);
+        assert!(refused.message.contains(&first.root.display().to_string()));
+    }
+    assert_eq!(first.wait(id).await, BatchState::Done);
+    first.assert_whole("f.fits", &bytes);
+    // Once the first is done with the folder, the second may use it.
+    second.prepare_rerun(id).await.unwrap();
+    second.run(id).unwrap();
+    assert_eq!(
+        tokio::time::timeout(PATIENCE, second.wait(id))
+            .await
+            .unwrap()
+            .unwrap(),
+        BatchState::Done
+    );
+}

@@ -79,7 +79,7 @@ impl FaultRule {
             && self
                 .method
                 .as_deref()
-                .map_or(true, |wanted| wanted.eq_ignore_ascii_case(method.as_str()))
+                .is_none_or(|wanted| wanted.eq_ignore_ascii_case(method.as_str()))
     }
 }
 

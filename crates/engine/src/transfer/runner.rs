@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::auth::{Credentials, Resolver};
+use super::claim::Claims;
 use super::fetch::{fetch, part_path, prepare_target, FetchJob, Fetched};
 use super::limits::{Bandwidth, SlotGuard, Slots};
 use super::manifest::{ManifestEntry, ManifestHeader};
@@ -67,6 +68,8 @@ pub struct Transfers {
     credentials: RwLock<HashMap<String, Arc<dyn Credentials>>>,
     resolvers: RwLock<HashMap<String, Arc<dyn Resolver>>>,
     live: Mutex<HashMap<BatchId, Arc<Live>>>,
+    /// The folders this process downloads into, which no other process may meanwhile.
+    claims: Claims,
     observers: Mutex<Vec<Arc<dyn Observer>>>,
     changed: Notify,
 }
@@ -107,14 +110,13 @@ struct Active {
 }
 
 impl Transfers {
-    /// Opens the engine on the queue at `db` (created if missing).
+    /// Opens the engine on the queue at `db` (created if missing); its folder locks live beside it,
+    /// in `<db>-locks`.
     pub fn open(db: &Path, config: TransferConfig) -> Result<Arc<Transfers>> {
-        Transfers::with_store(Store::open(db)?, config)
-    }
-
-    pub fn with_store(store: Store, config: TransferConfig) -> Result<Arc<Transfers>> {
+        let mut locks = db.as_os_str().to_owned();
+        locks.push("-locks");
         Ok(Arc::new(Transfers {
-            store: Mutex::new(store),
+            store: Mutex::new(Store::open(db)?),
             client: crate::http::transfer_client()?,
             slots: Slots::new(config.concurrency, config.per_host),
             config,
@@ -122,6 +124,7 @@ impl Transfers {
             credentials: RwLock::default(),
             resolvers: RwLock::default(),
             live: Mutex::default(),
+            claims: Claims::new(locks.into()),
             observers: Mutex::default(),
             changed: Notify::new(),
         }))
@@ -199,7 +202,7 @@ impl Transfers {
         }
     }
 
-    /// Creates an empty batch writing into `root`.
+    /// Creates an empty batch writing into `root` (an error when another process downloads there).
     pub fn create_batch(
         &self,
         name: &str,
@@ -207,6 +210,7 @@ impl Transfers {
         source: &str,
         root: &Path,
     ) -> Result<BatchId> {
+        self.claims.take(root)?;
         let id = self
             .store()
             .create_batch(name, archive, source, root, &now_iso())?;
@@ -264,6 +268,7 @@ impl Transfers {
     /// done: those still whole count as already present in this run, the others are queued again.
     pub async fn prepare_rerun(&self, id: BatchId) -> Result<()> {
         let batch = self.batch(id)?;
+        self.claims.take(&batch.root)?;
         self.store().clear_problems(id)?;
         for item in self
             .items(id)?
@@ -293,6 +298,7 @@ impl Transfers {
             return Ok(());
         }
         let batch = self.store().batch(id)?;
+        self.claims.take(&batch.root)?;
         self.store().requeue(
             id,
             &[ItemState::Running, ItemState::Retrying, ItemState::Paused],
@@ -331,19 +337,21 @@ impl Transfers {
         Ok(())
     }
 
-    /// Runs every batch that was running when the process last stopped.
+    /// Runs every batch that was running when the process last stopped, except those another
+    /// process is working on; returns the ones it started.
     pub fn resume_interrupted(self: &Arc<Self>) -> Result<Vec<BatchId>> {
-        let interrupted: Vec<BatchId> = self
-            .store()
-            .batches()?
-            .into_iter()
-            .filter(|b| b.state == BatchState::Running)
-            .map(|b| b.id)
-            .collect();
-        for id in &interrupted {
-            self.run(*id)?;
+        let mut resumed = Vec::new();
+        for batch in self.store().batches()? {
+            if batch.state != BatchState::Running {
+                continue;
+            }
+            match self.run(batch.id) {
+                Ok(()) => resumed.push(batch.id),
+                Err(err) if err.code == ErrorCode::Busy => {}
+                Err(err) => return Err(err),
+            }
         }
-        Ok(interrupted)
+        Ok(resumed)
     }
 
     /// Waits until the batch stops: finished, cancelled, or paused (by the user or a full disk).
@@ -641,9 +649,27 @@ impl Transfers {
             let _ = self.store().add_problem(live.id, "manifest", &err);
         }
         live.finished.send_replace(Some(state));
+        self.release_claim(&live.root);
         self.changed.notify_one();
         self.publish();
         true
+    }
+
+    /// Lets other processes download into `root` once no batch of this process works there.
+    fn release_claim(&self, root: &Path) {
+        let live_map = self.live.lock().expect("live lock");
+        if !live_map.values().any(|live| live.root == root) {
+            self.claims.release(root);
+        }
+    }
+
+    /// True when the queue says the batch is running but no process works on it: the one that did
+    /// was killed or crashed, and running the download again continues it.
+    pub fn is_interrupted(&self, id: BatchId) -> Result<bool> {
+        let batch = self.batch(id)?;
+        Ok(batch.state == BatchState::Running
+            && self.live(id).is_none()
+            && !self.claims.is_taken(&batch.root)?)
     }
 
     /// Makes the renames of the batch's finished files durable: one fsync per folder, not per file.
