@@ -146,7 +146,7 @@ describe("transfers panel", () => {
     const { calls, user } = renderPanel([batch({ id: 7, filesFailed: 1, items })]);
 
     const toggle = await screen.findByTestId("batch-items-toggle");
-    expect(toggle).toHaveTextContent("Files: 2 under way · 1 failed");
+    expect(toggle).toHaveTextContent("Files: 1 under way · 1 paused · 1 failed");
     expect(screen.queryByTestId("batch-item")).not.toBeInTheDocument();
     await user.click(toggle);
 
