@@ -334,24 +334,34 @@ mod tests {
             .collect()
     }
 
-    async fn write_in_chunks(part: &mut PartFile, data: &[u8], chunk: usize) {
-        for piece in data.chunks(chunk) {
+    /// Opens `path` as a download would, writes `rest` in pieces of `chunk` bytes and finishes;
+    /// returns whether it was written as a large file, and the file's bytes afterwards.
+    async fn download_into(
+        path: &Path,
+        resume_from: usize,
+        expected_len: Option<usize>,
+        rest: &[u8],
+        chunk: usize,
+    ) -> (bool, Vec<u8>) {
+        let mut part = PartFile::open(path, resume_from as u64, expected_len.map(|n| n as u64))
+            .await
+            .unwrap();
+        let large = matches!(part, PartFile::Large(_));
+        for piece in rest.chunks(chunk) {
             part.write(piece).await.unwrap();
         }
+        part.finish().await.unwrap();
+        (large, std::fs::read(path).unwrap())
     }
 
     #[tokio::test]
     async fn a_large_file_of_odd_length_arrives_whole() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("big.fits.part");
         let data = pattern(3 * BLOCK_BYTES + 12_345, 7);
-        let mut part = PartFile::open(&path, 0, Some(data.len() as u64))
-            .await
-            .unwrap();
-        assert!(matches!(part, PartFile::Large(_)));
-        write_in_chunks(&mut part, &data, 65_521).await;
-        part.finish().await.unwrap();
-        assert!(std::fs::read(&path).unwrap() == data);
+        let path = dir.path().join("big.fits.part");
+        let (large, written) = download_into(&path, 0, Some(data.len()), &data, 65_521).await;
+        assert!(large);
+        assert!(written == data);
     }
 
     #[tokio::test]
@@ -362,10 +372,9 @@ mod tests {
         let kept = BLOCK_BYTES + 5_000;
         // A previous attempt left more than it vouches for: only `kept` bytes count.
         std::fs::write(&path, &data[..kept + 777]).unwrap();
-        let mut part = PartFile::open(&path, kept as u64, None).await.unwrap();
-        write_in_chunks(&mut part, &data[kept..], 100_000).await;
-        part.finish().await.unwrap();
-        assert!(std::fs::read(&path).unwrap() == data);
+        let (large, written) = download_into(&path, kept, None, &data[kept..], 100_000).await;
+        assert!(large);
+        assert!(written == data);
     }
 
     #[tokio::test]
@@ -374,22 +383,17 @@ mod tests {
         let path = dir.path().join("cutout.png.part");
         std::fs::write(&path, pattern(50_000, 1)).unwrap();
         let data = pattern(30_000, 9);
-        let mut part = PartFile::open(&path, 0, Some(30_000)).await.unwrap();
-        assert!(matches!(part, PartFile::Small(_)));
-        write_in_chunks(&mut part, &data, 4_096).await;
-        part.finish().await.unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), data);
+        let (large, written) = download_into(&path, 0, Some(30_000), &data, 4_096).await;
+        assert!(!large);
+        assert_eq!(written, data);
     }
 
     #[tokio::test]
     async fn a_file_of_unknown_length_that_stays_small_is_written() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("listing.part");
         let data = pattern(10_001, 5);
-        let mut part = PartFile::open(&path, 0, None).await.unwrap();
-        write_in_chunks(&mut part, &data, 1_000).await;
-        part.finish().await.unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), data);
+        let path = dir.path().join("listing.part");
+        assert_eq!(download_into(&path, 0, None, &data, 1_000).await.1, data);
     }
 
     #[cfg(target_os = "linux")]
