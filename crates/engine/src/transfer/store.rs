@@ -121,13 +121,6 @@ impl Store {
         Store::init(db)
     }
 
-    /// A store that lives in memory only (for tests).
-    pub fn in_memory() -> Result<Store> {
-        Store::init(
-            Connection::open_in_memory().map_err(|err| db_error("open an in-memory queue", err))?,
-        )
-    }
-
     fn init(db: Connection) -> Result<Store> {
         // Other processes (a second `jobfetch`, the app) may hold the queue for a moment: wait for them.
         db.busy_timeout(std::time::Duration::from_secs(10))
