@@ -243,7 +243,8 @@ fn impatient() -> Engine {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reset_mid_body_is_retried() {
     let reset = fault(FaultAction::ResetAfter { bytes: 100_000 }).times(1);
-    survives(300_000, &[reset], Engine::new()).await;
+    let (_, row) = survives(300_000, &[reset], Engine::new()).await;
+    assert_eq!(row.bytes_done, 200_000, "continued from the 100 kB kept");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -325,7 +326,8 @@ async fn a_stalled_response_is_abandoned_and_continued() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_truncated_body_is_completed() {
     let truncate = fault(FaultAction::TruncateAfter { bytes: 70_000 }).times(1);
-    survives(250_000, &[truncate], Engine::new()).await;
+    let (_, row) = survives(250_000, &[truncate], Engine::new()).await;
+    assert_eq!(row.bytes_done, 180_000, "continued from the 70 kB kept");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,6 +2,7 @@
 
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
@@ -16,6 +17,9 @@ use crate::faults::BodyFault;
 use crate::nginx_error;
 use crate::state::SimState;
 use crate::static_file::ValidatorShift;
+
+/// How long the server gets to write out the last chunk before a cut.
+const FLUSH_TIME: Duration = Duration::from_millis(50);
 
 pub(crate) async fn apply(
     State(state): State<Arc<SimState>>,
@@ -83,10 +87,11 @@ fn damage(response: Response, fault: BodyFault) -> Response {
                             io::ErrorKind::ConnectionReset,
                             "injected connection reset",
                         );
+                        flushed(&sender).await;
                         let _ = sender.send(Err(reset)).await;
                         return;
                     }
-                    BodyFault::Truncate { .. } => return,
+                    BodyFault::Truncate { .. } => return flushed(&sender).await,
                     BodyFault::Stall { pause, .. } => {
                         // Give up early if the client does.
                         tokio::select! {
@@ -106,4 +111,13 @@ fn damage(response: Response, fault: BodyFault) -> Response {
         receiver.recv().await.map(|item| (item, receiver))
     });
     Response::from_parts(parts, Body::from_stream(stream))
+}
+
+/// Waits until the server has taken every chunk given so far and had time to send it: the bytes
+/// before a cut must reach the client, as they would from a real server whose connection drops.
+async fn flushed(sender: &mpsc::Sender<Result<Bytes, io::Error>>) {
+    while sender.capacity() < sender.max_capacity() && !sender.is_closed() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(FLUSH_TIME).await;
 }
