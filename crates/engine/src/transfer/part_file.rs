@@ -16,8 +16,9 @@ pub const LARGE_FILE_BYTES: u64 = 8 << 20;
 /// Bytes a small file buffers before each write.
 const SMALL_WRITE_BUFFER: usize = 1 << 18;
 /// Bytes a large file hands to its writer thread at a time; two such blocks exist per file, one
-/// being filled from the network while the other is written.
-const BLOCK_BYTES: usize = 4 << 20;
+/// being filled from the network while the other is written: 4 MiB a file, 64 MiB for 16 at once.
+/// (4 MiB blocks wrote a 2 GiB file about 5% faster on a virtio disk; 2 MiB keeps memory in bounds.)
+const BLOCK_BYTES: usize = 2 << 20;
 /// Alignment of memory, file offsets and lengths for direct writes: the largest logical block size
 /// of common disks, so it suits all of them.
 const DIRECT_ALIGN: usize = 4096;
@@ -357,7 +358,7 @@ mod tests {
     #[tokio::test]
     async fn a_large_file_of_odd_length_arrives_whole() {
         let dir = tempfile::tempdir().unwrap();
-        let data = pattern(3 * BLOCK_BYTES + 12_345, 7);
+        let data = pattern(LARGE_FILE_BYTES as usize + BLOCK_BYTES + 12_345, 7);
         let path = dir.path().join("big.fits.part");
         let (large, written) = download_into(&path, 0, Some(data.len()), &data, 65_521).await;
         assert!(large);
