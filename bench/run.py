@@ -563,46 +563,52 @@ def targets(results):
     def verdict(ok):
         return 'PASS' if ok else 'FAIL'
 
-    jf = row('small', 'jobfetch get')
-    if jf is not None:
-        if jf.seconds is None:
-            checks.append(('FAIL', '2,000 files: jobfetch did not finish ({})'.format(jf.failure)))
+    def finished(case, label):
+        """jobfetch's row in `case` when it ran and finished (a FAIL when it did not)."""
+        jf = row(case, 'jobfetch get')
+        if jf is not None and jf.seconds is None:
+            checks.append(('FAIL', '{}: jobfetch did not finish ({})'.format(label, jf.failure)))
+            return None
+        return jf
+
+    def against(case, jf, other, label, judge):
+        """A target comparing jobfetch with `other`; judge(jobfetch, other) -> (ok, measured)."""
+        r = row(case, other)
+        if r is None:
+            checks.append(('n/a', '{} — {} not run'.format(label, other)))
+        elif r.seconds:
+            ok, measured = judge(jf, r)
+            checks.append((verdict(ok), '{} — {}'.format(label, measured)))
         else:
-            seed = row('small', 'seed script')
-            if seed is None:
-                checks.append(('n/a', '2,000 files: ≥ 15× faster than the seed script — not run'))
-            elif seed.seconds:
-                speedup = seed.seconds / jf.seconds
-                checks.append((verdict(speedup >= 15), '2,000 files: ≥ 15× faster than the seed script — {:.1f}×'.format(speedup)))
-            else:
-                checks.append(('n/a', '2,000 files: ≥ 15× faster than the seed script — the seed script failed'))
-            for other in ('rclone copy', 'aria2c'):
-                r = row('small', other)
-                if r is None:
-                    checks.append(('n/a', '2,000 files: faster than {} — not run'.format(other)))
-                elif r.seconds:
-                    checks.append((verdict(jf.seconds < r.seconds), '2,000 files: faster than {} at concurrency {} — '
-                                   '{:.2f} s vs {:.2f} s'.format(other.split()[0], CONCURRENCY, jf.seconds, r.seconds)))
-                else:
-                    checks.append(('n/a', '2,000 files: faster than {} — {} failed'.format(other, other)))
-            mib = jf.rss_kib / 1024
-            checks.append((verdict(mib <= RSS_LIMIT_MIB), '2,000 files: peak RSS ≤ {} MiB — {:.1f} MiB'.format(RSS_LIMIT_MIB, mib)))
-    jf = row('big', 'jobfetch get')
+            checks.append(('n/a', '{} — {} failed'.format(label, other)))
+
+    def peak_rss(label, jf):
+        mib = jf.rss_kib / 1024
+        checks.append((verdict(mib <= RSS_LIMIT_MIB), '{}: peak RSS ≤ {} MiB — {:.1f} MiB'.format(label, RSS_LIMIT_MIB, mib)))
+
+    def speedup(jf, seed):
+        times = seed.seconds / jf.seconds
+        return times >= 15, '{:.1f}×'.format(times)
+
+    def faster(jf, other):
+        return jf.seconds < other.seconds, '{:.2f} s vs {:.2f} s'.format(jf.seconds, other.seconds)
+
+    def throughput(jf, curl):
+        ratio = curl.seconds / jf.seconds
+        return ratio >= 0.9, '{:.2f}× ({:.0f} vs {:.0f} MB/s)'.format(
+            ratio, BIG_BYTES / 1e6 / jf.seconds, BIG_BYTES / 1e6 / curl.seconds)
+
+    jf = finished('small', '2,000 files')
     if jf is not None:
-        if jf.seconds is None:
-            checks.append(('FAIL', '2 GiB file: jobfetch did not finish ({})'.format(jf.failure)))
-        else:
-            curl = row('big', 'curl')
-            if curl is None:
-                checks.append(('n/a', '2 GiB file: throughput ≥ 0.9× curl\'s — curl not run'))
-            elif curl.seconds:
-                ratio = curl.seconds / jf.seconds
-                checks.append((verdict(ratio >= 0.9), '2 GiB file: throughput ≥ 0.9× curl\'s — {:.2f}× ({:.0f} vs {:.0f} MB/s)'.format(
-                    ratio, BIG_BYTES / 1e6 / jf.seconds, BIG_BYTES / 1e6 / curl.seconds)))
-            else:
-                checks.append(('n/a', '2 GiB file: throughput ≥ 0.9× curl\'s — curl failed'))
-            mib = jf.rss_kib / 1024
-            checks.append((verdict(mib <= RSS_LIMIT_MIB), '2 GiB file: peak RSS ≤ {} MiB — {:.1f} MiB'.format(RSS_LIMIT_MIB, mib)))
+        against('small', jf, 'seed script', '2,000 files: ≥ 15× faster than the seed script', speedup)
+        for other in ('rclone copy', 'aria2c'):
+            label = '2,000 files: faster than {} at concurrency {}'.format(other.split()[0], CONCURRENCY)
+            against('small', jf, other, label, faster)
+        peak_rss('2,000 files', jf)
+    jf = finished('big', '2 GiB file')
+    if jf is not None:
+        against('big', jf, 'curl', '2 GiB file: throughput ≥ 0.9× curl\'s', throughput)
+        peak_rss('2 GiB file', jf)
     resume = results.get('resume')
     if resume is not None:
         if 'twice' in resume:
