@@ -1,6 +1,7 @@
-//! Which process is downloading into a folder: an OS file lock per destination folder, released when
-//! the process ends however it ends. Two processes never write the same `.part` files at once, and a
-//! batch the queue calls running, whose folder nobody holds, is known to have been interrupted.
+//! Which process is downloading into a folder: an OS lock on the destination folder, released when
+//! the process ends however it ends. Two processes never write the same `.part` files at once (the
+//! app and the CLI included, whatever queue each keeps), and a batch the queue calls running, whose
+//! folder nobody holds, is known to have been interrupted.
 
 use std::collections::HashMap;
 use std::fs::{File, TryLockError};
@@ -26,19 +27,20 @@ impl Claims {
         }
     }
 
-    /// Makes this process the one downloading into `root`; an error when another process is.
+    /// Makes this process the one downloading into `root` (created if missing); an error when another
+    /// process is.
     pub fn take(&self, root: &Path) -> Result<()> {
         let mut held = self.held.lock().expect("claims lock");
         if held.contains_key(root) {
             return Ok(());
         }
-        let file = self.open(root)?;
-        match file.try_lock() {
-            Ok(()) => {
-                held.insert(root.to_owned(), file);
+        std::fs::create_dir_all(root).map_err(|err| Error::disk("create the folder", root, err))?;
+        match self.try_lock(root)? {
+            Some(lock) => {
+                held.insert(root.to_owned(), lock);
                 Ok(())
             }
-            Err(TryLockError::WouldBlock) => Err(Error::new(
+            None => Err(Error::new(
                 ErrorCode::Busy,
                 format!(
                     "Another Jobfetch (the app or a `jobfetch get`) is downloading into {} right now. \
@@ -46,7 +48,6 @@ impl Claims {
                     root.display()
                 ),
             )),
-            Err(TryLockError::Error(err)) => Err(self.lock_error(err)),
         }
     }
 
@@ -61,16 +62,38 @@ impl Claims {
         if self.held.lock().expect("claims lock").contains_key(root) {
             return Ok(true);
         }
-        let file = self.open(root)?;
+        // Whoever downloads into a folder creates it first.
+        Ok(root.is_dir() && self.try_lock(root)?.is_none())
+    }
+
+    /// Locks `root` for this process: the folder itself where the file system can lock a folder,
+    /// so that every process writing there sees the lock; else a lock file of this queue. `None`
+    /// when another process holds it.
+    fn try_lock(&self, root: &Path) -> Result<Option<File>> {
+        #[cfg(unix)]
+        if let Ok(folder) = File::open(root) {
+            match folder.try_lock() {
+                Ok(()) => return Ok(Some(folder)),
+                Err(TryLockError::WouldBlock) => return Ok(None),
+                // Some network file systems lock only files opened for writing.
+                Err(TryLockError::Error(_)) => {}
+            }
+        }
+        self.try_lock_file(root)
+    }
+
+    /// Locks the lock file for `root` in this queue's lock folder; `None` when another process holds it.
+    fn try_lock_file(&self, root: &Path) -> Result<Option<File>> {
+        let file = self.lock_file(root)?;
         match file.try_lock() {
-            Ok(()) => Ok(false),
-            Err(TryLockError::WouldBlock) => Ok(true),
-            Err(TryLockError::Error(err)) => Err(self.lock_error(err)),
+            Ok(()) => Ok(Some(file)),
+            Err(TryLockError::WouldBlock) => Ok(None),
+            Err(TryLockError::Error(err)) => Err(Error::disk("lock a file in", &self.dir, err)),
         }
     }
 
-    /// The lock file for `root`, named by a hash of its path (any path fits in a file name that way).
-    fn open(&self, root: &Path) -> Result<File> {
+    /// The lock file for `root` in this queue's lock folder, named by a hash of its path.
+    fn lock_file(&self, root: &Path) -> Result<File> {
         std::fs::create_dir_all(&self.dir)
             .map_err(|err| Error::disk("create the folder", &self.dir, err))?;
         let hash = Sha256::digest(root.as_os_str().as_encoded_bytes());
@@ -84,10 +107,6 @@ impl Claims {
             .open(&path)
             .map_err(|err| Error::disk("open the lock file", &path, err))
     }
-
-    fn lock_error(&self, err: std::io::Error) -> Error {
-        Error::disk("lock a file in", &self.dir, err)
-    }
 }
 
 #[cfg(test)]
@@ -95,28 +114,51 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_folder_is_held_by_one_queue_at_a_time_until_released() {
+    fn a_folder_is_held_by_one_process_at_a_time_until_released() {
         let dir = tempfile::tempdir().unwrap();
-        // Two queues on the same lock folder conflict as two processes would: each opens its own file.
+        // Two queues with lock folders of their own (the app's and the CLI's, say) still conflict:
+        // the lock is on the download folder. Each opens its own file, as two processes would.
+        let (first, second) = (
+            Claims::new(dir.path().join("app-locks")),
+            Claims::new(dir.path().join("cli-locks")),
+        );
+        let root = dir.path().join("jobs").join("abc");
+        assert!(!second.is_taken(&root).unwrap());
+        assert!(!root.exists(), "asking does not create the folder");
+        first.take(&root).unwrap();
+        assert!(root.is_dir());
+        first.take(&root).unwrap();
+        assert!(second.is_taken(&root).unwrap());
+        let refused = second.take(&root).unwrap_err();
+        assert_eq!(refused.code, ErrorCode::Busy);
+        assert!(
+            refused.message.contains(&root.display().to_string()),
+            "{}",
+            refused.message
+        );
+        second.take(&dir.path().join("jobs").join("other")).unwrap();
+        first.release(&root);
+        assert!(!second.is_taken(&root).unwrap());
+        second.take(&root).unwrap();
+        assert!(first.is_taken(&root).unwrap());
+    }
+
+    #[test]
+    fn where_folders_cannot_be_locked_a_lock_file_of_the_queue_stands_in() {
+        let dir = tempfile::tempdir().unwrap();
         let (first, second) = (
             Claims::new(dir.path().join("locks")),
             Claims::new(dir.path().join("locks")),
         );
         let root = Path::new("/data/jobs/abc");
-        assert!(!second.is_taken(root).unwrap());
-        first.take(root).unwrap();
-        first.take(root).unwrap();
-        assert!(second.is_taken(root).unwrap());
-        let refused = second.take(root).unwrap_err();
-        assert!(
-            refused.message.contains("/data/jobs/abc"),
-            "{}",
-            refused.message
-        );
-        second.take(Path::new("/data/jobs/other")).unwrap();
-        first.release(root);
-        assert!(!second.is_taken(root).unwrap());
-        second.take(root).unwrap();
-        assert!(first.is_taken(root).unwrap());
+        let held = first.try_lock_file(root).unwrap();
+        assert!(held.is_some());
+        assert!(second.try_lock_file(root).unwrap().is_none());
+        assert!(second
+            .try_lock_file(Path::new("/data/jobs/other"))
+            .unwrap()
+            .is_some());
+        drop(held);
+        assert!(second.try_lock_file(root).unwrap().is_some());
     }
 }

@@ -110,8 +110,8 @@ struct Active {
 }
 
 impl Transfers {
-    /// Opens the engine on the queue at `db` (created if missing); its folder locks live beside it,
-    /// in `<db>-locks`.
+    /// Opens the engine on the queue at `db` (created if missing); lock files, where a file system
+    /// cannot lock folders, go beside it in `<db>-locks`.
     pub fn open(db: &Path, config: TransferConfig) -> Result<Arc<Transfers>> {
         let mut locks = db.as_os_str().to_owned();
         locks.push("-locks");
