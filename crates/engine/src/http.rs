@@ -22,8 +22,20 @@ pub fn client() -> Result<reqwest::Client> {
 
 /// The client for file transfers: it never follows redirects by itself, so the transfer engine decides
 /// on every hop whether credentials may go along (and watches for stalls itself).
+/// It asks for files as stored (`Accept-Encoding: identity`): a body compressed on the fly would
+/// match neither the listed size nor the published digest. What a server sends anyway is kept byte
+/// for byte, as curl does.
 pub fn transfer_client() -> Result<reqwest::Client> {
-    build(base().redirect(reqwest::redirect::Policy::none()))
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::ACCEPT_ENCODING,
+        reqwest::header::HeaderValue::from_static("identity"),
+    );
+    build(
+        base()
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers),
+    )
 }
 
 /// What every Jobfetch client has: its name, a connect timeout, and a pool of reused connections.

@@ -283,6 +283,11 @@ async fn resumes_after_a_break(size: usize, break_at: usize) {
         (Some(range.as_str()), Some("\"v\""))
     );
     assert_eq!(
+        second.header("accept-encoding"),
+        Some("identity"),
+        "files are asked for as stored, never compressed on the fly"
+    );
+    assert_eq!(
         engine.row(id, "f.fits").bytes_done,
         (size - break_at) as u64,
         "only the rest was fetched"
