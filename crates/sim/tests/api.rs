@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{client, login, start};
+use common::{client, json_reply, login, start};
 use jobfetch_sim::demo;
 use serde_json::{json, Value};
 
@@ -43,15 +43,12 @@ async fn login_reads_json_only_with_the_exact_content_type() {
     let body =
         json!({"username": demo::USERNAME, "password": demo::PASSWORD, "database": "dessci"})
             .to_string();
-    let reply: Value = client
-        .post(&url)
-        .json(&serde_json::from_str::<Value>(&body).unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reply = json_reply(
+        client
+            .post(&url)
+            .json(&serde_json::from_str::<Value>(&body).unwrap()),
+    )
+    .await;
     assert_eq!(reply["status"], "ok");
     assert_eq!(reply["db"], "dessci");
 
@@ -161,15 +158,7 @@ async fn expired_tokens_are_reported_and_every_reply_refreshes_the_token() {
     sim.set_token_ttl(Duration::from_millis(1));
     let short = login(&client, &sim).await;
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let reply: Value = client
-        .post(format!("{api}/profile"))
-        .bearer_auth(&short)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reply = json_reply(client.post(format!("{api}/profile")).bearer_auth(&short)).await;
     assert_eq!(
         reply,
         json!({"status": "error", "message": "Signature has expired"})
@@ -177,26 +166,10 @@ async fn expired_tokens_are_reported_and_every_reply_refreshes_the_token() {
 
     sim.set_token_ttl(Duration::from_secs(3600));
     let token = login(&client, &sim).await;
-    let reply: Value = client
-        .get(format!("{api}/job/list"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reply = json_reply(client.get(format!("{api}/job/list")).bearer_auth(&token)).await;
     let renewed = reply["new_token"].as_str().unwrap();
     assert_ne!(renewed, token);
-    let profile: Value = client
-        .post(format!("{api}/profile"))
-        .bearer_auth(renewed)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let profile = json_reply(client.post(format!("{api}/profile")).bearer_auth(renewed)).await;
     assert_eq!(profile["status"], "ok");
     assert_eq!(profile["message"], "valid token");
     assert_eq!(profile["username"], "demo");
@@ -334,14 +307,7 @@ async fn job_status_for_one_job_reads_form_query_or_json() {
             .json(&json!({"job-id": demo::CUTOUT_JOB_ID})),
     ];
     for request in requests {
-        let reply: Value = request
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let reply = json_reply(request.bearer_auth(&token)).await;
         assert_eq!(reply["status"], "ok");
         assert_eq!(reply["jobs"].as_array().unwrap().len(), 1);
         assert_eq!(reply["jobs"][0]["job_id"], demo::CUTOUT_JOB_ID);
@@ -352,16 +318,13 @@ async fn job_status_for_one_job_reads_form_query_or_json() {
     }
 
     let unknown = "0123456789abcdef0123456789abcdef";
-    let reply: Value = client
-        .post(&url)
-        .bearer_auth(&token)
-        .form(&[("job-id", unknown)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reply = json_reply(
+        client
+            .post(&url)
+            .bearer_auth(&token)
+            .form(&[("job-id", unknown)]),
+    )
+    .await;
     assert_eq!(reply["status"], "error");
     assert_eq!(reply["jobs"], json!([]));
     assert_eq!(
@@ -382,15 +345,12 @@ async fn job_status_for_one_job_reads_form_query_or_json() {
 async fn job_list_is_newest_first_with_four_fields() {
     let (sim, client) = (start().await, client());
     let token = login(&client, &sim).await;
-    let reply: Value = client
-        .get(format!("{}/job/list", sim.desaccess_api_url()))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reply = json_reply(
+        client
+            .get(format!("{}/job/list", sim.desaccess_api_url()))
+            .bearer_auth(&token),
+    )
+    .await;
     let jobs = reply["jobs"].as_array().unwrap();
     let ids: Vec<&str> = jobs
         .iter()
@@ -426,15 +386,7 @@ async fn the_second_account_has_no_jobs() {
     let (_, reply) = post_form(&client, &format!("{api}/login"), &form).await;
     assert_eq!(reply["username"], demo::EMPTY_USERNAME);
     let token = reply["token"].as_str().unwrap();
-    let reply: Value = client
-        .get(format!("{api}/job/list"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reply = json_reply(client.get(format!("{api}/job/list")).bearer_auth(token)).await;
     assert_eq!(reply["status"], "ok");
     assert_eq!(reply["jobs"], json!([]));
 }
@@ -443,14 +395,7 @@ async fn the_second_account_has_no_jobs() {
 async fn status_cors_and_unknown_routes() {
     let (sim, client) = (start().await, client());
     let api = sim.desaccess_api_url();
-    let reply: Value = client
-        .get(format!("{api}/status"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reply = json_reply(client.get(format!("{api}/status"))).await;
     assert_eq!(reply, json!({"status": "ok", "message": ""}));
 
     let preflight = client

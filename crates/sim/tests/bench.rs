@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{client, get_bytes, listing, start, walk};
+use common::{client, get_bytes, json_reply, listing, start, walk};
 use jobfetch_sim::bench;
 use serde_json::Value;
 
@@ -16,14 +16,7 @@ fn bench_folder(sim: &jobfetch_sim::Sim, job_id: &str) -> String {
 }
 
 async fn stats(client: &reqwest::Client, sim: &jobfetch_sim::Sim) -> Value {
-    let reply: Value = client
-        .get(format!("{}/_sim/stats", sim.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reply = json_reply(client.get(format!("{}/_sim/stats", sim.base_url()))).await;
     reply["bytes_sent"].clone()
 }
 

@@ -4,9 +4,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{client, get_bytes, job_folder, start};
+use common::{client, get_bytes, job_folder, json_reply, start};
 use jobfetch_sim::{demo, FaultAction, FaultRule, Sim};
-use serde_json::{json, Value};
+use serde_json::json;
 
 fn fits_url(sim: &Sim) -> String {
     let name = "DES0305-3415/DESJ030510.9606-341521.6000_r.fits";
@@ -251,24 +251,9 @@ async fn faults_can_be_driven_over_http() {
     let control = format!("{}/_sim", sim.base_url());
     let url = fits_url(&sim);
     let rule = json!({"path_prefix": "/files-desaccess/", "method": "GET", "times": 1, "kind": "status", "code": 502});
-    let ack: Value = client
-        .post(format!("{control}/faults"))
-        .json(&rule)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ack = json_reply(client.post(format!("{control}/faults")).json(&rule)).await;
     assert_eq!(ack, json!({"status": "ok", "rules": 1}));
-    let listed: Value = client
-        .get(format!("{control}/faults"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = json_reply(client.get(format!("{control}/faults"))).await;
     assert_eq!(listed[0]["code"], 502);
     assert_eq!(client.get(&url).send().await.unwrap().status(), 502);
     assert_eq!(client.get(&url).send().await.unwrap().status(), 200);

@@ -17,20 +17,22 @@ pub fn client() -> reqwest::Client {
         .expect("client builds")
 }
 
+/// Sends `request` and reads its reply as JSON.
+pub async fn json_reply(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 pub async fn login(client: &reqwest::Client, sim: &Sim) -> String {
-    let reply: Value = client
-        .post(format!("{}/login", sim.desaccess_api_url()))
-        .form(&[
-            ("username", demo::USERNAME),
-            ("password", demo::PASSWORD),
-            ("database", demo::DATABASE),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reply = json_reply(
+        client
+            .post(format!("{}/login", sim.desaccess_api_url()))
+            .form(&[
+                ("username", demo::USERNAME),
+                ("password", demo::PASSWORD),
+                ("database", demo::DATABASE),
+            ]),
+    )
+    .await;
     reply["token"]
         .as_str()
         .expect("login gives a token")
