@@ -338,7 +338,7 @@ pub fn write_manifests(
     write_atomic(&paths.json, manifest.to_json().as_bytes())?;
     write_atomic(&paths.html, manifest.to_html().as_bytes())?;
     write_atomic(&paths.csv, manifest.to_csv().as_bytes())?;
-    sync_dir(root);
+    let _ = sync_dir(root);
     Ok(paths)
 }
 
@@ -390,14 +390,14 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
-/// Makes the renames in `dir` durable where the platform allows it; failure only costs durability.
-fn sync_dir(dir: &Path) {
+/// Makes the renames in `dir` durable where the platform can sync a folder (elsewhere there is
+/// nothing to do); failure only costs durability.
+pub(super) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
-    if let Ok(dir) = fs::File::open(dir) {
-        let _ = dir.sync_all();
-    }
+    fs::File::open(dir)?.sync_all()?;
     #[cfg(not(unix))]
     let _ = dir;
+    Ok(())
 }
 
 /// Query and fragment parameter names whose values are secrets (compared in lower case, after

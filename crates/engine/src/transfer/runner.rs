@@ -684,7 +684,7 @@ impl Transfers {
             .collect();
         let synced = tokio::task::spawn_blocking(move || {
             for folder in folders {
-                if let Err(err) = std::fs::File::open(&folder).and_then(|dir| dir.sync_all()) {
+                if let Err(err) = super::manifest::sync_dir(&folder) {
                     tracing::warn!("could not sync {}: {err}", folder.display());
                 }
             }
