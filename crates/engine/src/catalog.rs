@@ -152,22 +152,8 @@ pub fn archive_time_to_iso(raw: &str) -> Option<String> {
     let (date, time) = raw.split_once([' ', 'T'])?;
     let time = time.trim_end_matches('Z');
     let (hms, fraction) = time.split_once('.').unwrap_or((time, ""));
-    let shape_ok = date.len() == 10
-        && hms.len() == 8
-        && date.bytes().enumerate().all(|(i, b)| {
-            if i == 4 || i == 7 {
-                b == b'-'
-            } else {
-                b.is_ascii_digit()
-            }
-        })
-        && hms.bytes().enumerate().all(|(i, b)| {
-            if i == 2 || i == 5 {
-                b == b':'
-            } else {
-                b.is_ascii_digit()
-            }
-        })
+    let shape_ok = has_shape(date, "9999-99-99")
+        && has_shape(hms, "99:99:99")
         && fraction.bytes().all(|b| b.is_ascii_digit());
     shape_ok.then(|| format!("{date}T{hms}Z"))
 }
@@ -190,45 +176,46 @@ pub fn http_time_to_iso(raw: &str) -> Option<String> {
     let month = MONTHS.iter().position(|m| *m == month)? + 1;
     let day: u8 = day.parse().ok().filter(|d| (1..=31).contains(d))?;
     let year: u16 = year.parse().ok().filter(|_| year.len() == 4)?;
-    let time_ok = hms.len() == 8
-        && hms.bytes().enumerate().all(|(i, b)| {
-            if i == 2 || i == 5 {
-                b == b':'
-            } else {
-                b.is_ascii_digit()
-            }
-        });
-    (zone == "GMT" && time_ok && parts.next().is_none())
+    (zone == "GMT" && has_shape(hms, "99:99:99") && parts.next().is_none())
         .then(|| format!("{year:04}-{month:02}-{day:02}T{hms}Z"))
 }
 
 /// The current time as ISO 8601 UTC.
 pub fn now_iso() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    unix_to_iso(secs)
+    iso(time::OffsetDateTime::now_utc())
 }
 
-/// Formats seconds since the Unix epoch as ISO 8601 UTC (civil-from-days, proleptic Gregorian).
+/// Formats seconds since the Unix epoch as ISO 8601 UTC (times past the year 9999 read as the epoch).
 pub fn unix_to_iso(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let time = i64::try_from(secs)
+        .ok()
+        .and_then(|secs| time::OffsetDateTime::from_unix_timestamp(secs).ok())
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    iso(time)
+}
+
+fn iso(time: time::OffsetDateTime) -> String {
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        time.year(),
+        u8::from(time.month()),
+        time.day(),
+        time.hour(),
+        time.minute(),
+        time.second()
     )
+}
+
+/// True when `text` has the shape of `pattern`: each `9` a digit, any other character itself.
+fn has_shape(text: &str, pattern: &str) -> bool {
+    text.len() == pattern.len()
+        && text.bytes().zip(pattern.bytes()).all(|(b, p)| {
+            if p == b'9' {
+                b.is_ascii_digit()
+            } else {
+                b == p
+            }
+        })
 }
 
 #[cfg(test)]
