@@ -4,9 +4,9 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::{Body, Bytes, HttpBody};
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::header::{CONTENT_LENGTH, IF_RANGE, RANGE, RETRY_AFTER};
+use axum::http::header::{IF_RANGE, RANGE, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -17,6 +17,7 @@ use crate::faults::BodyFault;
 use crate::nginx_error;
 use crate::state::SimState;
 use crate::static_file::ValidatorShift;
+use crate::stats::split_keeping_length;
 
 /// How long the server gets to write out the last chunk before a cut.
 const FLUSH_TIME: Duration = Duration::from_millis(50);
@@ -57,13 +58,7 @@ pub(crate) async fn apply(
 
 /// Keeps the headers (including the full `Content-Length`) and damages the body as `fault` says.
 fn damage(response: Response, fault: BodyFault) -> Response {
-    let (mut parts, body) = response.into_parts();
-    if let Some(len) = body.size_hint().exact() {
-        parts
-            .headers
-            .entry(CONTENT_LENGTH)
-            .or_insert(HeaderValue::from(len));
-    }
+    let (parts, body) = split_keeping_length(response);
     let after = match fault {
         BodyFault::Reset { after }
         | BodyFault::Truncate { after }

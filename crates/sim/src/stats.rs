@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use axum::body::{Body, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::header::CONTENT_LENGTH;
+use axum::http::response::Parts;
 use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -71,14 +72,7 @@ pub(crate) async fn count(
         .stats
         .counter(&percent_encoding::percent_decode_str(path).decode_utf8_lossy());
     let response = next.run(request).await;
-    let (mut parts, body) = response.into_parts();
-    // A streamed body loses its exact size: keep it as the Content-Length header.
-    if let Some(len) = body.size_hint().exact() {
-        parts
-            .headers
-            .entry(CONTENT_LENGTH)
-            .or_insert(HeaderValue::from(len));
-    }
+    let (parts, body) = split_keeping_length(response);
     let counted = body.into_data_stream().map(move |chunk| {
         if let Ok(bytes) = &chunk {
             counter.fetch_add(bytes.len() as u64, Ordering::Relaxed);
@@ -86,4 +80,17 @@ pub(crate) async fn count(
         chunk
     });
     Response::from_parts(parts, Body::from_stream(counted))
+}
+
+/// Splits a response whose body is about to be streamed anew, keeping the body's exact size as the
+/// Content-Length header (a stream has none).
+pub(crate) fn split_keeping_length(response: Response) -> (Parts, Body) {
+    let (mut parts, body) = response.into_parts();
+    if let Some(len) = body.size_hint().exact() {
+        parts
+            .headers
+            .entry(CONTENT_LENGTH)
+            .or_insert(HeaderValue::from(len));
+    }
+    (parts, body)
 }
