@@ -1,15 +1,19 @@
 // The one door to the Rust side: a typed function per Tauri command, rejecting only with the backend's Error shape.
-import { Channel, invoke, type InvokeArgs } from "@tauri-apps/api/core";
+import { Channel, convertFileSrc, invoke, type InvokeArgs } from "@tauri-apps/api/core";
 import type { BatchSnapshot } from "./bindings/BatchSnapshot";
 import type { Error as BackendError } from "./bindings/Error";
 import type { Job } from "./bindings/Job";
+import type { Limits } from "./bindings/Limits";
 import type { OutputNode } from "./bindings/OutputNode";
+import type { PreviewDetails } from "./bindings/PreviewDetails";
+import type { RenderOptions } from "./bindings/RenderOptions";
 import type { Session } from "./bindings/Session";
 import type { SignInForm } from "./bindings/SignInForm";
 import type { StartupState } from "./bindings/StartupState";
+import type { Stretch } from "./bindings/Stretch";
 import type { TransferEvent } from "./bindings/TransferEvent";
 
-export type { BackendError };
+export type { BackendError, Limits, Stretch };
 export type BatchId = BatchSnapshot["id"];
 export type ItemId = BatchSnapshot["items"][number]["id"];
 
@@ -87,3 +91,85 @@ export const pauseItem = (batchId: BatchId, itemId: ItemId) => call<null>("pause
 /** Resumes a paused item, or tries a failed one again. */
 export const resumeItem = (batchId: BatchId, itemId: ItemId) => call<null>("resume_item", { batchId, itemId });
 export const cancelItem = (batchId: BatchId, itemId: ItemId) => call<null>("cancel_item", { batchId, itemId });
+
+/** How to render a preview; what is left out takes the backend's defaults (256 px, linear, ZScale). */
+export interface ThumbOptions {
+  size?: number;
+  stretch?: Stretch;
+  limits?: Limits;
+}
+
+/** `options` with every default filled in, as the backend receives them. */
+export function renderOptions(options: ThumbOptions): RenderOptions {
+  return { size: options.size ?? 256, stretch: options.stretch ?? "linear", limits: options.limits ?? { kind: "zscale" } };
+}
+
+function limitsParam(limits: Limits): string {
+  if (limits.kind === "zscale") return "zscale";
+  return limits.kind === "minMax" ? "minmax" : String(limits.percent);
+}
+
+/** The thumbnail URL for an output: served by the app's `thumb` URI scheme; `ticket` names the request for cancelling. */
+export function thumbUrl(jobId: string, path: string, options: ThumbOptions = {}, ticket?: string): string {
+  const { size, stretch, limits } = renderOptions(options);
+  const file = path.split("/").map(encodeURIComponent).join("/");
+  const query = `?size=${size}&stretch=${stretch}&limits=${limitsParam(limits)}${ticket ? `&ticket=${ticket}` : ""}`;
+  return `${convertFileSrc("", "thumb")}${encodeURIComponent(jobId)}/${file}${query}`;
+}
+
+/** Stops the backend's work on previews whose requests were abandoned. */
+export const cancelPreviews = (tickets: string[]) => call<null>("cancel_previews", { tickets });
+
+const TICKET_PREFIX = Math.random().toString(36).slice(2, 10);
+let ticketCount = 0;
+let abandoned: string[] = [];
+
+/** Cancels `ticket` together with every other ticket abandoned in the same tick: one IPC call per scroll step. */
+function abandon(ticket: string) {
+  abandoned.push(ticket);
+  if (abandoned.length > 1) return;
+  queueMicrotask(() => {
+    const tickets = abandoned;
+    abandoned = [];
+    // The preview is no longer wanted: if the backend can't be told, it merely finishes work nobody waits for.
+    cancelPreviews(tickets).catch(() => undefined);
+  });
+}
+
+async function errorFrom(response: Response): Promise<BackendError> {
+  try {
+    return toBackendError(await response.json());
+  } catch {
+    return { code: "http", message: `The preview failed (HTTP ${response.status}).`, retryable: response.status >= 500 };
+  }
+}
+
+/**
+ * Fetches a thumbnail: the PNG, or null for a file too large to preview whose header alone was read (HTTP 204).
+ * Rejects with a BackendError (`noPreview` with the reason when the file has no picture); aborting `signal`
+ * rejects with `cancelled` and tells the backend to stop.
+ */
+export async function loadThumbnail(jobId: string, path: string, options: ThumbOptions, signal: AbortSignal): Promise<Blob | null> {
+  const ticket = `${TICKET_PREFIX}-${++ticketCount}`;
+  const onAbort = () => abandon(ticket);
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    signal.throwIfAborted();
+    const response = await fetch(thumbUrl(jobId, path, options, ticket), { signal });
+    if (response.status === 204) return null;
+    if (!response.ok) throw await errorFrom(response);
+    return await response.blob();
+  } catch (raw) {
+    if (signal.aborted) throw { code: "cancelled", message: "The preview is no longer wanted.", retryable: true } satisfies BackendError;
+    throw toBackendError(raw);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/** What a preview shows: image size, and for FITS the HDU, BITPIX, compression and header cards; where the file is on disk. */
+export const previewDetails = (jobId: string, path: string, options: ThumbOptions) =>
+  call<PreviewDetails>("preview_details", { jobId, path, options: renderOptions(options) });
+
+/** The output paths of a job that are already whole on disk. */
+export const downloadedOutputs = (jobId: string) => call<string[]>("downloaded_outputs", { jobId });

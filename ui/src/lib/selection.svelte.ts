@@ -1,4 +1,4 @@
-// Which of a job's output files are ticked for download; a folder stands for every file below it.
+// Which of a job's output files are selected for download, shared by the list and the gallery; a folder stands for every file below it.
 import type { OutputNode } from "./bindings/OutputNode";
 
 /** How much of a node is ticked: none of its files, some, or all. */
@@ -16,6 +16,9 @@ export class OutputSelection {
   /** Their total size in bytes. */
   bytes = $derived([...this.#ticked].reduce((sum, path) => sum + (this.#sizes.get(path) ?? 0), 0));
 
+  /** Every file in display order: a folder's subfolders first, then its own files, so each folder's files are together. */
+  readonly files: OutputNode[] = [];
+
   constructor(root: OutputNode) {
     this.#root = root;
     this.#index(root);
@@ -24,13 +27,49 @@ export class OutputSelection {
   #index(node: OutputNode): string[] {
     let files: string[];
     if (node.kind === "directory") {
-      files = node.children.flatMap((child) => this.#index(child));
+      const folders = node.children.filter((child) => child.kind === "directory");
+      const own = node.children.filter((child) => child.kind !== "directory");
+      files = [...folders, ...own].flatMap((child) => this.#index(child));
     } else {
       files = [node.path];
       this.#sizes.set(node.path, node.size ?? 0);
+      this.files.push(node);
     }
     this.#files.set(node.path, files);
     return files;
+  }
+
+  has(path: string): boolean {
+    return this.#ticked.has(path);
+  }
+
+  /** Selects exactly the files `paths`. */
+  replace(paths: Iterable<string>) {
+    this.#ticked = new Set(paths);
+  }
+
+  add(paths: Iterable<string>) {
+    this.#ticked = new Set([...this.#ticked, ...paths]);
+  }
+
+  remove(paths: Iterable<string>) {
+    const next = new Set(this.#ticked);
+    for (const path of paths) next.delete(path);
+    this.#ticked = next;
+  }
+
+  /** A copy of the selected files' paths. */
+  snapshot(): Set<string> {
+    return new Set(this.#ticked);
+  }
+
+  selectAll() {
+    this.#ticked = new Set(this.files.map((file) => file.path));
+  }
+
+  /** The paths of `files[from]` to `files[to]` (either way round). */
+  range(from: number, to: number): string[] {
+    return this.files.slice(Math.min(from, to), Math.max(from, to) + 1).map((file) => file.path);
   }
 
   check(node: OutputNode): Check {
