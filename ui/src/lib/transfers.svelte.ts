@@ -9,6 +9,9 @@ const ACTIVE: readonly BatchState[] = ["running", "paused", "pausedDiskFull"];
 /** True for batches that are not finished: running or paused. */
 export const isActive = (batch: BatchSnapshot) => ACTIVE.includes(batch.state);
 
+/** The id of the job a batch downloads: its folder is named after it. */
+export const batchJobId = (batch: BatchSnapshot) => batch.root.split(/[\\/]/).pop() ?? "";
+
 export class Transfers {
   /** Every batch, newest first; null until the backend's first snapshot. */
   batches = $state.raw<BatchSnapshot[] | null>(null);
