@@ -1,12 +1,13 @@
 // Sample backend data for the tests, shaped like what the Rust side sends, and a mock of the IPC commands.
 import type { Channel } from "@tauri-apps/api/core";
-import { mockIPC } from "@tauri-apps/api/mocks";
+import { mockConvertFileSrc, mockIPC } from "@tauri-apps/api/mocks";
 import type { BackendError } from "../lib/backend";
 import type { BatchSnapshot } from "../lib/bindings/BatchSnapshot";
 import type { ItemSnapshot } from "../lib/bindings/ItemSnapshot";
 import type { Job } from "../lib/bindings/Job";
 import type { OutputKind } from "../lib/bindings/OutputKind";
 import type { OutputNode } from "../lib/bindings/OutputNode";
+import type { PreviewDetails } from "../lib/bindings/PreviewDetails";
 import type { Session } from "../lib/bindings/Session";
 import type { SignInForm } from "../lib/bindings/SignInForm";
 import type { TransferEvent } from "../lib/bindings/TransferEvent";
@@ -54,7 +55,7 @@ export const JOBS: Job[] = [
   }),
 ];
 
-function file(path: string, size: number, kind: OutputKind): OutputNode {
+export function file(path: string, size: number, kind: OutputKind): OutputNode {
   return { name: path.split("/").pop() ?? path, path, size, modified: "2020-09-22T18:30:00Z", fileCount: 1, children: [], ...kind };
 }
 
@@ -81,6 +82,28 @@ export const TREE: OutputNode = folder("", [
   file("BulkThumbs_20200706-152133.log", 5_800, { kind: "log" }),
   file("BulkThumbs_20200706-152133_SUMMARY.json", 900, { kind: "summary" }),
 ]);
+
+/** What `preview_details` tells of a FITS file: a 200 × 200 float image with a few header cards. */
+export const FITS_DETAILS: PreviewDetails = {
+  info: {
+    format: "fits",
+    width: 200,
+    height: 200,
+    fits: {
+      hdu: 1,
+      bitpix: -32,
+      axes: [200, 200],
+      compression: "RICE_1",
+      cards: [
+        { key: "SIMPLE", value: "T", comment: "conforms to FITS standard" },
+        { key: "BAND", value: "'r'", comment: null },
+        { key: "EXPTIME", value: "90.0", comment: "exposure time (s)" },
+      ],
+    },
+  },
+  headerOnly: false,
+  localPath: null,
+};
 
 export function backendError(code: BackendError["code"], message: string, retryable = false): BackendError {
   return { code, message, retryable };
@@ -144,6 +167,7 @@ type Handler = (args: Record<string, unknown>) => unknown;
  */
 export function mockBackend(handlers: Record<string, Handler>) {
   const calls: { cmd: string; args: Record<string, unknown> }[] = [];
+  mockConvertFileSrc("linux");
   mockIPC((cmd, args) => {
     const payload = (args ?? {}) as Record<string, unknown>;
     calls.push({ cmd, args: payload });
@@ -155,8 +179,8 @@ export function mockBackend(handlers: Record<string, Handler>) {
 }
 
 /**
- * Handlers for an app that resumes the demo session and lists `JOBS`, with `TREE` as every job's outputs
- * no transfers yet, and no speed limit.
+ * Handlers for an app that resumes the demo session and lists `JOBS`, with `TREE` as every job's outputs,
+ * nothing downloaded, no transfers yet, no speed limit, and `FITS_DETAILS` for every preview.
  */
 export function signedInHandlers(overrides: Record<string, Handler> = {}): Record<string, Handler> {
   return {
@@ -168,6 +192,9 @@ export function signedInHandlers(overrides: Record<string, Handler> = {}): Recor
     watch_transfers: new TransferFeed().subscribe,
     download_folder: () => DOWNLOAD_FOLDER,
     bandwidth_limit: () => null,
+    downloaded_outputs: () => [],
+    preview_details: () => FITS_DETAILS,
+    cancel_previews: () => null,
     ...overrides,
   };
 }
