@@ -4,6 +4,10 @@ import { mockIPC } from "@tauri-apps/api/mocks";
 import { describe, expect, it, vi } from "vitest";
 import {
   bandwidthLimit,
+  downloadedOutputs,
+  loadThumbnail,
+  previewDetails,
+  thumbUrl,
   cancelBatch,
   cancelItem,
   downloadFolder,
@@ -21,7 +25,7 @@ import {
   toBackendError,
   watchTransfers,
 } from "./backend";
-import { DEMO_FORM, DOWNLOAD_FOLDER, JOBS, TREE, TransferFeed, backendError, batch, mockBackend } from "../test/fixtures";
+import { DEMO_FORM, DOWNLOAD_FOLDER, FITS_DETAILS, JOBS, TREE, TransferFeed, backendError, batch, mockBackend } from "../test/fixtures";
 
 describe("backend", () => {
   it("calls each command by its Rust name with camelCase arguments", async () => {
@@ -131,5 +135,67 @@ describe("backend", () => {
     expect(toBackendError({ code: "authFailed", message: "Wrong password." })).toEqual(
       backendError("authFailed", "Wrong password.", false),
     );
+  });
+
+  it("builds thumbnail URLs on the thumb scheme with every option spelled out", () => {
+    mockBackend({});
+    expect(thumbUrl("job 1", "DES0226-1541/a b#1.fits")).toBe(
+      "thumb://localhost/job%201/DES0226-1541/a%20b%231.fits?size=256&stretch=linear&limits=zscale",
+    );
+    expect(thumbUrl("j", "a.fits", { size: 1024, stretch: "asinh", limits: { kind: "minMax" } }, "t1")).toBe(
+      "thumb://localhost/j/a.fits?size=1024&stretch=asinh&limits=minmax&ticket=t1",
+    );
+    expect(thumbUrl("j", "a.fits", { limits: { kind: "percentile", percent: 99.5 } })).toMatch(/&limits=99\.5$/);
+  });
+
+  it("loads a thumbnail, null for a header-only file, and rejects with the backend's error", async () => {
+    mockBackend({});
+    const answers = [
+      new Response("png", { status: 200 }),
+      new Response(null, { status: 204 }),
+      new Response(JSON.stringify(backendError("noPreview", "A table, not an image.")), { status: 422 }),
+      new Response("gateway down", { status: 502 }),
+    ];
+    vi.stubGlobal("fetch", vi.fn(async () => answers.shift()));
+    const signal = new AbortController().signal;
+    expect(await (await loadThumbnail("j", "a.fits", {}, signal))?.text()).toBe("png");
+    expect(await loadThumbnail("j", "a.fits", {}, signal)).toBeNull();
+    await expect(loadThumbnail("j", "a.fits", {}, signal)).rejects.toEqual(backendError("noPreview", "A table, not an image."));
+    await expect(loadThumbnail("j", "a.fits", {}, signal)).rejects.toEqual(backendError("http", "The preview failed (HTTP 502).", true));
+    vi.unstubAllGlobals();
+  });
+
+  it("cancels the tickets of the thumbnails aborted in one tick with one call", async () => {
+    const calls = mockBackend({ cancel_previews: () => null });
+    const urls: string[] = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(
+        (url: string, init: RequestInit) =>
+          new Promise((_, reject) => {
+            urls.push(url);
+            init.signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+          }),
+      ),
+    );
+    const controllers = [new AbortController(), new AbortController()];
+    const loads = controllers.map((controller, i) => loadThumbnail("j", `${i}.fits`, {}, controller.signal));
+    controllers.forEach((controller) => controller.abort());
+    for (const load of loads) await expect(load).rejects.toMatchObject({ code: "cancelled" });
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    const tickets = urls.map((url) => new URL(url).searchParams.get("ticket"));
+    expect(new Set(tickets).size).toBe(2);
+    expect(calls[0]).toEqual({ cmd: "cancel_previews", args: { tickets } });
+    vi.unstubAllGlobals();
+  });
+
+  it("asks for preview details with the defaults filled in, and for the files on disk", async () => {
+    const calls = mockBackend({ preview_details: () => FITS_DETAILS, downloaded_outputs: () => ["a.fits"] });
+    expect(await previewDetails("j", "a.fits", { stretch: "asinh" })).toEqual(FITS_DETAILS);
+    expect(await downloadedOutputs("j")).toEqual(["a.fits"]);
+    expect(calls).toEqual([
+      { cmd: "preview_details", args: { jobId: "j", path: "a.fits", options: { size: 256, stretch: "asinh", limits: { kind: "zscale" } } } },
+      { cmd: "downloaded_outputs", args: { jobId: "j" } },
+    ]);
   });
 });

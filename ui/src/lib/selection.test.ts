@@ -66,4 +66,21 @@ describe("OutputSelection", () => {
     expect(selection.check(a.children[1])).toBe("none");
     expect(selection.paths()).toEqual(["a"]);
   });
+
+  it("lists files with each folder's subfolders first, and selects, adds, removes and ranges by path", () => {
+    const selection = new OutputSelection(TREE);
+    expect(selection.files.map((node) => node.path)).toEqual([G.path, R.path, PNG.path, CSV.path, LOG.path, TREE.children[3].path]);
+    selection.replace([R.path, CSV.path]);
+    expect(selection.has(R.path)).toBe(true);
+    expect(selection.has(G.path)).toBe(false);
+    expect(selection.paths()).toEqual([R.path, CSV.path]);
+    selection.add([G.path, PNG.path]);
+    expect(selection.paths()).toEqual(["DES0226-1541", CSV.path]);
+    selection.remove([G.path, CSV.path]);
+    expect(selection.count).toBe(2);
+    expect(selection.range(4, 1)).toEqual([R.path, PNG.path, CSV.path, LOG.path]);
+    selection.selectAll();
+    expect(selection.check(TREE)).toBe("all");
+    expect(selection.snapshot()).toEqual(new Set(selection.files.map((node) => node.path)));
+  });
 });

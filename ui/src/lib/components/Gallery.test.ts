@@ -3,7 +3,7 @@ import { fireEvent, render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { OutputNode } from "../bindings/OutputNode";
-import { JOBS, TREE, file, folder, mockBackend, signedInHandlers } from "../../test/fixtures";
+import { JOBS, TREE, TransferFeed, batch, file, folder, mockBackend, signedInHandlers } from "../../test/fixtures";
 import { Transfers } from "../transfers.svelte";
 import OutputsPanel from "./OutputsPanel.svelte";
 
@@ -107,6 +107,24 @@ describe("gallery tiles", () => {
     expect(within(tile(G)).getByTestId("tile-image")).toHaveAttribute("src", expect.stringMatching(/^blob:/));
     await vi.waitFor(() => expect(within(tile(G)).getByTestId("tile-downloaded")).toBeInTheDocument());
     expect(within(tile(R)).queryByTestId("tile-downloaded")).not.toBeInTheDocument();
+  });
+
+  it("marks files downloaded once a download of this job finishes", async () => {
+    const feed = new TransferFeed([batch({ state: "running" })]);
+    let onDisk: string[] = [];
+    const calls = mockBackend(signedInHandlers({ watch_transfers: feed.subscribe, downloaded_outputs: () => onDisk }));
+    const transfers = new Transfers();
+    transfers.start();
+    render(OutputsPanel, { job: JOB, transfers, onAuthExpired: vi.fn() });
+    await screen.findByTestId("gallery");
+    await vi.waitFor(() => expect(calls.filter((call) => call.cmd === "downloaded_outputs")).toHaveLength(1));
+
+    onDisk = [R];
+    feed.send([batch({ id: 2, root: "/elsewhere/another-job", state: "done" }), batch({ state: "running" })]);
+    feed.send([batch({ state: "done" })]);
+    await vi.waitFor(() => expect(within(tile(R)).getByTestId("tile-downloaded")).toBeInTheDocument());
+    expect(calls.filter((call) => call.cmd === "downloaded_outputs")).toHaveLength(2);
+    expect(within(tile(G)).queryByTestId("tile-downloaded")).not.toBeInTheDocument();
   });
 
   it("explains a file with no preview, and offers Retry after a failure", async () => {
