@@ -15,7 +15,20 @@ use crate::error::{Error, ErrorCode, Result};
 /// The lock files of one download queue, and the folders this process holds.
 pub struct Claims {
     dir: PathBuf,
-    held: Mutex<HashMap<PathBuf, File>>,
+    held: Mutex<HashMap<PathBuf, HeldLock>>,
+}
+
+/// An OS lock held on an open file, let go of explicitly when dropped.
+///
+/// Closing our descriptor is not enough: a child process forked meanwhile (the app opening the file
+/// manager, a test running `bash`) holds a copy of it until it execs, and the lock lives as long as any
+/// copy does. Unlocking acts on the lock itself, whoever else holds a descriptor.
+struct HeldLock(File);
+
+impl Drop for HeldLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
 }
 
 impl Claims {
@@ -53,7 +66,7 @@ impl Claims {
 
     /// Lets other processes download into `root` again.
     pub fn release(&self, root: &Path) {
-        // Dropping the file lets go of its lock.
+        // Dropping the lock lets go of it.
         self.held.lock().expect("claims lock").remove(root);
     }
 
@@ -69,11 +82,11 @@ impl Claims {
     /// Locks `root` for this process: the folder itself where the file system can lock a folder,
     /// so that every process writing there sees the lock; else a lock file of this queue. `None`
     /// when another process holds it.
-    fn try_lock(&self, root: &Path) -> Result<Option<File>> {
+    fn try_lock(&self, root: &Path) -> Result<Option<HeldLock>> {
         #[cfg(unix)]
         if let Ok(folder) = File::open(root) {
             match folder.try_lock() {
-                Ok(()) => return Ok(Some(folder)),
+                Ok(()) => return Ok(Some(HeldLock(folder))),
                 Err(TryLockError::WouldBlock) => return Ok(None),
                 // Some network file systems lock only files opened for writing.
                 Err(TryLockError::Error(_)) => {}
@@ -83,10 +96,10 @@ impl Claims {
     }
 
     /// Locks the lock file for `root` in this queue's lock folder; `None` when another process holds it.
-    fn try_lock_file(&self, root: &Path) -> Result<Option<File>> {
+    fn try_lock_file(&self, root: &Path) -> Result<Option<HeldLock>> {
         let file = self.lock_file(root)?;
         match file.try_lock() {
-            Ok(()) => Ok(Some(file)),
+            Ok(()) => Ok(Some(HeldLock(file))),
             Err(TryLockError::WouldBlock) => Ok(None),
             Err(TryLockError::Error(err)) => Err(Error::disk("lock a file in", &self.dir, err)),
         }
@@ -160,5 +173,58 @@ mod tests {
             .is_some());
         drop(held);
         assert!(second.try_lock_file(root).unwrap().is_some());
+    }
+
+    /// Starts `true` from another thread, with the child pausing between fork and exec: for that
+    /// while it holds copies of every descriptor this process has open, the locks' included.
+    #[cfg(unix)]
+    fn child_paused_before_exec() -> std::thread::JoinHandle<()> {
+        use std::os::unix::process::CommandExt as _;
+        let mut command = std::process::Command::new("true");
+        // SAFETY: the closure only sleeps, which is async-signal-safe.
+        unsafe {
+            command.pre_exec(|| {
+                std::thread::sleep(std::time::Duration::from_millis(600));
+                Ok(())
+            });
+        }
+        let spawner = std::thread::spawn(move || {
+            command.spawn().unwrap().wait().unwrap();
+        });
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        spawner
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_released_folder_is_free_while_a_child_process_is_still_starting() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, second) = (
+            Claims::new(dir.path().join("app-locks")),
+            Claims::new(dir.path().join("cli-locks")),
+        );
+        let root = dir.path().join("jobs").join("abc");
+        first.take(&root).unwrap();
+        let child = child_paused_before_exec();
+        first.release(&root);
+        assert!(!second.is_taken(&root).unwrap());
+        second.take(&root).unwrap();
+        child.join().unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_released_lock_file_is_free_while_a_child_process_is_still_starting() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, second) = (
+            Claims::new(dir.path().join("locks")),
+            Claims::new(dir.path().join("locks")),
+        );
+        let root = Path::new("/data/jobs/abc");
+        let held = first.try_lock_file(root).unwrap();
+        let child = child_paused_before_exec();
+        drop(held);
+        assert!(second.try_lock_file(root).unwrap().is_some());
+        child.join().unwrap();
     }
 }
