@@ -5,6 +5,7 @@ pub mod error;
 pub mod http;
 pub mod paths;
 pub mod providers;
+pub mod sqlite;
 pub mod transfer;
 
 pub use error::{Error, ErrorCode, Result};
