@@ -4,6 +4,7 @@
 //! from headers are checked against [`MAX_PIXELS`] before any pixel is decoded, and every
 //! failure is an [`ErrorCode::NoPreview`] error that says why.
 
+pub mod cache;
 mod encode;
 mod fits;
 mod raster;
