@@ -8,6 +8,7 @@ pub mod cache;
 mod encode;
 mod fits;
 mod raster;
+pub mod remote;
 mod resample;
 mod stretch;
 
