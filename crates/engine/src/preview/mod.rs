@@ -10,6 +10,7 @@ mod fits;
 mod raster;
 pub mod remote;
 mod resample;
+pub mod service;
 mod stretch;
 
 use std::path::Path;
@@ -21,6 +22,7 @@ use ts_rs::TS;
 use crate::{Error, ErrorCode, Result};
 
 pub use fits::{fits_header, looks_like_fits};
+pub use service::{PreviewOutcome, PreviewSource, Previews};
 
 /// The long side of a thumbnail unless asked otherwise, in pixels.
 pub const DEFAULT_SIZE: u32 = 256;
