@@ -229,6 +229,25 @@ async fn a_changed_version_is_fetched_again_and_the_same_one_is_not() {
 }
 
 #[tokio::test]
+async fn a_file_listed_without_version_or_size_is_fetched_once() {
+    let picture = png(40, 30);
+    let server = TestServer::start({
+        let picture = picture.clone();
+        move |request: &Seen| support::file(request, &picture, "\"e1\"", false)
+    })
+    .await;
+    let service = service();
+    let anonymous = AuthPolicy::Anonymous;
+    let unlisted = || PreviewSource {
+        validator: None,
+        ..source(&server.url("/unlisted.png"), &anonymous, "")
+    };
+    let first = service.preview(unlisted()).await.unwrap();
+    assert_eq!(service.preview(unlisted()).await.unwrap(), first);
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
 async fn tiles_asking_for_the_same_file_at_once_fetch_it_once() {
     let picture = png(64, 64);
     let server = TestServer::start({

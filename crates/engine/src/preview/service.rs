@@ -196,42 +196,40 @@ impl Previews {
     where
         F: std::future::Future<Output = Result<(Option<String>, CachedPreview)>>,
     {
-        let lock = self
-            .making
-            .lock()
-            .expect("making lock")
-            .entry(key.clone())
-            .or_default()
-            .clone();
-        let result = async {
-            let _turn = tokio::select! {
-                biased;
-                _ = cancel.cancelled() => return Err(cancelled()),
-                turn = lock.lock() => turn,
-            };
-            let lookup = {
-                let key = key.clone();
-                self.cached(move |cache| cache.get(&key)).await?
-            };
-            if let Some(preview) = lookup {
-                return outcome(preview);
-            }
-            let (server_validator, preview) = produce().await?;
-            let mut key = key.clone();
-            if key.validator.is_empty() {
-                key.validator = server_validator.unwrap_or_default();
-            }
-            let stored = preview.clone();
-            self.cached(move |cache| cache.put(&key, &stored)).await?;
-            outcome(preview)
+        let making = Making::new(self, key);
+        let _turn = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Err(cancelled()),
+            turn = making.lock.lock() => turn,
+        };
+        let lookup = {
+            let key = key.clone();
+            // A file listed with neither version nor size: any version cached is as good as can be told.
+            self.cached(move |cache| {
+                if key.validator.is_empty() {
+                    cache.get_any_version(&key.url, &key.variant)
+                } else {
+                    cache.get(&key)
+                }
+            })
+            .await
+        };
+        // A cache that cannot be read or written costs a fetch, never the preview.
+        match lookup {
+            Ok(Some(preview)) => return outcome(preview),
+            Ok(None) => {}
+            Err(err) => tracing::warn!("preview cache lookup failed: {}", err.message),
         }
-        .await;
-        let mut making = self.making.lock().expect("making lock");
-        // Nobody else holds this key's lock (the map and this call are the only owners): drop it.
-        if Arc::strong_count(&lock) == 2 {
-            making.remove(key);
+        let (server_validator, preview) = produce().await?;
+        let mut key = key.clone();
+        if key.validator.is_empty() {
+            key.validator = server_validator.unwrap_or_default();
         }
-        result
+        let stored = preview.clone();
+        if let Err(err) = self.cached(move |cache| cache.put(&key, &stored)).await {
+            tracing::warn!("could not keep a preview: {}", err.message);
+        }
+        outcome(preview)
     }
 
     /// Fetches the file (or, for a large FITS file, its header) and renders it. `validator_unknown`
@@ -327,6 +325,41 @@ impl Previews {
                     format!("The preview cache failed: {err}"),
                 )
             })?
+    }
+}
+
+/// A preview being made: holds its key's lock in the map, and forgets it when the last request for
+/// the key ends, however it ends (finished, failed, or dropped by its caller).
+struct Making<'a> {
+    previews: &'a Previews,
+    key: &'a CacheKey,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl<'a> Making<'a> {
+    fn new(previews: &'a Previews, key: &'a CacheKey) -> Making<'a> {
+        let lock = previews
+            .making
+            .lock()
+            .expect("making lock")
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        Making {
+            previews,
+            key,
+            lock,
+        }
+    }
+}
+
+impl Drop for Making<'_> {
+    fn drop(&mut self) {
+        let mut making = self.previews.making.lock().expect("making lock");
+        // Only the map and this request hold the lock: nobody else waits for this key.
+        if Arc::strong_count(&self.lock) == 2 {
+            making.remove(self.key);
+        }
     }
 }
 
