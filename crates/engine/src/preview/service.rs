@@ -142,7 +142,8 @@ impl Previews {
         cancel: &CancellationToken,
     ) -> Result<PreviewOutcome> {
         let variant = options.cache_key();
-        let url = source.url.to_string();
+        // Secret parameters never reach the cache's files, and a re-signed URL keeps its entry.
+        let url = redact_url(source.url.as_str());
         if let Some(local) = source.local_copy.as_deref() {
             if let Some(validator) = local_validator(local) {
                 let key = CacheKey {
@@ -167,7 +168,7 @@ impl Previews {
         };
         let made = self
             .make(&key, cancel, || {
-                self.fetch_and_render(&source, listed.is_none(), options, cancel)
+                self.fetch_and_render(&source, &key.url, listed.is_none(), options, cancel)
             })
             .await;
         match made {
@@ -232,20 +233,20 @@ impl Previews {
         outcome(preview)
     }
 
-    /// Fetches the file (or, for a large FITS file, its header) and renders it. `validator_unknown`
-    /// asks for the server's validator, to file the preview under.
+    /// Fetches the file (or, for a large FITS file, its header) and renders it, naming it `label` in
+    /// errors. `validator_unknown` asks for the server's validator, to file the preview under.
     async fn fetch_and_render(
         &self,
         source: &PreviewSource<'_>,
+        label: &str,
         validator_unknown: bool,
         options: &RenderOptions,
         cancel: &CancellationToken,
     ) -> Result<(Option<String>, CachedPreview)> {
-        let label = redact_url(source.url.as_str());
         let request = || AuthorizedRequest {
             client: &self.client,
             url: source.url.clone(),
-            label: &label,
+            label,
             auth: source.auth,
             signed_url: false,
             credentials: source.credentials,
