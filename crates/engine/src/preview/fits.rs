@@ -113,10 +113,20 @@ fn truncated() -> Error {
 }
 
 fn damaged(err: fitsrs::error::Error) -> Error {
-    match err {
-        fitsrs::error::Error::Io(std::io::ErrorKind::UnexpectedEof) => truncated(),
-        err => no_preview(format!("the FITS file is damaged ({err}).")),
+    if ends_early(&err) {
+        truncated()
+    } else {
+        no_preview(format!("the FITS file is damaged ({err})."))
     }
+}
+
+/// Whether `fitsrs` stopped because the bytes ran out (it says so in two ways).
+fn ends_early(err: &fitsrs::error::Error) -> bool {
+    matches!(
+        err,
+        fitsrs::error::Error::Io(std::io::ErrorKind::UnexpectedEof)
+            | fitsrs::error::Error::StaticError("EOF reached")
+    )
 }
 
 /// Why the walk found no image.
@@ -201,9 +211,7 @@ impl<'a> Walk<'a> {
             }
             let hdu = match self.fits.next() {
                 None => return Err(Missing::NoImage),
-                Some(Err(fitsrs::error::Error::Io(std::io::ErrorKind::UnexpectedEof))) => {
-                    return Err(Missing::Truncated)
-                }
+                Some(Err(err)) if ends_early(&err) => return Err(Missing::Truncated),
                 Some(Err(err)) => return Err(Missing::Bad(damaged(err))),
                 Some(Ok(hdu)) => hdu,
             };
