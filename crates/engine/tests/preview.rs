@@ -81,7 +81,8 @@ fn no_preview(bytes: &[u8]) -> String {
 
 #[test]
 fn every_bitpix_gives_the_ramp_with_the_bottom_row_last() {
-    let encodings: [(i32, fn(f64) -> Vec<u8>); 6] = [
+    type Encoding = (i32, fn(f64) -> Vec<u8>);
+    let encodings: [Encoding; 6] = [
         (8, |v| vec![v as u8]),
         (16, |v| (v as i16).to_be_bytes().to_vec()),
         (32, |v| (v as i32).to_be_bytes().to_vec()),
