@@ -113,10 +113,20 @@ fn truncated() -> Error {
 }
 
 fn damaged(err: fitsrs::error::Error) -> Error {
-    match err {
-        fitsrs::error::Error::Io(std::io::ErrorKind::UnexpectedEof) => truncated(),
-        err => no_preview(format!("the FITS file is damaged ({err}).")),
+    if ends_early(&err) {
+        truncated()
+    } else {
+        no_preview(format!("the FITS file is damaged ({err})."))
     }
+}
+
+/// Whether `fitsrs` stopped because the bytes ran out (it says so in two ways).
+fn ends_early(err: &fitsrs::error::Error) -> bool {
+    matches!(
+        err,
+        fitsrs::error::Error::Io(std::io::ErrorKind::UnexpectedEof)
+            | fitsrs::error::Error::StaticError("EOF reached")
+    )
 }
 
 /// Why the walk found no image.
@@ -142,7 +152,7 @@ enum Layout {
     Plain { bitpix: Bitpix, scaling: Scaling },
     /// A tile-compressed image in a binary table, decoded by `fitsrs`; `hdu` is kept to read it.
     Tiled {
-        hdu: fitsrs::fits::HDU<fitsrs::hdu::header::extension::bintable::BinTable>,
+        hdu: Box<fitsrs::fits::HDU<fitsrs::hdu::header::extension::bintable::BinTable>>,
         tile: (usize, usize),
         scaling: Scaling,
     },
@@ -201,9 +211,7 @@ impl<'a> Walk<'a> {
             }
             let hdu = match self.fits.next() {
                 None => return Err(Missing::NoImage),
-                Some(Err(fitsrs::error::Error::Io(std::io::ErrorKind::UnexpectedEof))) => {
-                    return Err(Missing::Truncated)
-                }
+                Some(Err(err)) if ends_early(&err) => return Err(Missing::Truncated),
                 Some(Err(err)) => return Err(Missing::Bad(damaged(err))),
                 Some(Ok(hdu)) => hdu,
             };
@@ -229,7 +237,7 @@ impl<'a> Walk<'a> {
                 }
                 let image = header.get_xtension();
                 let axes = image.get_naxis();
-                if axes.len() < 2 || axes.iter().any(|&n| n == 0) {
+                if axes.len() < 2 || axes.contains(&0) {
                     return Ok(None);
                 }
                 let bitpix = image.get_bitpix();
@@ -271,7 +279,7 @@ impl<'a> Walk<'a> {
                     )));
                 }
                 let axes: Vec<u64> = tiled.z_naxisn.iter().map(|&n| n as u64).collect();
-                if axes.len() < 2 || axes.iter().any(|&n| n == 0) {
+                if axes.len() < 2 || axes.contains(&0) {
                     return Ok(None);
                 }
                 let tile = tile_shape(header, &axes)?;
@@ -282,7 +290,7 @@ impl<'a> Walk<'a> {
                     layout: Layout::Tiled {
                         tile,
                         scaling: scaling(header),
-                        hdu,
+                        hdu: Box::new(hdu),
                     },
                 }))
             }
@@ -372,7 +380,7 @@ impl<'a> Walk<'a> {
                     filled += 1;
                 };
                 let physical = |raw: f64| scaling_apply(*scaling, raw);
-                match self.fits.get_data(hdu) {
+                match self.fits.get_data(&**hdu) {
                     BinaryTableData::TileCompressed(TilePixels::U8(it)) => it
                         .take(pixels)
                         .enumerate()
@@ -388,10 +396,9 @@ impl<'a> Walk<'a> {
                     BinaryTableData::TileCompressed(TilePixels::F32(it)) => {
                         it.take(pixels).enumerate().for_each(|(i, v)| put(i, v))
                     }
-                    BinaryTableData::TileCompressed(TilePixels::F64(it)) => it
-                        .take(pixels)
-                        .enumerate()
-                        .for_each(|(i, v)| put(i, v as f32)),
+                    BinaryTableData::TileCompressed(TilePixels::F64(it)) => {
+                        it.take(pixels).enumerate().for_each(|(i, v)| put(i, v))
+                    }
                     BinaryTableData::Table(_) => {
                         return Err(no_preview("the compressed image could not be read as one."))
                     }
@@ -459,8 +466,8 @@ fn tile_shape(header: &ValueMap, axes: &[u64]) -> Result<(usize, usize)> {
     if tile_width == 0
         || tile_height == 0
         || !flat_beyond
-        || axes[0] % tile_width != 0
-        || axes[1] % tile_height != 0
+        || !axes[0].is_multiple_of(tile_width)
+        || !axes[1].is_multiple_of(tile_height)
     {
         return Err(no_preview(format!(
             "compressed tiles of {tile_width} × {tile_height} pixels that do not divide the image evenly are not supported."

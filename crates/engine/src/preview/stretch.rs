@@ -175,3 +175,97 @@ fn grow_mask(mask: &[bool], width: usize) -> Vec<bool> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 150 × 100 values with a pattern, high and low outliers and NaN; the expected limits were
+    /// computed once with astropy 8.0.2 on the same float32 array:
+    /// `i = np.arange(15000); v = ((i*7919) % 1009).astype(np.float32) * np.float32(0.1) + (i % 150).astype(np.float32) * np.float32(0.01)`,
+    /// `v[i % 97 == 0] = 5000; v[i % 89 == 0] = -3000; v[i % 1013 == 0] = np.nan`, then
+    /// `ZScaleInterval().get_limits(v)` and `PercentileInterval(90).get_limits(v)`.
+    fn astropy_test_array() -> Vec<f32> {
+        (0..15000usize)
+            .map(|i| {
+                if i % 1013 == 0 {
+                    f32::NAN
+                } else if i % 89 == 0 {
+                    -3000.0
+                } else if i % 97 == 0 {
+                    5000.0
+                } else {
+                    ((i * 7919) % 1009) as f32 * 0.1 + (i % 150) as f32 * 0.01
+                }
+            })
+            .collect()
+    }
+
+    fn assert_close(actual: (f64, f64), expected: (f64, f64), tolerance: f64) {
+        assert!(
+            (actual.0 - expected.0).abs() < tolerance && (actual.1 - expected.1).abs() < tolerance,
+            "{actual:?} != {expected:?}"
+        );
+    }
+
+    #[test]
+    fn zscale_matches_astropy() {
+        let limits = limits(&astropy_test_array(), Limits::Zscale).unwrap();
+        assert_close(limits, (-156.26157039406058, 257.13300041443614), 1e-3);
+    }
+
+    #[test]
+    fn percentile_matches_astropy() {
+        let values = astropy_test_array();
+        assert_close(
+            limits(&values, Limits::Percentile(90.0)).unwrap(),
+            (4.702000236511231, 97.51600341796873),
+            1e-4,
+        );
+        assert_close(
+            limits(&values, Limits::Percentile(99.5)).unwrap(),
+            (-3000.0, 5000.0),
+            1e-9,
+        );
+    }
+
+    #[test]
+    fn zscale_of_few_values_is_their_range() {
+        let ramp: Vec<f32> = (0..12).map(|v| v as f32).collect();
+        assert_eq!(limits(&ramp, Limits::Zscale), Some((0.0, 11.0)));
+        assert_eq!(limits(&[f32::NAN, f32::INFINITY], Limits::Zscale), None);
+    }
+
+    #[test]
+    fn minmax_ignores_non_finite_values() {
+        let values = [3.0, f32::NAN, -2.0, f32::NEG_INFINITY, 7.5];
+        assert_eq!(limits(&values, Limits::MinMax), Some((-2.0, 7.5)));
+    }
+
+    #[test]
+    fn asinh_brightens_faint_values_and_keeps_the_ends() {
+        let values = [0.0, 0.1, 1.0, f32::NAN];
+        let grey = grey(&values, 4, (0.0, 1.0), Stretch::Asinh);
+        // asinh(1) / asinh(10) * 255 = 75.0
+        assert_eq!(grey, vec![0, 75, 255, 0]);
+    }
+
+    #[test]
+    fn grown_mask_matches_numpy_same_convolution() {
+        let mut mask = vec![false; 12];
+        mask[5] = true;
+        let flagged = |width| -> Vec<usize> {
+            grow_mask(&mask, width)
+                .iter()
+                .enumerate()
+                .filter(|(_, &b)| b)
+                .map(|(i, _)| i)
+                .collect()
+        };
+        // np.convolve(mask, np.ones(n, bool), mode="same") for n = 1, 2, 4, 5
+        assert_eq!(flagged(1), vec![5]);
+        assert_eq!(flagged(2), vec![5, 6]);
+        assert_eq!(flagged(4), vec![4, 5, 6, 7]);
+        assert_eq!(flagged(5), vec![3, 4, 5, 6, 7]);
+    }
+}
