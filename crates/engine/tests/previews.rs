@@ -12,12 +12,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use jobfetch_engine::preview::cache::{ThumbnailCache, DEFAULT_CAP_BYTES};
-use jobfetch_engine::preview::remote::{HEADER_PREFIX, WHOLE_FILE_LIMIT};
+use jobfetch_engine::preview::remote::{self, HEADER_PREFIX, WHOLE_FILE_LIMIT};
 use jobfetch_engine::preview::{
     ImageFormat, PreviewOutcome, PreviewSource, Previews, RenderOptions,
 };
 use jobfetch_engine::transfer::auth::{BoxFuture, Credentials};
 use jobfetch_engine::transfer::model::AuthPolicy;
+use jobfetch_engine::transfer::request::AuthorizedRequest;
 use jobfetch_engine::{http, Error, ErrorCode, Result};
 use jobfetch_sim::{demo, FaultAction, FaultRule, Sim, SimConfig};
 use reqwest::header::HeaderValue;
@@ -394,6 +395,42 @@ async fn a_large_fits_file_listed_without_a_size_still_shows_its_header() {
     assert!(matches!(outcome, PreviewOutcome::HeaderOnly(ref info) if info.height == 4200));
     // The whole-file request was refused from its Content-Length, before the body was read.
     assert!(sent.load(Ordering::Relaxed) < 8 << 20);
+}
+
+#[tokio::test]
+async fn remote_fetches_stay_within_their_bounds_without_a_length_to_go_by() {
+    let body = fits(300, 400);
+    let server = TestServer::start({
+        let body = body.clone();
+        move |_| support::chunked(&body)
+    })
+    .await;
+    let client = http::transfer_client().unwrap();
+    let never = CancellationToken::new();
+    let anonymous = AuthPolicy::Anonymous;
+    let request = || AuthorizedRequest {
+        client: &client,
+        url: Url::parse(&server.url("/chunked.fits")).unwrap(),
+        label: "chunked.fits",
+        auth: &anonymous,
+        signed_url: false,
+        credentials: None,
+        headers: Default::default(),
+        cancel: &never,
+    };
+    let whole = remote::fetch_whole(request(), body.len() as u64)
+        .await
+        .unwrap();
+    assert_eq!(whole.bytes, body);
+    assert_eq!(whole.total_size, None);
+    let err = remote::fetch_whole(request(), body.len() as u64 - 1)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::NoPreview, "{}", err.message);
+    // The server ignores Range here: the prefix is cut from the full answer.
+    let prefix = remote::fetch_prefix(request(), 5000).await.unwrap();
+    assert_eq!(prefix.bytes, body[..5000]);
+    assert_eq!(server.requests()[2].header("range"), Some("bytes=0-4999"));
 }
 
 struct Token;
