@@ -426,3 +426,44 @@ fn fits_by_name(url: &Url) -> bool {
 fn cancelled() -> Error {
     Error::new(ErrorCode::Cancelled, "Stopped.")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fits_files_are_told_by_their_names() {
+        for name in [
+            "a.fits",
+            "A.FITS",
+            "b.fit",
+            "c.fts",
+            "d.fits.fz",
+            "e.fits.gz",
+        ] {
+            let url = Url::parse(&format!("https://x.org/job/{name}?download=1")).unwrap();
+            assert!(fits_by_name(&url), "{name}");
+        }
+        for name in ["a.png", "b.fz", "fits", "c.fits.png", "folder.fits/"] {
+            let url = Url::parse(&format!("https://x.org/job/{name}")).unwrap();
+            assert!(!fits_by_name(&url), "{name}");
+        }
+    }
+
+    #[test]
+    fn tickets_are_cancelled_by_id_and_forgotten_when_they_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ThumbnailCache::open(dir.path(), 1 << 20).unwrap();
+        let previews = Previews::new(reqwest::Client::new(), cache);
+        let replaced = previews.ticket("tile");
+        let current = previews.ticket("tile");
+        let other = previews.ticket("other");
+        drop(replaced);
+        previews.cancel_tickets(&["tile".to_string()]);
+        assert!(current.token().is_cancelled());
+        assert!(!other.token().is_cancelled());
+        drop(current);
+        drop(other);
+        assert!(previews.tickets.lock().unwrap().is_empty());
+    }
+}
