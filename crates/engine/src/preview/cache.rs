@@ -284,32 +284,26 @@ fn evict(tx: &rusqlite::Transaction<'_>, cap_bytes: u64) -> Result<Vec<String>> 
     let mut oldest = tx
         .prepare("SELECT url, variant, blob, bytes FROM previews ORDER BY last_used")
         .map_err(|err| db_error("find old previews", err))?;
-    let mut rows = oldest
-        .query([])
+    let rows = oldest
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<String>>(2)?,
+                row.get::<_, u64>(3)?,
+            ))
+        })
         .map_err(|err| db_error("find old previews", err))?;
     let mut victims = Vec::new();
-    while total > cap_bytes {
-        let Some(row) = rows
-            .next()
-            .map_err(|err| db_error("find old previews", err))?
-        else {
+    for row in rows {
+        if total <= cap_bytes {
             break;
-        };
-        let (url, variant, blob, bytes): (String, String, Option<String>, u64) = (
-            row.get(0)
-                .map_err(|err| db_error("find old previews", err))?,
-            row.get(1)
-                .map_err(|err| db_error("find old previews", err))?,
-            row.get(2)
-                .map_err(|err| db_error("find old previews", err))?,
-            row.get(3)
-                .map_err(|err| db_error("find old previews", err))?,
-        );
+        }
+        let (url, variant, blob, bytes) = row.map_err(|err| db_error("find old previews", err))?;
         total = total.saturating_sub(bytes);
         victims.push((url, variant));
         doomed.extend(blob);
     }
-    drop(rows);
     drop(oldest);
     for (url, variant) in victims {
         tx.execute(
