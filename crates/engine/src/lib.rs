@@ -4,7 +4,9 @@ pub mod catalog;
 pub mod error;
 pub mod http;
 pub mod paths;
+pub mod preview;
 pub mod providers;
+pub mod sqlite;
 pub mod transfer;
 
 pub use error::{Error, ErrorCode, Result};

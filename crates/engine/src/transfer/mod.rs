@@ -14,6 +14,7 @@ pub mod manifest;
 pub mod model;
 pub mod part_file;
 pub mod progress;
+pub mod request;
 pub mod retry;
 pub mod runner;
 pub mod store;

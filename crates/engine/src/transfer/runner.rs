@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use reqwest::header::HeaderMap;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -21,6 +22,7 @@ use super::model::{
     BatchId, BatchSnapshot, BatchState, ItemId, ItemSnapshot, ItemSpec, ItemState, Source,
 };
 use super::progress::{eta_seconds, Observer, RateWindow};
+use super::request::AuthorizedRequest;
 use super::retry::RetryPolicy;
 use super::store::{BatchRow, ItemRow, Store};
 use crate::catalog::now_iso;
@@ -827,19 +829,22 @@ impl Transfers {
                         live.transferred.fetch_add(n, Ordering::Relaxed);
                     };
                     fetch(FetchJob {
-                        client: &self.client,
-                        url,
-                        label: &label,
+                        request: AuthorizedRequest {
+                            client: &self.client,
+                            url,
+                            label: &label,
+                            auth: &item.auth,
+                            signed_url: matches!(item.source, Source::Resolver { .. }),
+                            credentials: credentials.as_deref(),
+                            headers: HeaderMap::new(),
+                            cancel: &token,
+                        },
                         target: &target,
                         size: item.size,
                         digest: item.digest.as_ref(),
                         validator: validator.clone(),
-                        auth: &item.auth,
-                        signed_url: matches!(item.source, Source::Resolver { .. }),
-                        credentials: credentials.as_deref(),
                         bandwidth: &self.bandwidth,
                         idle_timeout: self.config.idle_timeout,
-                        cancel: &token,
                         on_start: &on_start,
                         on_body_done: &release_slot,
                         on_bytes: &on_bytes,

@@ -8,6 +8,9 @@ use serde::{de::DeserializeOwned, Serialize};
 use super::model::{AuthPolicy, BatchId, BatchState, Digest, ItemId, ItemSpec, ItemState, Source};
 use crate::error::{Error, ErrorCode, Result};
 
+/// The store, as messages name it.
+const QUEUE: &str = "the transfer queue";
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS batches (
     id INTEGER PRIMARY KEY,
@@ -108,35 +111,7 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the store at `path`, in WAL mode so a crash loses nothing that was written.
     pub fn open(path: &Path) -> Result<Store> {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|err| Error::disk("create the folder", parent, err))?;
-        }
-        let db = Connection::open(path).map_err(|err| {
-            db_error(
-                &format!("open the transfer queue at {}", path.display()),
-                err,
-            )
-        })?;
-        Store::init(db)
-    }
-
-    fn init(db: Connection) -> Result<Store> {
-        // Other processes (a second `jobfetch`, the app) may hold the queue for a moment: wait for them.
-        db.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(|err| db_error("set a busy timeout", err))?;
-        // Switching to WAL takes an exclusive lock that the busy timeout does not wait for; it is only
-        // contended while two processes create the queue at the same moment, so try again briefly.
-        let mut tries = 0;
-        while let Err(err) = db.pragma_update(None, "journal_mode", "WAL") {
-            tries += 1;
-            if tries > 100 || err.sqlite_error_code() != Some(rusqlite::ErrorCode::DatabaseBusy) {
-                return Err(db_error("switch to WAL", err));
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        db.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(|err| db_error("set durability", err))?;
+        let db = crate::sqlite::open(path, QUEUE)?;
         db.pragma_update(None, "foreign_keys", "ON")
             .map_err(|err| db_error("enable foreign keys", err))?;
         db.execute_batch(SCHEMA)
@@ -518,16 +493,5 @@ fn from_json<T: DeserializeOwned>(text: &str) -> rusqlite::Result<T> {
 }
 
 fn db_error(action: &str, err: rusqlite::Error) -> Error {
-    if let rusqlite::Error::SqliteFailure(ref failure, _) = err {
-        if failure.code == rusqlite::ErrorCode::DiskFull {
-            return Error::new(
-                ErrorCode::DiskFull,
-                format!("The disk is full: could not {action}. Free some space, then resume."),
-            );
-        }
-    }
-    Error::new(
-        ErrorCode::Disk,
-        format!("Could not {action} in the transfer queue: {err}."),
-    )
+    crate::sqlite::error(QUEUE, action, err)
 }
