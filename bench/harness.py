@@ -19,8 +19,9 @@ children = set()  # every process started and not yet reaped, killed on the way 
 
 
 class Outcome:
-    def __init__(self, seconds, rss_kib, code, log):
+    def __init__(self, seconds, rss_kib, code, log, cpu_seconds=None):
         self.seconds, self.rss_kib, self.code, self.log = seconds, rss_kib, code, log
+        self.cpu_seconds = cpu_seconds  # user + system, cmd and the processes it waited for
 
     def log_tail(self, n=600):
         try:
@@ -69,7 +70,7 @@ def reap(proc, block=True):
 
 
 def run(cmd, log, timeout, env=None):
-    """Runs cmd to the end: wall-clock seconds, its peak RSS (KiB) and its exit code.
+    """Runs cmd to the end: wall-clock seconds, its peak RSS (KiB), its exit code and its CPU time.
 
     The peak RSS comes from GNU time, which forks cmd and reads it from wait4. Spawned straight from
     this script, cmd's ru_maxrss would start at this Python process's RSS: Linux carries the high-water
@@ -77,7 +78,7 @@ def run(cmd, log, timeout, env=None):
     before exec is a copy of (with vfork, the very same as) its parent's."""
     rss_file = log + '.rss'
     t0 = time.monotonic()
-    proc = start(['/usr/bin/time', '-o', rss_file, '-f', 'maxrss=%M', '--'] + cmd, log, env)
+    proc = start(['/usr/bin/time', '-o', rss_file, '-f', 'maxrss=%M\ncpu=%U %S', '--'] + cmd, log, env)
     # A timer signal rather than a timer thread: with no other thread about, Ctrl-C lands on this one
     # and interrupts wait4 at once.
     signal.setitimer(signal.ITIMER_REAL, timeout)
@@ -93,13 +94,15 @@ def run(cmd, log, timeout, env=None):
     if seconds >= timeout:
         with open(log, 'a') as f:
             f.write('\nkilled after {} s\n'.format(timeout))
-    rss_kib = None
+    rss_kib = cpu = None
     try:
         with open(rss_file) as f:
-            rss_kib = int([line for line in f if line.startswith('maxrss=')][-1].split('=')[1])
+            lines = f.readlines()
+        rss_kib = int([line for line in lines if line.startswith('maxrss=')][-1].split('=')[1])
+        cpu = sum(map(float, [line for line in lines if line.startswith('cpu=')][-1].split('=')[1].split()))
     except (OSError, IndexError, ValueError):
         code = code or -1
-    return Outcome(seconds, rss_kib, code, log)
+    return Outcome(seconds, rss_kib, code, log, cpu)
 
 
 def kill_children():
@@ -126,7 +129,7 @@ def capture(cmd):
 class Row:
     def __init__(self, name, note):
         self.name, self.note = name, note
-        self.seconds = self.rss_kib = None
+        self.seconds = self.rss_kib = self.cpu_seconds = None
         self.runs = 0
         self.failure = None
         self.extra = []  # files written besides the expected ones
@@ -141,6 +144,7 @@ def run_rounds(entries, runs, timeout, work, label, check, once=()):
     rows = [Row(name, note) for name, _, note in entries]
     times = {row.name: [] for row in rows}
     peaks = {row.name: [] for row in rows}
+    cpus = {row.name: [] for row in rows}
     for i in range(runs):
         for row, (name, build, _) in zip(rows, entries):
             n = 1 if name in once else runs
@@ -160,6 +164,7 @@ def run_rounds(entries, runs, timeout, work, label, check, once=()):
                 if not row.failure:
                     times[name].append(outcome.seconds)
                     peaks[name].append(outcome.rss_kib)
+                    cpus[name].append(outcome.cpu_seconds)
             finally:
                 shutil.rmtree(out, ignore_errors=True)
                 os.sync()  # write-back of one run must not slow the next
@@ -170,6 +175,7 @@ def run_rounds(entries, runs, timeout, work, label, check, once=()):
             row.runs = len(times[row.name])
             row.seconds = statistics.median(times[row.name])
             row.rss_kib = max(peaks[row.name])
+            row.cpu_seconds = statistics.median(cpus[row.name])
     return rows
 
 
@@ -195,11 +201,11 @@ def fmt(x, spec):
     return '—' if x is None else format(x, spec)
 
 
-def table(rows, reference, rates):
+def table(rows, reference, rates, cpu=False):
     """Markdown lines for one case: time, each of `rates` ((header, amount, format): amount per second),
-    peak RSS, time as a multiple of the `reference` contender's, status and how it ran."""
+    CPU time if asked, peak RSS, time as a multiple of the `reference` contender's, status and how it ran."""
     ref = next((r for r in rows if r.name == reference and r.seconds), None)
-    head = ['contender', 'time (s)'] + [header for header, _, _ in rates] + [
+    head = ['contender', 'time (s)'] + [header for header, _, _ in rates] + ['CPU (s)'] * cpu + [
         'peak RSS (MiB)', '× jobfetch time', 'status', 'how']
     align = ['---' if h in ('contender', 'status', 'how') else '---:' for h in head]
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '|'.join(align) + '|']
@@ -207,6 +213,8 @@ def table(rows, reference, rates):
         ok = r.seconds is not None
         cells = [r.name, fmt(r.seconds, '.2f')]
         cells += [fmt(amount / r.seconds if ok else None, spec) for _, amount, spec in rates]
+        if cpu:
+            cells.append(fmt(r.cpu_seconds if ok else None, '.2f'))
         cells.append(fmt(r.rss_kib / 1024 if ok else None, '.1f'))
         cells.append(fmt(r.seconds / ref.seconds if ok and ref else None, '.2f'))
         cells.append('ok' + (' (median of {})'.format(r.runs) if r.runs > 1 else '') if ok else 'FAILED: ' + r.failure)

@@ -25,6 +25,7 @@ import datetime
 import json
 import os
 import random
+import statistics
 import struct
 import subprocess
 import sys
@@ -49,6 +50,11 @@ PNG_TARGET = 3    # × faster than Pillow
 FITS_TARGET = 5   # × faster than astropy + Pillow
 FIRST_SCREEN_WARM_S = 0.5
 FIRST_SCREEN_COLD_S = 2.0
+
+# What the Python contenders import, timed alone to show their fixed cost.
+IMPORTS = {'png': 'from PIL import Image',
+           'fits': 'import numpy; from astropy.io import fits; from astropy.visualization import ZScaleInterval; '
+                   'from PIL import Image'}
 
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # PNG colour type -> samples per pixel
@@ -271,11 +277,14 @@ def run_case(sim, jobfetch, work, runs, timeout, chosen=None, size=SIZE):
                    if not chosen or e[0].split()[0] in chosen]
         print('\n-- thumbnails of {}'.format(titles[kind]), flush=True)
         rows = run_rounds(entries, runs, timeout, work, 'thumbs-' + kind, checker)
+        startup = startup_seconds(kind, work, timeout)
         for row in rows:
             written = checker.out_bytes.get(row.name)
             if written:
                 row.note += '; thumbnails {:.1f} MB in all'.format(written / 1e6)
-        lines = table(rows, 'jobfetch thumb', [('files/s', len(files), '.0f')])
+            if row.name != 'jobfetch thumb' and startup is not None:
+                row.note += '; Python start and imports alone {:.2f} s'.format(startup)
+        lines = table(rows, 'jobfetch thumb', [('files/s', len(files), '.0f')], cpu=True)
         agree = checker.agreement('jobfetch thumb')
         print('\n' + '\n'.join(lines + [''] + ['  ' + a for a in agree]), flush=True)
         result[kind] = rows
@@ -290,6 +299,17 @@ def run_case(sim, jobfetch, work, runs, timeout, chosen=None, size=SIZE):
     md += ['', '### First screen of thumbnails in the app', ''] + lines
     result['md'] = md
     return result
+
+
+def startup_seconds(kind, work, timeout):
+    """Median wall-clock time of starting Python and importing what kind's Python contender imports."""
+    times = []
+    for i in range(3):
+        got = run([sys.executable, '-c', IMPORTS[kind]], os.path.join(work, 'imports-{}-{}.log'.format(kind, i)), timeout)
+        if got.code != 0:
+            return None
+        times.append(got.seconds)
+    return statistics.median(times)
 
 
 def read_e2e():
