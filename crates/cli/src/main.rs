@@ -2,12 +2,14 @@
 
 mod progress;
 mod state;
+mod thumb;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use jobfetch_engine::preview::{Limits, RenderOptions, Stretch, DEFAULT_SIZE};
 use jobfetch_engine::transfer::{folder, BatchState, ItemState, TransferConfig, Transfers};
 
 #[derive(Parser)]
@@ -54,6 +56,25 @@ enum Command {
         #[arg(long, value_enum, default_value = "curl")]
         format: ExportFormat,
     },
+    /// Write a PNG thumbnail of each PNG, JPEG or FITS file to OUT/<file name>.png.
+    /// Files without a preview are named on stderr with the reason; the exit status is then 1.
+    Thumb {
+        /// The image files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The folder for the thumbnails (created if missing).
+        #[arg(long, short)]
+        out: PathBuf,
+        /// The long side of each thumbnail in pixels; smaller images keep their size.
+        #[arg(long, default_value_t = DEFAULT_SIZE, value_parser = clap::value_parser!(u32).range(1..=8192))]
+        size: u32,
+        /// How FITS values map to grey: linear or asinh.
+        #[arg(long, default_value = "linear", value_parser = parse_option::<Stretch>)]
+        stretch: Stretch,
+        /// Which FITS values are black and white: zscale, minmax, or a percentage such as 99.5.
+        #[arg(long, default_value = "zscale", value_parser = parse_option::<Limits>)]
+        limits: Limits,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -67,9 +88,10 @@ enum ExportFormat {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let state_dir = match cli.state_dir.or_else(state::default_dir) {
-        Some(dir) => dir,
-        None => return fail("cannot tell where to keep the download queue; pass --state-dir."),
+    let state_dir = cli.state_dir.or_else(state::default_dir);
+    let state_dir = || {
+        state_dir
+            .ok_or_else(|| fail("cannot tell where to keep the download queue; pass --state-dir."))
     };
     match cli.command {
         Command::Get {
@@ -78,19 +100,39 @@ async fn main() -> ExitCode {
             concurrency,
             limit_rate,
             quiet,
-        } => {
-            get(
-                &state_dir,
-                &folder_url,
-                &out,
-                concurrency as usize,
-                limit_rate,
-                quiet,
-            )
-            .await
+        } => match state_dir() {
+            Ok(state_dir) => {
+                get(
+                    &state_dir,
+                    &folder_url,
+                    &out,
+                    concurrency as usize,
+                    limit_rate,
+                    quiet,
+                )
+                .await
+            }
+            Err(code) => code,
+        },
+        Command::Status => state_dir().map_or_else(|code| code, |dir| status(&dir)),
+        Command::Export { batch, format } => {
+            state_dir().map_or_else(|code| code, |dir| export(&dir, batch, format))
         }
-        Command::Status => status(&state_dir),
-        Command::Export { batch, format } => export(&state_dir, batch, format),
+        Command::Thumb {
+            files,
+            out,
+            size,
+            stretch,
+            limits,
+        } => thumb::run(
+            &files,
+            &out,
+            &RenderOptions {
+                size,
+                stretch,
+                limits,
+            },
+        ),
     }
 }
 
@@ -303,6 +345,14 @@ fn parse_rate(text: &str) -> Result<u64, String> {
         return Err("the rate must be more than zero".into());
     }
     Ok((value * scale as f64) as u64)
+}
+
+/// Parses an engine option (`--stretch`, `--limits`), keeping the engine's advice on failure.
+fn parse_option<T: std::str::FromStr<Err = jobfetch_engine::Error>>(
+    text: &str,
+) -> Result<T, String> {
+    text.parse()
+        .map_err(|err: jobfetch_engine::Error| err.message)
 }
 
 fn fail(message: &str) -> ExitCode {

@@ -40,6 +40,8 @@ pub enum ErrorCode {
     Integrity,
     /// Another Jobfetch process is already downloading into the same folder.
     Busy,
+    /// A file has no picture to show: not an image, a table, an unsupported compression, too large, damaged.
+    NoPreview,
     /// Anything else: a bug.
     Internal,
 }

@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod error;
 pub mod http;
 pub mod paths;
+pub mod preview;
 pub mod providers;
 pub mod transfer;
 

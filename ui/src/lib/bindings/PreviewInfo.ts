@@ -2,4 +2,7 @@
 import type { FitsInfo } from "./FitsInfo";
 import type { ImageFormat } from "./ImageFormat";
 
+/**
+ * What a previewed file holds: its format and full-size dimensions.
+ */
 export type PreviewInfo = { format: ImageFormat, width: number, height: number, fits: FitsInfo | null, };

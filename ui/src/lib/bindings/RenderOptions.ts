@@ -2,4 +2,19 @@
 import type { Limits } from "./Limits";
 import type { Stretch } from "./Stretch";
 
-export type RenderOptions = { size: number, stretch: Stretch, limits: Limits, };
+/**
+ * What a thumbnail should look like.
+ */
+export type RenderOptions = { 
+/**
+ * The long side in pixels; smaller pictures are never enlarged.
+ */
+size: number, 
+/**
+ * Used for FITS data only; PNG and JPEG keep their own grey levels and colours.
+ */
+stretch: Stretch, 
+/**
+ * Used for FITS data only.
+ */
+limits: Limits, };
