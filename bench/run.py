@@ -384,6 +384,8 @@ def machine(jobfetch, work):
         ('rclone', capture(['rclone', 'version']).split('\n')[0]),
         ('seed script', 'Python {}, requests {}'.format(platform.python_version(), requests.__version__)),
         ('network', 'loopback, the sim adds {} ms to every request'.format(DELAY_MS)),
+        ('load', 'load average {} at the start (other work on the machine slows every contender)'.format(
+            ' / '.join(open('/proc/loadavg').read().split()[:3]))),
     ]
 
 
