@@ -162,7 +162,7 @@ fn thumbs_job(seed: u64) -> Dir {
                 &format!("{}/{name}_i.fits", tile.name),
                 File::new(MTIME, fits),
             );
-            let stretch = if names.len() % 2 == 0 {
+            let stretch = if names.len().is_multiple_of(2) {
                 Stretch::Stiff
             } else {
                 Stretch::Lupton
