@@ -513,8 +513,8 @@ def main():
         started = datetime.datetime.now().astimezone()
         print('== make bench: {} ({})'.format(started.strftime('%Y-%m-%d %H:%M %Z'), capture(['git', '-C', REPO, 'describe', '--always', '--dirty'])))
         md += ['# Jobfetch benchmark', '',
-               'Run by `make bench` on {} at commit `{}`. Each contender downloads into a fresh empty folder at '
-               'concurrency {} where it has a knob; time is wall clock (median of {} runs, the seed script once), '
+               'Run by `make bench` on {} at commit `{}`. Each contender writes into a fresh empty folder (downloads at '
+               'concurrency {} where there is a knob); time is wall clock (median of {} runs, the seed script once), '
                'peak RSS the process\'s own (GNU time), and output is checked against the sim before a time counts.'.format(
                    started.strftime('%Y-%m-%d %H:%M %Z'), capture(['git', '-C', REPO, 'describe', '--always', '--dirty']),
                    CONCURRENCY, args.runs), '', '## Machine', '', '| | |', '|---|---|']
