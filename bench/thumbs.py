@@ -353,6 +353,8 @@ def targets(result):
     for kind, other, times, label in (('fits', 'astropy + Pillow', FITS_TARGET, '{} FITS cutouts'),
                                       ('png', 'Pillow', PNG_TARGET, '{} PNG cutouts')):
         text = '{}: ≥ {}× faster than {}'.format(label.format(FILES_PER_KIND), times, other)
+        if result.get('size', SIZE) != SIZE:
+            text += ' (measured at {} px; the target is set at {} px)'.format(result['size'], SIZE)
         jf, r = row(kind, 'jobfetch thumb'), row(kind, other)
         if jf is None or r is None:
             checks.append(('n/a', text + ' — not run'))
