@@ -47,12 +47,13 @@ test-rust: build
 test-parity: build
 	python3 tests/parity/run.py $(BIN_DIR)/jobfetch $(BIN_DIR)/jobfetch-sim
 
-## bench: `jobfetch get` side by side with the seed script, aria2c, curl and rclone on the simulator
-## (release builds; the contenders come from Debian's packages). Prints the tables, writes target/bench/latest.md.
+## bench: `jobfetch get` side by side with the seed script, aria2c, curl and rclone on the simulator, and
+## `jobfetch thumb` side by side with Pillow and astropy (release builds; the download contenders come from
+## Debian's packages, the Python ones from pip or Debian). Prints the tables, writes target/bench/latest.md.
 .PHONY: bench
 RELEASE_DIR := $(or $(CARGO_TARGET_DIR),target)/release
 bench:
-	scripts/install-deps.sh aria2 rclone curl time
+	scripts/install-deps.sh --bench-python aria2 rclone curl time
 	cargo build --locked --release -p jobfetch-cli -p jobfetch-sim
 	python3 bench/run.py $(RELEASE_DIR)/jobfetch $(RELEASE_DIR)/jobfetch-sim
 

@@ -1,21 +1,30 @@
-//! The benchmark account, `bench`: two large job folders on the file server for `make bench`.
+//! The benchmark account, `bench`: three job folders on the file server for `make bench`.
 //!
 //! * [`SMALL_JOB_ID`] — a DESaccess cutout job of [`SMALL_FILES`] files in [`SMALL_TILES`] tile
 //!   folders (BulkThumbs layout: `<TILE>/<position>_<band>.fits` and `…_gri_{stiff,lupton}.png`),
 //!   each between [`SMALL_MIN_BYTES`] and [`SMALL_MAX_BYTES`] long.
 //! * [`BIG_JOB_ID`] — one file of exactly [`BIG_BYTES`] (2 GiB), [`BIG_FILE`].
+//! * [`THUMBS_JOB_ID`] — real sky images for the thumbnail benchmark: [`THUMBS_POSITIONS`]
+//!   one-arcminute cutouts ([`THUMBS_PIXELS`] px square at 0.263″/px) in [`THUMBS_TILES`] tile
+//!   folders, each as an i-band FITS file (`<TILE>/<position>_i.fits`, float32) and a gri colour
+//!   PNG (`<TILE>/<position>_gri_stiff.png` or `…_gri_lupton.png`, alternately).
 //!
-//! Both live at `/files-desaccess/bench/cutout/<job_id>/` and are served like every other file
-//! (listings, `Content-Length`, `ETag`, `Last-Modified`, ranges). Their bytes are deterministic
-//! pseudo-random data produced per request and range, never held in memory, so the 180 MB of
-//! small files and the 2 GiB file cost the sim nothing until asked for. Sizes and names follow
-//! the sim's seed. The account exists on the file server only: it cannot sign in to the API.
+//! All three live at `/files-desaccess/bench/cutout/<job_id>/` and are served like every other
+//! file (listings, `Content-Length`, `ETag`, `Last-Modified`, ranges). The bytes of the first two
+//! are deterministic pseudo-random data produced per request and range, never held in memory, so
+//! the 180 MB of small files and the 2 GiB file cost the sim nothing until asked for. The
+//! thumbnail job's images are rendered like the demo's cutouts, on first request, and then kept
+//! (about 185 MB once all are fetched). Sizes, names and pixels follow the sim's seed. The account
+//! exists on the file server only: it cannot sign in to the API.
 
 use std::sync::Arc;
 
 use crate::clock::{utc, UnixTime};
+use crate::preview::Stretch;
 use crate::rng::Rng;
+use crate::scene::Band;
 use crate::sky::{self, Tile};
+use crate::stamp::{self, Stamp};
 use crate::vfs::{Content, Dir, DirBuilder, File};
 
 /// The benchmark account's folder on the file server.
@@ -43,6 +52,15 @@ pub const BIG_FILE: &str = "DES0226-1541_r5137p01_i_coadd.fits";
 /// Size of [`BIG_FILE`]: 2 GiB.
 pub const BIG_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
+/// `bench-thumbs`: 500 one-arcminute cutouts, each an i-band FITS file and a gri colour PNG.
+pub const THUMBS_JOB_ID: &str = "7d1b5c0ffee04e3a9b2c6d8e0f1a2b3c";
+/// Tile folders in [`THUMBS_JOB_ID`].
+pub const THUMBS_TILES: usize = 10;
+/// Cutout positions in [`THUMBS_JOB_ID`] (one FITS file and one PNG each).
+pub const THUMBS_POSITIONS: usize = 500;
+/// Width and height of every image in [`THUMBS_JOB_ID`]: one arcminute at 0.263″/px.
+pub const THUMBS_PIXELS: u32 = 228;
+
 /// When the benchmark jobs wrote their files.
 const MTIME: UnixTime = utc(2024, 5, 6, 7, 8, 9);
 
@@ -61,6 +79,7 @@ pub(crate) fn folders(seed: u64) -> Vec<(String, Arc<Dir>)> {
     vec![
         (job(SMALL_JOB_ID), Arc::new(small_job(seed))),
         (job(BIG_JOB_ID), Arc::new(big_job(seed))),
+        (job(THUMBS_JOB_ID), Arc::new(thumbs_job(seed))),
     ]
 }
 
@@ -102,6 +121,62 @@ fn small_job(seed: u64) -> Dir {
 fn big_job(seed: u64) -> Dir {
     let mut folder = DirBuilder::default();
     folder.add_file(BIG_FILE, generated(seed, BIG_FILE, BIG_BYTES));
+    folder.build()
+}
+
+fn thumbs_job(seed: u64) -> Dir {
+    let mut rng = Rng::derive(seed, THUMBS_JOB_ID);
+    let side = stamp::pixels_for(1.0);
+    let mut tiles: Vec<Tile> = Vec::new();
+    while tiles.len() < THUMBS_TILES {
+        let tile = Tile::random(&mut rng);
+        if tiles.iter().all(|t| t.name != tile.name) {
+            tiles.push(tile);
+        }
+    }
+    // Names are unique across the job, not just per tile: thumbnails of the whole job may share a folder.
+    let mut names: Vec<String> = Vec::new();
+    let mut folder = DirBuilder::default();
+    for (k, tile) in tiles.iter().enumerate() {
+        let per_tile = THUMBS_POSITIONS / THUMBS_TILES;
+        while names.len() < (k + 1) * per_tile {
+            let (ra, dec) = tile.random_position(&mut rng);
+            let name = sky::position_name(ra, dec);
+            if names.contains(&name) {
+                continue;
+            }
+            let stamp = Arc::new(Stamp {
+                seed: Rng::derive(seed, &name).next_u64(),
+                name: name.clone(),
+                tile: tile.name.clone(),
+                ra,
+                dec,
+                width: side,
+                height: side,
+            });
+            let fits = Content::Fits {
+                stamp: stamp.clone(),
+                band: Band::I,
+            };
+            folder.add_file(
+                &format!("{}/{name}_i.fits", tile.name),
+                File::new(MTIME, fits),
+            );
+            let stretch = if names.len().is_multiple_of(2) {
+                Stretch::Stiff
+            } else {
+                Stretch::Lupton
+            };
+            let png = Content::Png {
+                stamp,
+                colors: [Band::G, Band::R, Band::I],
+                stretch,
+            };
+            let png_name = format!("{}/{name}_gri_{}.png", tile.name, stretch.suffix());
+            folder.add_file(&png_name, File::new(MTIME, png));
+            names.push(name);
+        }
+    }
     folder.build()
 }
 
@@ -151,8 +226,68 @@ mod tests {
     }
 
     #[test]
+    fn the_thumbs_job_has_500_fits_and_500_png_cutouts_of_228_px_with_unique_names() {
+        assert_eq!(stamp::pixels_for(1.0), THUMBS_PIXELS);
+        let dir = thumbs_job(7);
+        assert_eq!(dir.entries().count(), THUMBS_TILES);
+        let mut all = Vec::new();
+        files(&dir, "", &mut all);
+        assert_eq!(all.len(), 2 * THUMBS_POSITIONS);
+        let fits: Vec<_> = all.iter().filter(|(p, _)| p.ends_with("_i.fits")).collect();
+        let stiff = all
+            .iter()
+            .filter(|(p, _)| p.ends_with("_gri_stiff.png"))
+            .count();
+        let lupton = all
+            .iter()
+            .filter(|(p, _)| p.ends_with("_gri_lupton.png"))
+            .count();
+        assert_eq!((fits.len(), stiff, lupton), (500, 250, 250));
+        // 2880-byte header block plus 228 × 228 float32 pixels, padded to whole blocks.
+        let data = (THUMBS_PIXELS * THUMBS_PIXELS * 4) as u64;
+        assert!(fits
+            .iter()
+            .all(|(_, size)| *size == 2880 + data.next_multiple_of(2880)));
+        let mut names: Vec<&str> = all
+            .iter()
+            .map(|(p, _)| p.rsplit('/').next().unwrap())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
+        let mut again = Vec::new();
+        files(&thumbs_job(7), "", &mut again);
+        assert_eq!(all, again);
+    }
+
+    #[test]
+    fn the_thumbs_job_serves_real_fits_and_png_images() {
+        let dir = thumbs_job(7);
+        let mut all = Vec::new();
+        files(&dir, "", &mut all);
+        for suffix in ["_i.fits", ".png"] {
+            let (path, size) = all.iter().find(|(p, _)| p.ends_with(suffix)).unwrap();
+            let segments: Vec<&str> = path.split('/').collect();
+            let Some(Found::File(file)) = dir.lookup(&segments) else {
+                panic!("{path} not found")
+            };
+            let bytes = file.bytes();
+            assert_eq!(bytes.len() as u64, *size);
+            if suffix == ".png" {
+                assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+                assert_eq!(&bytes[16..24], &[0, 0, 0, 228, 0, 0, 0, 228]);
+            } else {
+                assert!(bytes.starts_with(b"SIMPLE  ="));
+                let header = String::from_utf8_lossy(&bytes[..2880]);
+                assert!(header.contains("BITPIX  =                  -32"));
+                assert!(header.contains("NAXIS1  =                  228"));
+            }
+        }
+    }
+
+    #[test]
     fn job_ids_are_32_lowercase_hex() {
-        for id in [SMALL_JOB_ID, BIG_JOB_ID] {
+        for id in [SMALL_JOB_ID, BIG_JOB_ID, THUMBS_JOB_ID] {
             assert_eq!(id.len(), 32);
             assert!(id
                 .chars()

@@ -13,8 +13,9 @@
 //!
 //! The [`demo`] account's jobs cover every status and both cutout layouts; their FITS and PNG
 //! files are real, deterministic from [`SimConfig::seed`], and rendered on first request.
-//! The [`bench`] account's folders (2,000 small files; one 2 GiB file) are generated per request
-//! and range, never held in memory, for `make bench`.
+//! The [`bench`] account's folders for `make bench`: 2,000 small files and one 2 GiB file,
+//! generated per request and range and never held in memory, and 500 one-arcminute cutouts as
+//! FITS and PNG, rendered like the demo's.
 //!
 //! # Fault injection
 //!
