@@ -22,6 +22,9 @@ const COMMANDS: &[&str] = &[
     "open_folder",
     "bandwidth_limit",
     "set_bandwidth_limit",
+    "preview_details",
+    "cancel_previews",
+    "downloaded_outputs",
 ];
 
 fn main() {

@@ -3,10 +3,13 @@
 use std::sync::Arc;
 
 use jobfetch_engine::catalog::{Job, OutputNode};
-use jobfetch_engine::providers::desaccess::{DesAccess, DesAccessAccount, PasswordSource};
+use jobfetch_engine::paths::safe_component;
+use jobfetch_engine::providers::desaccess::{listing, DesAccess, DesAccessAccount, PasswordSource};
+use jobfetch_engine::transfer::model::AuthPolicy;
 use jobfetch_engine::{ErrorCode, Result};
 use tauri::{AppHandle, State};
 
+use crate::listed::ListedJob;
 use crate::secrets::{blocking, Secret, SecretKey};
 use crate::settings;
 use crate::state::{AppState, Session, SignInForm, StartupState};
@@ -96,7 +99,14 @@ pub async fn list_jobs(state: State<'_, AppState>) -> Result<Vec<Job>> {
 pub async fn job_outputs(state: State<'_, AppState>, job_id: String) -> Result<OutputNode> {
     let session = state.session().await?;
     let job = end_session_if_expired(&state, session.job(&job_id).await).await?;
-    session.outputs(&job).await
+    let tree = session.outputs(&job).await?;
+    let folder = listing::normalize_folder_url(&job.folder_url)?;
+    let root = state.download_dir.join(safe_component(&job.id)?);
+    state.remember_listing(
+        &job.id,
+        ListedJob::new(folder, root, AuthPolicy::Anonymous, &tree),
+    );
+    Ok(tree)
 }
 
 /// Forgets the in-memory session when the archive says it is over, so the UI's next step is a clean sign-in.

@@ -9,8 +9,8 @@ use jobfetch_engine::{Error, Result};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
 use tauri_plugin_opener::OpenerExt;
-use url::Url;
 
+use crate::listed::file_url;
 use crate::state::AppState;
 
 /// The archive name recorded on DESaccess batches.
@@ -101,12 +101,6 @@ fn collect_selected<'a>(node: &'a OutputNode, paths: &[String], out: &mut Vec<&'
     } else if selected {
         out.push(node);
     }
-}
-
-/// The URL of a file below the job folder, each path component percent-encoded.
-fn file_url(folder: &Url, path: &str) -> Url {
-    path.split('/')
-        .fold(folder.clone(), |url, part| listing::child_url(&url, part))
 }
 
 #[tauri::command]

@@ -5,6 +5,8 @@
 mod commands;
 mod demo;
 mod downloads;
+mod listed;
+mod previews;
 mod progress;
 mod secrets;
 mod settings;
@@ -26,6 +28,7 @@ fn main() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(tauri_plugin_opener::init())
+        .register_asynchronous_uri_scheme_protocol(previews::SCHEME, previews::serve)
         .setup(|app| {
             let demo = if demo::requested() {
                 Some(tauri::async_runtime::block_on(demo::start())?)
@@ -73,6 +76,9 @@ fn main() {
             downloads::open_folder,
             downloads::bandwidth_limit,
             downloads::set_bandwidth_limit,
+            previews::preview_details,
+            previews::cancel_previews,
+            previews::downloaded_outputs,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {
