@@ -10,7 +10,7 @@
 
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -249,3 +249,204 @@ step(
   },
   180_000,
 );
+
+/** The demo's job of 520 cutouts, each in a folder of its own. */
+const GALLERY_JOB = "e8c6a4f2d0b94e7c5a3f1d9b7e5c3a16";
+const TILE = "[data-testid=gallery] [data-testid=gallery-tile]";
+const SHIFT = "\uE008";
+const CONTROL = "\uE009";
+/** Times measured here, printed and kept in target/e2e/timings.json for `make bench`. */
+const timings = {};
+
+/** Opens a job from the job list and waits for its outputs to be listed. */
+async function openJob(jobId) {
+  await (await session.findElement(`[data-testid=job-row][data-job-id="${jobId}"]`)).click();
+  await waitShowingErrors(
+    async () => (await (await session.findElement("[data-testid=job-detail]")).getAttribute("data-job-id")) === jobId,
+    { message: `the details of job ${jobId}` },
+  );
+  await waitShowingErrors(async () => (await count("[data-testid=view-switch]")) > 0 && (await count("[data-testid=selection-summary]")) > 0, {
+    timeout: 30_000,
+    message: `the outputs of job ${jobId}`,
+  });
+}
+
+/** The tiles on screen with their paths, states, selection and places. */
+async function tiles() {
+  return session.executeScript(`
+    const frame = document.querySelector("[data-testid=gallery]").getBoundingClientRect();
+    return [...document.querySelectorAll(${JSON.stringify(TILE)})].map((tile) => {
+      const r = tile.getBoundingClientRect();
+      const image = tile.querySelector("[data-testid=tile-image]");
+      return { path: tile.dataset.path, state: tile.dataset.state, selected: tile.dataset.selected === "true",
+               index: Number(tile.dataset.index), x: r.x, y: r.y, width: r.width, height: r.height,
+               loaded: !!image && image.complete && image.naturalWidth > 0,
+               visible: r.bottom > frame.top && r.top < frame.bottom,
+               inside: r.top >= frame.top && r.bottom <= frame.bottom && r.left >= frame.left && r.right <= frame.right };
+    });`);
+}
+
+async function selectedPaths() {
+  return (await tiles()).filter((tile) => tile.selected).map((tile) => tile.path).sort();
+}
+
+/** Waits until every visible tile that shows a picture has one, and says how long that took from `start`. */
+async function firstScreen(start, label) {
+  let last = [];
+  await waitShowingErrors(
+    async () => {
+      last = (await tiles()).filter((tile) => tile.visible);
+      return last.length > 0 && last.every((tile) => tile.state !== "loading" && (tile.state !== "image" || tile.loaded));
+    },
+    { timeout: 60_000, interval: 50, message: `the first screen of thumbnails (${label})` },
+  ).catch((error) => {
+    throw new Error(`${error.message}; tiles: ${JSON.stringify(last.map((t) => `${t.path}:${t.state}`))}`);
+  });
+  const elapsed = Date.now() - start;
+  const shown = last.filter((tile) => tile.state === "image").length;
+  assert.ok(shown > 0, `thumbnails are shown (${JSON.stringify(last.map((t) => `${t.path}:${t.state}`))})`);
+  const broken = last.filter((tile) => tile.state === "error");
+  assert.deepEqual(broken.map((tile) => tile.path), [], "no visible tile failed to load");
+  console.log(`first screen of thumbnails, ${label} cache: ${elapsed} ms (${shown} thumbnails)`);
+  timings[`first_screen_${label}_ms`] = elapsed;
+  return last;
+}
+
+/** Clicks `tile` with the mouse, as a person does (pointer events and all), holding `key` (Shift or Control) if given. */
+async function clickTile(tile, key = null) {
+  const center = { x: Math.round(tile.x + tile.width / 2), y: Math.round(tile.y + tile.height / 3) };
+  const keys = key
+    ? [{ type: "keyDown", value: key }, { type: "pause" }, { type: "pause" }, { type: "pause" }, { type: "keyUp", value: key }]
+    : [{ type: "pause" }, { type: "pause" }, { type: "pause" }, { type: "pause" }, { type: "pause" }];
+  await session.performActions([
+    { type: "key", id: "keyboard", actions: keys },
+    {
+      type: "pointer",
+      id: "mouse",
+      parameters: { pointerType: "mouse" },
+      actions: [
+        { type: "pause" },
+        { type: "pointerMove", origin: "viewport", ...center },
+        { type: "pointerDown", button: 0 },
+        { type: "pointerUp", button: 0 },
+        { type: "pause" },
+      ],
+    },
+  ]);
+  await session.releaseActions();
+}
+
+step(
+  "shows a job's thumbnails in the gallery, selects by dragging and clicking, and downloads exactly the selection",
+  async () => {
+    // The transfers panel is open from the download before; close it to give the gallery the window.
+    if ((await count(TRANSFERS_PANEL)) > 0) await (await session.findElement("[data-testid=transfers-toggle]")).click();
+    await waitFor(async () => (await count(TRANSFERS_PANEL)) === 0, { message: "the transfers panel to close" });
+    // As a person would for a gallery: the window as large as the screen allows.
+    await session.call("POST", "/window/maximize", {}).catch((error) => console.error(`Could not maximize the window: ${error.message}`));
+    await openJob(GALLERY_JOB);
+    const start = Date.now();
+    await (await session.findElement("[data-testid=view-gallery]")).click();
+    const visible = await firstScreen(start, "cold");
+    await session.takeScreenshot(resolve(SHOTS, "06-gallery.png"));
+
+    // Drag from the empty space above and left of the first tile to the middle of a tile further down and right.
+    const inside = visible.filter((tile) => tile.inside);
+    const first = inside.find((tile) => tile.index === 0);
+    assert.ok(first, `the first tile is wholly on screen (${JSON.stringify(visible)})`);
+    const target = inside.find((tile) => tile.x > first.x + first.width && tile.y > first.y + first.height) ?? inside.at(-1);
+    const from = { x: Math.round(first.x - 5), y: Math.round(first.y - 5) };
+    const to = { x: Math.round(target.x + target.width / 2), y: Math.round(target.y + target.height / 2) };
+    const box = { left: Math.min(from.x, to.x), right: Math.max(from.x, to.x), top: Math.min(from.y, to.y), bottom: Math.max(from.y, to.y) };
+    const touched = visible
+      .filter((t) => t.x <= box.right && t.x + t.width >= box.left && t.y <= box.bottom && t.y + t.height >= box.top)
+      .map((t) => t.path)
+      .sort();
+    assert.ok(touched.length >= 2, `the rectangle touches several tiles (${touched.join(", ")})`);
+    const mouse = (actions) => session.performActions([{ type: "pointer", id: "mouse", parameters: { pointerType: "mouse" }, actions }]);
+    await mouse([
+      { type: "pointerMove", origin: "viewport", ...from },
+      { type: "pointerDown", button: 0 },
+      { type: "pointerMove", origin: "viewport", duration: 250, x: Math.round((from.x + to.x) / 2), y: Math.round((from.y + to.y) / 2) },
+      { type: "pointerMove", origin: "viewport", duration: 250, ...to },
+    ]);
+    assert.equal(await count("[data-testid=drag-rect]"), 1, "the rectangle is drawn while dragging");
+    await session.takeScreenshot(resolve(SHOTS, "07-gallery-drag.png"));
+    await mouse([{ type: "pointerUp", button: 0 }]);
+    await session.releaseActions();
+    assert.deepEqual(await selectedPaths(), touched, "the drag selects exactly the tiles the rectangle touches");
+
+    // Shift-click extends from the anchor in display order; Ctrl-click takes one out again.
+    const onScreen = (await tiles()).filter((tile) => tile.inside).sort((a, b) => a.index - b.index);
+    assert.ok(onScreen.length >= 3, `at least three tiles are wholly on screen (${onScreen.length})`);
+    const [anchor, middle] = onScreen;
+    const end = onScreen.at(-1);
+    await clickTile(anchor);
+    assert.deepEqual(await selectedPaths(), [anchor.path], "a plain click selects one tile");
+    await clickTile(end, SHIFT);
+    const range = onScreen.filter((tile) => tile.index >= anchor.index && tile.index <= end.index).map((tile) => tile.path).sort();
+    assert.equal(range.length, end.index - anchor.index + 1, "every tile of the range is on screen");
+    assert.deepEqual(await selectedPaths(), range, "shift-click selects the range");
+    await clickTile(middle, CONTROL);
+    const wanted = range.filter((path) => path !== middle.path);
+    assert.deepEqual(await selectedPaths(), wanted, "ctrl-click takes one tile out");
+    const summary = await (await session.findElement("[data-testid=selection-summary]")).getText();
+    assert.match(summary, new RegExp(`\\b${wanted.length} files?\\b`), `the summary counts the selection: ${summary}`);
+
+    // Download selected puts exactly those files on disk.
+    await (await session.findElement("[data-testid=download-selected]")).click();
+    const folder = await session.executeScript("return window.__TAURI_INTERNALS__.invoke('download_folder');");
+    const jobFolder = resolve(folder, GALLERY_JOB);
+    const onDisk = async () => {
+      const { readdir } = await import("node:fs/promises");
+      const entries = await readdir(jobFolder, { recursive: true, withFileTypes: true }).catch(() => []);
+      return entries
+        .filter((entry) => entry.isFile())
+        .map((entry) => relative(jobFolder, resolve(entry.parentPath ?? entry.path, entry.name)))
+        .filter((path) => !/^(MANIFEST\.json|MANIFEST\.html|manifest\.csv)$/.test(path) && !path.endsWith(".part"))
+        .sort();
+    };
+    await waitShowingErrors(async () => (await onDisk()).length >= wanted.length, {
+      timeout: 90_000,
+      message: `the ${wanted.length} selected files in ${jobFolder}`,
+    });
+    assert.deepEqual(await onDisk(), wanted, "exactly the selected files are downloaded");
+    await waitFor(async () => (await count(`${TILE} [data-testid=tile-downloaded]`)) >= wanted.length, {
+      timeout: 30_000,
+      message: "the downloaded tiles to be marked",
+    });
+  },
+  240_000,
+);
+
+step("opens the detail pane with a large preview, the stretch controls and the FITS header", async () => {
+  const fits = (await tiles()).find((tile) => tile.inside && /\.fits(\.fz)?$/.test(tile.path) && tile.state === "image");
+  assert.ok(fits, "a FITS tile with a thumbnail is on screen");
+  await clickTile(fits);
+  await session.performActions([{ type: "key", id: "keyboard", actions: [{ type: "keyDown", value: "\uE007" }, { type: "keyUp", value: "\uE007" }] }]);
+  await session.releaseActions();
+  await waitShowingErrors(async () => (await count("[data-testid=preview-pane] [data-testid=header-cards]")) > 0, {
+    timeout: 30_000,
+    message: "the detail pane with the header cards",
+  });
+  const cards = await (await session.findElement("[data-testid=header-cards]")).getText();
+  assert.match(cards, /NAXIS1/, "the header cards include NAXIS1");
+  await waitFor(
+    async () => (await session.executeScript("const i = document.querySelector('[data-testid=preview-image]'); return !!i && i.naturalWidth > 0;")),
+    { timeout: 30_000, message: "the large preview to load" },
+  );
+  await sleep(300);
+  await session.takeScreenshot(resolve(SHOTS, "08-preview-pane.png"));
+  await (await session.findElement("[data-testid=preview-close]")).click();
+  await waitFor(async () => (await count("[data-testid=preview-pane]")) === 0, { message: "the detail pane to close" });
+});
+
+step("reopens the gallery from the warm thumbnail cache", async () => {
+  await openJob(DEMO_JOB);
+  await openJob(GALLERY_JOB);
+  const start = Date.now();
+  if ((await count("[data-testid=gallery]")) === 0) await (await session.findElement("[data-testid=view-gallery]")).click();
+  await firstScreen(start, "warm");
+  const { writeFile } = await import("node:fs/promises");
+  await writeFile(resolve(SHOTS, "timings.json"), JSON.stringify(timings, null, 2));
+});

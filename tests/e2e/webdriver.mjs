@@ -97,6 +97,16 @@ export class Element {
   getAttribute(name) {
     return this.#call("GET", `/attribute/${encodeURIComponent(name)}`);
   }
+
+  /** Where the element is in the viewport, in CSS pixels: `{x, y, width, height}`. */
+  getRect() {
+    return this.#call("GET", "/rect");
+  }
+
+  /** The W3C reference to this element, for scripts and pointer actions. */
+  reference() {
+    return { [ELEMENT_KEY]: this.id };
+  }
 }
 
 /** One WebDriver session: for tauri-driver, one running instance of the app. */
@@ -129,6 +139,29 @@ export class Session {
   async findElements(selector) {
     const refs = await this.call("POST", "/elements", { using: "css selector", value: selector });
     return refs.map((ref) => new Element(this, elementId(ref)));
+  }
+
+  /** Runs `script` (a function body; `arguments` holds `args`) in the page, awaiting a promise it returns. */
+  executeScript(script, args = []) {
+    return this.call("POST", "/execute/async", {
+      script: `const done = arguments[arguments.length - 1];
+        Promise.resolve((function () { ${script} }).apply(null, Array.prototype.slice.call(arguments, 0, -1)))
+          .then((value) => done({ value }), (error) => done({ error: String(error && (error.message || JSON.stringify(error))) }));`,
+      args,
+    }).then((result) => {
+      if (result && result.error !== undefined) throw new Error(`script failed: ${result.error}`);
+      return result?.value;
+    });
+  }
+
+  /** Performs W3C input actions (pointer and key sequences); the input state lasts until releaseActions. */
+  performActions(actions) {
+    return this.call("POST", "/actions", { actions });
+  }
+
+  /** Lets go of every pressed key and button. */
+  releaseActions() {
+    return this.call("DELETE", "/actions");
   }
 
   /** Saves a PNG screenshot of the window to `file`, creating its folder. */

@@ -6,6 +6,7 @@ import {
   groupByFolder,
   layoutGallery,
   parentFolder,
+  topFolder,
   pinnedHeader,
   step,
   tileBox,
@@ -40,11 +41,18 @@ describe("gallery layout", () => {
   it("groups files by folder, the job's top level included", () => {
     expect(parentFolder("A/B/c.fits")).toBe("A/B");
     expect(parentFolder("c.fits")).toBe("");
+    expect(topFolder("A/B/c.fits")).toBe("A");
+    expect(topFolder("c.fits")).toBe("");
     const groups = groupByFolder(FILES);
     expect(groups.map((group) => [group.folder, group.files.length, group.first, group.bytes])).toEqual([
       ["A", 5, 0, 500],
       ["B", 3, 5, 300],
       ["", 2, 8, 200],
+    ]);
+    const perPosition = groupByFolder([fits("T/p1/a.fits"), fits("T/p2/b.fits"), fits("c.fits")]);
+    expect(perPosition.map((group) => [group.folder, group.files.length])).toEqual([
+      ["T", 2],
+      ["", 1],
     ]);
   });
 
@@ -119,7 +127,8 @@ describe("gallery layout", () => {
 
   it("pins the header of the group in view, pushed up by the next one", () => {
     const layout = layoutGallery(groupByFolder(FILES), WIDTH);
-    expect(pinnedHeader(layout, 0)).toEqual({ group: 0, offset: 0 });
+    expect(pinnedHeader(layout, 0)).toBeNull();
+    expect(pinnedHeader(layout, METRICS.padding + 1)).toEqual({ group: 0, offset: 0 });
     const next = layout.rows[3].top;
     expect(pinnedHeader(layout, next - METRICS.header - 100)).toEqual({ group: 0, offset: 0 });
     expect(pinnedHeader(layout, next - 10)).toEqual({ group: 0, offset: 10 - METRICS.header });

@@ -1,9 +1,12 @@
 // The gallery's geometry as plain numbers: folder groups, header and tile rows, which rows a viewport shows, what a rectangle touches.
 import type { OutputNode } from "./bindings/OutputNode";
 
-/** The files of one folder, in display order; `first` is the index of its first file among all files. */
+/**
+ * The files below one top-level folder of the job (a DES tile, whatever the layout below it), in display order;
+ * `first` is the index of its first file among all files.
+ */
 export interface GalleryGroup {
-  /** The folder's path, "" for the job folder. */
+  /** The top-level folder's name, "" for the files in the job folder itself. */
   folder: string;
   files: OutputNode[];
   bytes: number;
@@ -57,11 +60,17 @@ export function parentFolder(path: string): string {
   return slash < 0 ? "" : path.slice(0, slash);
 }
 
-/** Splits files in display order into runs of the same folder. */
+/** The job's top-level folder a file is in, "" for a file of the job folder itself. */
+export function topFolder(path: string): string {
+  const slash = path.indexOf("/");
+  return slash < 0 ? "" : path.slice(0, slash);
+}
+
+/** Splits files in display order into runs of the same top-level folder (a per-position layout's subfolders stay in their tile's group). */
 export function groupByFolder(files: readonly OutputNode[]): GalleryGroup[] {
   const groups: GalleryGroup[] = [];
   files.forEach((file, index) => {
-    const folder = parentFolder(file.path);
+    const folder = topFolder(file.path);
     let group = groups.at(-1);
     if (!group || group.folder !== folder) {
       group = { folder, files: [], bytes: 0, first: index };
@@ -168,7 +177,8 @@ export function tilesInBox(layout: Layout, box: Box): number[] {
  */
 export function pinnedHeader(layout: Layout, top: number): { group: number; offset: number } | null {
   const row = layout.rows[Math.min(rowBelow(layout, top), layout.rows.length - 1)];
-  if (!row) return null;
+  // While the group's own header is in view, no copy is pinned over it.
+  if (!row || layout.rows[layout.headers[row.group]].top >= top) return null;
   const next = layout.rows[layout.headers[row.group + 1]];
   const offset = next ? Math.min(0, next.top - top - layout.metrics.header) : 0;
   return { group: row.group, offset };
