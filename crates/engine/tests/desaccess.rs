@@ -185,7 +185,7 @@ async fn a_server_that_is_not_desaccess_gets_a_clear_error() {
 async fn jobs_lists_all_demo_jobs_newest_first() {
     let sim = start().await;
     let jobs = sign_in(&sim).await.jobs().await.unwrap();
-    assert_eq!(jobs.len(), 12);
+    assert_eq!(jobs.len(), 13);
     for status in [
         JobStatus::Init,
         JobStatus::Started,

@@ -30,6 +30,9 @@ pub const BULKTHUMBS_FAILED_JOB_ID: &str = "7b2e4c6a8d0f4b1e9c3a5e7d9b1f3a52";
 pub const CUTOUT_JOB_ID: &str = "a1d3f5b7c9e04f2a8b6c4e2d0f8a6c31";
 /// Success, per-position layout, named `des-wide-520`: 520 positions in 20 tiles, 114 px, i FITS plus gri Lupton PNG.
 pub const LARGE_CUTOUT_JOB_ID: &str = "e8c6a4f2d0b94e7c5a3f1d9b7e5c3a16";
+/// Success, BulkThumbs layout, named `des-deep-10k`: 5,000 positions in 50 tiles, 114 px, i FITS plus gri
+/// Lupton PNG: 10,000 images, for the gallery at scale.
+pub const HUGE_CUTOUT_JOB_ID: &str = "9a7c5e3b1d0f4c8a6e2b4d6f8a0c2e41";
 /// Started, per-position layout, named `cluster-cores`: 17 of 40 positions written, no summary yet.
 pub const RUNNING_CUTOUT_JOB_ID: &str = "2c4e6a8b0d1f4e3c5a7b9d1f3e5a7c94";
 /// Init: 25 positions queued, no folder yet.
@@ -151,6 +154,25 @@ pub(crate) fn jobs(seed: u64) -> Vec<Job> {
                 Layout::PerPosition,
                 small_lupton("dr2"),
                 [20, 26],
+                0,
+            ),
+        ),
+        cutout(
+            Run {
+                id: HUGE_CUTOUT_JOB_ID,
+                name: Some("des-deep-10k"),
+                status: Success,
+                message: "",
+                submitted: utc(2023, 10, 2, 14, 2, 0),
+                started: Some(utc(2023, 10, 2, 14, 2, 11)),
+                completed: Some(utc(2023, 10, 2, 16, 40, 3)),
+            },
+            scattered(
+                seed,
+                HUGE_CUTOUT_JOB_ID,
+                Layout::BulkThumbs,
+                small_lupton("dr2"),
+                [50, 100],
                 0,
             ),
         ),

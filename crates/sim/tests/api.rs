@@ -198,7 +198,7 @@ async fn job_status_all_gives_full_records_in_order() {
     assert_eq!(reply["message"], "");
     assert!(reply["new_token"].is_string());
     let jobs = reply["jobs"].as_array().unwrap();
-    assert_eq!(jobs.len(), 12);
+    assert_eq!(jobs.len(), 13);
     let expected = [
         "job_type",
         "job_name",
@@ -356,13 +356,13 @@ async fn job_list_is_newest_first_with_four_fields() {
         .iter()
         .map(|job| job["job_id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids.len(), 12);
+    assert_eq!(ids.len(), 13);
     assert_eq!(ids[0], demo::RUNNING_QUERY_JOB_ID);
     assert_eq!(ids[1], demo::RUNNING_CUTOUT_JOB_ID);
     assert_eq!(ids[2], demo::LARGE_CUTOUT_JOB_ID);
-    assert_eq!(ids[10], demo::SEED_TREE_JOB_ID);
+    assert_eq!(ids[11], demo::SEED_TREE_JOB_ID);
     assert_eq!(
-        ids[11],
+        ids[12],
         demo::QUEUED_CUTOUT_JOB_ID,
         "never started sorts last"
     );
