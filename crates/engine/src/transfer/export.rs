@@ -652,19 +652,18 @@ mod tests {
 
     #[test]
     fn hostile_names_run_nothing_when_the_script_runs() {
-        // A stand-in curl that writes "ok" to its -o file, so the script runs without a network.
+        // A stand-in curl that writes "ok" to its -o file, so the script runs without a network. It is a
+        // bash function read through BASH_ENV rather than an executable written here: executing a file
+        // just written fails now and then (ETXTBSY) while another test thread forks a child that still
+        // holds the file's write descriptor.
         let dir = tempfile::tempdir().unwrap();
-        let bin = dir.path().join("bin");
-        std::fs::create_dir(&bin).unwrap();
-        let fake = bin.join("curl");
+        let fake = dir.path().join("fake-curl.bash");
         std::fs::write(
             &fake,
-            "#!/usr/bin/env bash\nwhile [ $# -gt 0 ]; do case $1 in -o) out=$2; shift;; esac; shift; done\n\
-             mkdir -p -- \"$(dirname -- \"$out\")\" && printf ok > \"$out\"\n",
+            "curl() { local out; while [ $# -gt 0 ]; do case $1 in -o) out=$2; shift;; esac; shift; done\n\
+             mkdir -p -- \"$(dirname -- \"$out\")\" && printf ok > \"$out\"; }\n",
         )
         .unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
         let work = dir.path().join("work");
         std::fs::create_dir(&work).unwrap();
         let items: Vec<ExportItem> = HOSTILE
@@ -672,15 +671,10 @@ mod tests {
             .map(|name| item(name, "https://e.org/x?q=$(touch PWNED)'"))
             .collect();
         std::fs::write(work.join("get.sh"), curl_script("$(touch PWNED)", &items)).unwrap();
-        let path = format!(
-            "{}:{}",
-            bin.display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
         let out = Command::new("bash")
             .arg("get.sh")
             .current_dir(&work)
-            .env("PATH", path)
+            .env("BASH_ENV", &fake)
             .stdin(Stdio::null())
             .output()
             .unwrap();
