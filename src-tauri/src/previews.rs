@@ -41,6 +41,7 @@ pub fn serve<R: Runtime>(
 }
 
 async fn respond(state: &AppState, uri: &Uri) -> Response<Vec<u8>> {
+    let started = std::time::Instant::now();
     let outcome = async {
         let request = ThumbRequest::parse(uri)?;
         // Registered for as long as the request runs, so the UI can call it off.
@@ -64,7 +65,14 @@ async fn respond(state: &AppState, uri: &Uri) -> Response<Vec<u8>> {
             .header(header::CONTENT_TYPE, "application/json")
             .body(serde_json::to_vec(&err).unwrap_or_default()),
     };
-    response.unwrap_or_else(|_| Response::new(Vec::new()))
+    let response = response.unwrap_or_else(|_| Response::new(Vec::new()));
+    tracing::debug!(
+        path = uri.path(),
+        status = response.status().as_u16(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "thumbnail served"
+    );
+    response
 }
 
 /// The HTTP status the UI sees for an error; its body says the rest.
