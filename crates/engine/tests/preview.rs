@@ -369,7 +369,12 @@ fn integer_images_decode_with_every_codec_and_pixel_width() {
     for (plain, compressed, bitpix, compression) in [
         ("ramp_i16.fits", "ramp_i16_rice.fits.fz", 16, "RICE_1"),
         ("ramp_i16.fits", "ramp_i16_plio.fits.fz", 16, "PLIO_1"),
-        ("ramp_i16.fits", "ramp_i16_hcompress.fits.fz", 16, "HCOMPRESS_1"),
+        (
+            "ramp_i16.fits",
+            "ramp_i16_hcompress.fits.fz",
+            16,
+            "HCOMPRESS_1",
+        ),
         ("ramp_u8.fits", "ramp_u8_rice.fits.fz", 8, "RICE_1"),
     ] {
         let expected = grey_pixels(&render(&fixture(plain), &MINMAX).unwrap().png);
@@ -385,7 +390,12 @@ fn integer_images_decode_with_every_codec_and_pixel_width() {
         // Lossless for integers: the same picture, BLANK pixel included.
         assert_eq!(grey_pixels(&thumb.png), expected, "{compressed}");
     }
-    let blank = grey_pixels(&render(&fixture("ramp_i16_plio.fits.fz"), &MINMAX).unwrap().png).2;
+    let blank = grey_pixels(
+        &render(&fixture("ramp_i16_plio.fits.fz"), &MINMAX)
+            .unwrap()
+            .png,
+    )
+    .2;
     assert_eq!(blank[(47 - 10) * 64 + 20], 0, "the BLANK pixel");
 }
 
@@ -441,7 +451,10 @@ fn gzip_compressed_files_are_read_and_unix_compress_is_named() {
     let thumb = render(&zipped, &MINMAX).unwrap();
     assert_eq!(thumb, expected);
     let message = no_preview(&zipped[..zipped.len() / 2]);
-    assert!(message.contains("gzip") && message.contains("truncated?"), "{message}");
+    assert!(
+        message.contains("gzip") && message.contains("truncated?"),
+        "{message}"
+    );
     // Gzip around something that is not an image is still not an image.
     assert_eq!(
         no_preview(&gzip(b"<html>Service Unavailable</html>")),

@@ -239,7 +239,12 @@ impl<'a> Walk<'a> {
             } => {
                 if !matches!(
                     zcmptype.as_str(),
-                    "RICE_1" | "RICE_ONE" | "GZIP_1" | "GZIP_2" | "HCOMPRESS_1" | "PLIO_1"
+                    "RICE_1"
+                        | "RICE_ONE"
+                        | "GZIP_1"
+                        | "GZIP_2"
+                        | "HCOMPRESS_1"
+                        | "PLIO_1"
                         | "NOCOMPRESS"
                 ) {
                     return Err(no_preview(format!(
@@ -273,7 +278,11 @@ impl<'a> Walk<'a> {
             None => key,
         };
         let from_either = |key: &str| {
-            card(header, key).or_else(|| self.primary.as_deref().and_then(|primary| card(primary, key)))
+            card(header, key).or_else(|| {
+                self.primary
+                    .as_deref()
+                    .and_then(|primary| card(primary, key))
+            })
         };
         let mut cards = Vec::new();
         let mut push = |key: &str, value: Option<&Card>| {
@@ -373,10 +382,10 @@ fn check_header(header: &[u8]) -> Result<()> {
             continue;
         };
         let counted = matches!(key, "NAXIS" | "ZNAXIS" | "TFIELDS");
-        let sized = ["NAXIS", "ZNAXIS", "ZTILE"]
-            .iter()
-            .any(|prefix| key.strip_prefix(prefix).is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())))
-            || matches!(key, "PCOUNT" | "GCOUNT");
+        let sized = ["NAXIS", "ZNAXIS", "ZTILE"].iter().any(|prefix| {
+            key.strip_prefix(prefix)
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        }) || matches!(key, "PCOUNT" | "GCOUNT");
         if (counted && number > MAX_INDEXED_KEYWORDS) || (sized && number < 0) {
             let range = if counted {
                 format!("0–{MAX_INDEXED_KEYWORDS}")
