@@ -248,6 +248,12 @@ fn an_empty_primary_is_skipped_for_the_image_extension_and_cards_come_from_both(
     assert!(err.message.contains("fetch more"), "{}", err.message);
     // An empty primary alone holds no image.
     assert!(no_preview(&primary).contains("holds no image"));
+    // Nor does a spectrum.
+    let spectrum = primary_image(-32, &[5], &[], vec![vec![0; 20]]);
+    assert_eq!(
+        no_preview(&spectrum),
+        "No preview: the file's only image is 1-D (5 values), not a picture."
+    );
 }
 
 #[test]
@@ -436,6 +442,57 @@ fn random_groups_hold_no_image() {
     assert_eq!(fits_header(&file).unwrap_err().message, expected);
 }
 
+#[test]
+fn unknown_extensions_are_stepped_over() {
+    let primary = header(&[
+        ("SIMPLE", "T"),
+        ("BITPIX", "8"),
+        ("NAXIS", "0"),
+        ("EXTEND", "T"),
+    ]);
+    let foreign = [
+        header(&[
+            ("XTENSION", "'A3DTABLE'"),
+            ("BITPIX", "8"),
+            ("NAXIS", "2"),
+            ("NAXIS1", "4"),
+            ("NAXIS2", "1000"),
+            ("PCOUNT", "0"),
+            ("GCOUNT", "1"),
+            ("TFIELDS", "1"),
+            ("TFORM1", "'1J      '"),
+        ]),
+        data(vec![vec![7; 4000]]),
+    ]
+    .concat();
+    let image = [
+        header(&[
+            ("XTENSION", "'IMAGE   '"),
+            ("BITPIX", "-32"),
+            ("NAXIS", "2"),
+            ("NAXIS1", "4"),
+            ("NAXIS2", "3"),
+            ("PCOUNT", "0"),
+            ("GCOUNT", "1"),
+        ]),
+        data(
+            ramp()
+                .into_iter()
+                .map(|v| (v as f32).to_be_bytes().to_vec())
+                .collect(),
+        ),
+    ]
+    .concat();
+    let file = [primary.clone(), foreign.clone(), image].concat();
+    let thumb = render(&file, &MINMAX).unwrap();
+    assert_eq!(thumb.info.fits.unwrap().hdu, 2);
+    assert_eq!(grey_pixels(&thumb.png).2, RAMP_GREY.to_vec());
+    assert_eq!(
+        no_preview(&[primary, foreign].concat()),
+        "No preview: the file holds tables but no image."
+    );
+}
+
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -460,6 +517,9 @@ fn gzip_compressed_files_are_read_and_unix_compress_is_named() {
         no_preview(&gzip(b"<html>Service Unavailable</html>")),
         "No preview: the file is not an image (not PNG, JPEG or FITS)."
     );
+    // The headers of a .fits.gz come from the first bytes of it, as from a Range request.
+    let header = fits_header(&zipped[..400]).unwrap();
+    assert_eq!(Some(&header), expected.info.fits.as_ref());
     // The .Z (LZW) header: magic, then flags (16-bit codes, block mode).
     assert_eq!(
         no_preview(&[0x1f, 0x9d, 0x90, b'S', 0, b'I']),

@@ -12,8 +12,9 @@ use fitsio_pure::header::{header_byte_len, parse_header_blocks, Card};
 use fitsio_pure::value::Value;
 
 use super::{
-    check_pixels, encode, fit_within, no_preview, resample, stretch, FitsInfo, HeaderCard,
-    ImageFormat, PreviewInfo, RenderOptions, Thumbnail, MAX_PIXELS,
+    check_pixels, encode, fit_within, gunzip_prefix, no_preview, resample, stretch, unix_compress,
+    FitsInfo, HeaderCard, ImageFormat, PreviewInfo, RenderOptions, Thumbnail, COMPRESS_MAGIC,
+    GZIP_MAGIC, MAX_PIXELS,
 };
 use crate::{Error, Result};
 
@@ -21,6 +22,8 @@ const BLOCK: u64 = 2880;
 const CARD: usize = 80;
 /// The FITS standard's ceiling for NAXIS, ZNAXIS and TFIELDS.
 const MAX_INDEXED_KEYWORDS: i64 = 999;
+/// How far [`fits_header`] decompresses the prefix of a gzip-compressed file.
+const MAX_INFLATED_PREFIX: u64 = 64 << 20;
 /// Header cards shown beside the image that may come from the primary header instead.
 const SCENE_KEYS: [&str; 4] = ["EXPTIME", "DATE-OBS", "TELESCOP", "INSTRUME"];
 
@@ -32,6 +35,19 @@ pub fn looks_like_fits(bytes: &[u8]) -> bool {
 /// Reads the headers at the start of a FITS file (e.g. its first 256 KiB, fetched with a Range
 /// request) and describes the image a preview would show, without touching any pixel.
 pub fn fits_header(prefix: &[u8]) -> Result<FitsInfo> {
+    if prefix.starts_with(&GZIP_MAGIC) {
+        // A `.fits.gz`: its headers are what the prefix decompresses to.
+        let inflated = gunzip_prefix(prefix, MAX_INFLATED_PREFIX)?;
+        return header_info(&inflated, prefix.len());
+    }
+    if prefix.starts_with(&COMPRESS_MAGIC) {
+        return Err(unix_compress());
+    }
+    header_info(prefix, prefix.len())
+}
+
+/// [`fits_header`] of uncompressed bytes, the start of a file of which `fetched` bytes were read.
+fn header_info(prefix: &[u8], fetched: usize) -> Result<FitsInfo> {
     if !looks_like_fits(prefix) {
         return Err(no_preview(
             "the file is not FITS (it does not start with SIMPLE =).",
@@ -45,7 +61,7 @@ pub fn fits_header(prefix: &[u8]) -> Result<FitsInfo> {
             Err(Missing::NoImage) if !walk.reached_end() => Err(walk.no_image()),
             Err(Missing::NoImage) | Err(Missing::Truncated) => Err(no_preview(format!(
                 "the first {} KiB of the file end before its image header does; fetch more of the file.",
-                prefix.len() / 1024
+                fetched / 1024
             ))),
             Err(Missing::Bad(err)) => Err(err),
         }
@@ -146,6 +162,8 @@ struct Walk<'a> {
     primary: Option<Vec<Card>>,
     saw_table: bool,
     saw_groups: bool,
+    /// The length of the first 1-D image seen, a spectrum or a list of values.
+    one_axis: Option<usize>,
 }
 
 impl<'a> Walk<'a> {
@@ -157,6 +175,7 @@ impl<'a> Walk<'a> {
             primary: None,
             saw_table: false,
             saw_groups: false,
+            one_axis: None,
         }
     }
 
@@ -169,6 +188,10 @@ impl<'a> Walk<'a> {
     fn no_image(&self) -> Error {
         if self.saw_groups {
             no_preview("random-groups data (interferometer visibilities) holds no image.")
+        } else if let Some(length) = self.one_axis {
+            no_preview(format!(
+                "the file's only image is 1-D ({length} values), not a picture."
+            ))
         } else if self.saw_table {
             no_preview("the file holds tables but no image.")
         } else {
@@ -200,9 +223,24 @@ impl<'a> Walk<'a> {
             };
             let cards = parse_header_blocks(&rest[..header_len])
                 .map_err(|err| Missing::Bad(damaged(err)))?;
-            let hdu = Hdu::from_cards(cards, start, start + header_len)
-                .map_err(|err| Missing::Bad(damaged(err)))?;
             let index = self.index;
+            let data_start = start + header_len;
+            if let Some(name) = other_extension(&cards) {
+                // An extension `fitsio-pure` does not know (A3DTABLE, FOREIGN, ...) is stepped over.
+                let len = data_len(&cards).ok_or_else(|| {
+                    Missing::Bad(no_preview(format!(
+                        "the FITS file is damaged (the {name} extension has no valid size)."
+                    )))
+                })?;
+                self.saw_table |= name.ends_with("TABLE");
+                self.index += 1;
+                self.next_header = len
+                    .checked_next_multiple_of(BLOCK)
+                    .and_then(|size| size.checked_add(data_start as u64));
+                continue;
+            }
+            let hdu = Hdu::from_cards(cards, start, data_start)
+                .map_err(|err| Missing::Bad(damaged(err)))?;
             self.index += 1;
             self.next_header = (hdu.data_len as u64)
                 .checked_next_multiple_of(BLOCK)
@@ -234,7 +272,6 @@ impl<'a> Walk<'a> {
                 zbitpix,
                 znaxes,
                 zcmptype,
-                ztile,
                 ..
             } => {
                 if !matches!(
@@ -251,12 +288,14 @@ impl<'a> Walk<'a> {
                         "{zcmptype} tile compression is not supported."
                     )));
                 }
-                if znaxes.len() >= 2 && !znaxes.contains(&0) {
-                    check_tiles(znaxes, ztile)?;
-                }
                 (*zbitpix, znaxes.clone(), Some(zcmptype.clone()))
             }
         };
+        if let [length] = axes[..] {
+            if length > 0 {
+                self.one_axis.get_or_insert(length);
+            }
+        }
         if axes.len() < 2 || axes.contains(&0) {
             return Ok(None);
         }
@@ -331,7 +370,8 @@ impl<'a> Walk<'a> {
         let pixels = width * height;
         let hdu = &image.hdu;
         match &hdu.info {
-            HduInfo::CompressedImage { .. } => {
+            HduInfo::CompressedImage { znaxes, ztile, .. } => {
+                check_tiles(znaxes, ztile)?;
                 let end = hdu.data_start.checked_add(hdu.data_len);
                 if end.is_none_or(|end| end > self.bytes.len()) {
                     return Err(truncated());
@@ -364,6 +404,40 @@ impl<'a> Walk<'a> {
             _ => Err(no_preview("the file holds no image.")),
         }
     }
+}
+
+/// The XTENSION of an extension `fitsio-pure` does not read, if this is one.
+fn other_extension(cards: &[Card]) -> Option<String> {
+    match &card(cards, "XTENSION")?.value {
+        Some(Value::String(name)) => {
+            let name = name.trim();
+            (!matches!(name, "IMAGE" | "TABLE" | "BINTABLE")).then(|| name.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// The size of a data unit by the standard's rule: |BITPIX| / 8 × GCOUNT × (PCOUNT + NAXIS1 × ...).
+fn data_len(cards: &[Card]) -> Option<u64> {
+    let integer = |key: &str| match card(cards, key)?.value {
+        Some(Value::Integer(n)) => u64::try_from(n).ok(),
+        _ => None,
+    };
+    let bits = match card(cards, "BITPIX")?.value {
+        Some(Value::Integer(n)) => n.unsigned_abs(),
+        _ => return None,
+    };
+    let naxis = integer("NAXIS")?;
+    if naxis == 0 {
+        return Some(0);
+    }
+    let values = (1..=naxis).try_fold(1u64, |product, axis| {
+        product.checked_mul(integer(&format!("NAXIS{axis}"))?)
+    })?;
+    let groups = integer("GCOUNT").unwrap_or(1);
+    (bits / 8)
+        .checked_mul(groups)?
+        .checked_mul(values.checked_add(integer("PCOUNT").unwrap_or(0))?)
 }
 
 /// Refuses headers whose counts would make the reader reserve memory or loop without bound

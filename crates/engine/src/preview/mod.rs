@@ -203,9 +203,7 @@ fn render_plain(bytes: &[u8], options: &RenderOptions) -> Result<Thumbnail> {
         return fits::render(bytes, options);
     }
     if bytes.starts_with(&COMPRESS_MAGIC) {
-        return Err(no_preview(
-            "the file is compressed with Unix compress (.Z); uncompress it first.",
-        ));
+        return Err(unix_compress());
     }
     match raster::sniff(bytes) {
         Some(format) => raster::render(bytes, format, options.size),
@@ -214,9 +212,33 @@ fn render_plain(bytes: &[u8], options: &RenderOptions) -> Result<Thumbnail> {
 }
 
 /// The first bytes of a gzip stream (`.fits.gz`).
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+pub(crate) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// The first bytes of a Unix `compress` (LZW) stream (`.fits.Z`).
-const COMPRESS_MAGIC: [u8; 2] = [0x1f, 0x9d];
+pub(crate) const COMPRESS_MAGIC: [u8; 2] = [0x1f, 0x9d];
+
+pub(crate) fn unix_compress() -> Error {
+    no_preview("the file is compressed with Unix compress (.Z); uncompress it first.")
+}
+
+fn gzip_damaged(err: std::io::Error) -> Error {
+    no_preview(format!("the gzip-compressed file is damaged ({err})."))
+}
+
+/// The start of a gzip stream cut off anywhere (a prefix fetched with a Range request),
+/// decompressed as far as it goes, up to `limit` bytes.
+pub(crate) fn gunzip_prefix(bytes: &[u8], limit: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    match flate2::read::MultiGzDecoder::new(bytes)
+        .take(limit)
+        .read_to_end(&mut out)
+    {
+        Ok(_) => Ok(out),
+        // What came before the cut is in `out`.
+        Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => Ok(out),
+        Err(err) => Err(gzip_damaged(err)),
+    }
+}
 
 /// A whole gzip-compressed file, decompressed, refused past [`MAX_FILE_BYTES`].
 fn gunzip(bytes: &[u8]) -> Result<Vec<u8>> {
@@ -229,7 +251,7 @@ fn gunzip(bytes: &[u8]) -> Result<Vec<u8>> {
             std::io::ErrorKind::UnexpectedEof => {
                 no_preview("the gzip-compressed file ends early (truncated?).")
             }
-            _ => no_preview(format!("the gzip-compressed file is damaged ({err}).")),
+            _ => gzip_damaged(err),
         })?;
     if out.len() as u64 > MAX_FILE_BYTES {
         return Err(no_preview(format!(
