@@ -670,6 +670,27 @@ fn decompression_bombs_are_refused_from_the_header() {
 }
 
 #[test]
+fn hostile_compression_parameters_are_refused() {
+    // A negative RICE_1 block size would make the decoder run without end.
+    let file = fixture("ramp_u8_rice.fits.fz");
+    let at = file
+        .windows(30)
+        .position(|w| w == b"ZVAL1   =                   32")
+        .unwrap();
+    let mut hostile = file.clone();
+    hostile[at + 27..at + 30].copy_from_slice(b"-32");
+    assert_refused_fast(&hostile, "BLOCKSIZE = ");
+    // More tiles than the table has rows.
+    let at = file
+        .windows(30)
+        .position(|w| w == b"ZNAXIS2 =                   48")
+        .unwrap();
+    let mut hostile = file;
+    hostile[at + 27..at + 30].copy_from_slice(b"480");
+    assert_refused_fast(&hostile, "tiles where 480 are needed");
+}
+
+#[test]
 fn truncated_files_say_so() {
     let png = grey_ramp_png(300, 200);
     let message = no_preview(&png[..png.len() / 2]);

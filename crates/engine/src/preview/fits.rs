@@ -22,6 +22,8 @@ const BLOCK: u64 = 2880;
 const CARD: usize = 80;
 /// The FITS standard's ceiling for NAXIS, ZNAXIS and TFIELDS.
 const MAX_INDEXED_KEYWORDS: i64 = 999;
+/// The largest RICE_1 block size accepted (CFITSIO writes 32, or 16 for 8- and 16-bit pixels).
+const MAX_RICE_BLOCK: usize = 1024;
 /// How far [`fits_header`] decompresses the prefix of a gzip-compressed file.
 const MAX_INFLATED_PREFIX: u64 = 64 << 20;
 /// Header cards shown beside the image that may come from the primary header instead.
@@ -370,8 +372,26 @@ impl<'a> Walk<'a> {
         let pixels = width * height;
         let hdu = &image.hdu;
         match &hdu.info {
-            HduInfo::CompressedImage { znaxes, ztile, .. } => {
-                check_tiles(znaxes, ztile)?;
+            HduInfo::CompressedImage {
+                znaxes,
+                ztile,
+                naxis2,
+                zcmptype,
+                blocksize,
+                rice_bytepix,
+                ..
+            } => {
+                check_tiles(znaxes, ztile, *naxis2)?;
+                // The Rice decoder takes BLOCKSIZE and BYTEPIX as given: a negative or huge
+                // block size makes it run without end.
+                if zcmptype.starts_with("RICE")
+                    && (!(1..=MAX_RICE_BLOCK).contains(blocksize)
+                        || !matches!(rice_bytepix, 1 | 2 | 4 | 8))
+                {
+                    return Err(no_preview(format!(
+                        "the compressed image is damaged (RICE_1 BLOCKSIZE = {blocksize}, BYTEPIX = {rice_bytepix})."
+                    )));
+                }
                 let end = hdu.data_start.checked_add(hdu.data_len);
                 if end.is_none_or(|end| end > self.bytes.len()) {
                     return Err(truncated());
@@ -474,9 +494,10 @@ fn check_header(header: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Refuses a compressed image the reader would decode into more than [`MAX_PIXELS`]: it decodes
-/// every plane, and reserves a whole tile from ZTILEn before decoding it.
-fn check_tiles(axes: &[usize], tile: &[usize]) -> Result<()> {
+/// Refuses a compressed image the reader would decode into more than [`MAX_PIXELS`] (it
+/// decodes every plane), or whose table has fewer rows than it has tiles. The reader clips each
+/// tile to the image, so ZTILEn cannot make it reserve more than that.
+fn check_tiles(axes: &[usize], tile: &[usize], rows: usize) -> Result<()> {
     let (width, height) = (axes[0] as u64, axes[1] as u64);
     check_pixels(width, height)?;
     let total = axes
@@ -490,14 +511,18 @@ fn check_tiles(axes: &[usize], tile: &[usize]) -> Result<()> {
             MAX_PIXELS >> 20
         )));
     }
-    let tile_pixels = tile
+    // ZTILEn of 0 or missing is a whole axis for the reader, as for cfitsio.
+    let tiles: u64 = axes
         .iter()
-        .try_fold(1u64, |total, &n| total.checked_mul(n as u64));
-    if tile.contains(&0) || tile_pixels.is_none_or(|n| n > MAX_PIXELS) {
-        let shape: Vec<String> = tile.iter().map(usize::to_string).collect();
+        .enumerate()
+        .map(|(i, &n)| {
+            let t = tile.get(i).copied().filter(|&t| t > 0).unwrap_or(n).min(n);
+            (n as u64).div_ceil(t as u64)
+        })
+        .product();
+    if (rows as u64) < tiles {
         return Err(no_preview(format!(
-            "the compressed image is damaged (tiles of {} pixels).",
-            shape.join(" × ")
+            "the compressed image is damaged ({rows} tiles where {tiles} are needed)."
         )));
     }
     Ok(())
