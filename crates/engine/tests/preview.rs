@@ -248,6 +248,12 @@ fn an_empty_primary_is_skipped_for_the_image_extension_and_cards_come_from_both(
     assert!(err.message.contains("fetch more"), "{}", err.message);
     // An empty primary alone holds no image.
     assert!(no_preview(&primary).contains("holds no image"));
+    // Nor does a spectrum.
+    let spectrum = primary_image(-32, &[5], &[], vec![vec![0; 20]]);
+    assert_eq!(
+        no_preview(&spectrum),
+        "No preview: the file's only image is 1-D (5 values), not a picture."
+    );
 }
 
 #[test]
@@ -341,10 +347,183 @@ fn tile_compressed_images_match_the_uncompressed_one() {
 }
 
 #[test]
-fn hcompress_is_named_as_unsupported() {
+fn hcompress_matches_the_uncompressed_image_within_a_few_grey_levels() {
+    let plain = render(&fixture("ramp.fits"), &MINMAX).unwrap();
+    let (_, _, expected) = grey_pixels(&plain.png);
+    let thumb = render(&fixture("ramp_hcompress.fits.fz"), &MINMAX)
+        .unwrap_or_else(|err| panic!("{}", err.message));
+    let fits = thumb.info.fits.as_ref().unwrap();
     assert_eq!(
-        no_preview(&fixture("ramp_hcompress.fits.fz")),
-        "No preview: HCOMPRESS_1 tile compression is not supported."
+        (fits.hdu, fits.bitpix, fits.compression.as_deref()),
+        (1, -32, Some("HCOMPRESS_1"))
+    );
+    let (width, height, grey) = grey_pixels(&thumb.png);
+    assert_eq!((width, height), (64, 48));
+    assert_eq!(grey[(47 - 10) * 64 + 20], 0, "the NaN pixel");
+    let worst = grey
+        .iter()
+        .zip(&expected)
+        .map(|(a, b)| a.abs_diff(*b))
+        .max()
+        .unwrap();
+    assert!(worst <= 3, "differs by up to {worst} grey levels");
+}
+
+#[test]
+fn integer_images_decode_with_every_codec_and_pixel_width() {
+    // astropy-written: 16-bit RICE_1 (BYTEPIX = 2), PLIO_1, HCOMPRESS_1 and 8-bit RICE_1.
+    for (plain, compressed, bitpix, compression) in [
+        ("ramp_i16.fits", "ramp_i16_rice.fits.fz", 16, "RICE_1"),
+        ("ramp_i16.fits", "ramp_i16_plio.fits.fz", 16, "PLIO_1"),
+        (
+            "ramp_i16.fits",
+            "ramp_i16_hcompress.fits.fz",
+            16,
+            "HCOMPRESS_1",
+        ),
+        ("ramp_u8.fits", "ramp_u8_rice.fits.fz", 8, "RICE_1"),
+    ] {
+        let expected = grey_pixels(&render(&fixture(plain), &MINMAX).unwrap().png);
+        let thumb = render(&fixture(compressed), &MINMAX)
+            .unwrap_or_else(|err| panic!("{compressed}: {}", err.message));
+        let fits = thumb.info.fits.as_ref().unwrap();
+        assert_eq!(
+            (fits.hdu, fits.bitpix, fits.compression.as_deref()),
+            (1, bitpix, Some(compression)),
+            "{compressed}"
+        );
+        assert_eq!(fits.axes, vec![64, 48], "{compressed}");
+        // Lossless for integers: the same picture, BLANK pixel included.
+        assert_eq!(grey_pixels(&thumb.png), expected, "{compressed}");
+    }
+    let blank = grey_pixels(
+        &render(&fixture("ramp_i16_plio.fits.fz"), &MINMAX)
+            .unwrap()
+            .png,
+    )
+    .2;
+    assert_eq!(blank[(47 - 10) * 64 + 20], 0, "the BLANK pixel");
+}
+
+#[test]
+fn an_image_of_blank_pixels_is_all_background() {
+    let stored = (0..12).map(|_| (-1i16).to_be_bytes().to_vec()).collect();
+    let file = primary_image(16, &[4, 3], &[("BLANK", "-1")], stored);
+    let thumb = render(&file, &RenderOptions::default()).unwrap();
+    assert_eq!(grey_pixels(&thumb.png), (4, 3, vec![0; 12]));
+    let nan = (0..12).map(|_| f32::NAN.to_be_bytes().to_vec()).collect();
+    let file = primary_image(-32, &[4, 3], &[], nan);
+    assert_eq!(
+        grey_pixels(&render(&file, &MINMAX).unwrap().png),
+        (4, 3, vec![0; 12])
+    );
+}
+
+#[test]
+fn random_groups_hold_no_image() {
+    // Two groups of 2 parameters and a 1 × 3 array each (NAXIS1 = 0 marks random groups).
+    let file = [
+        header(&[
+            ("SIMPLE", "T"),
+            ("BITPIX", "-32"),
+            ("NAXIS", "3"),
+            ("NAXIS1", "0"),
+            ("NAXIS2", "3"),
+            ("NAXIS3", "1"),
+            ("GROUPS", "T"),
+            ("PCOUNT", "2"),
+            ("GCOUNT", "2"),
+        ]),
+        data((0..10).map(|v| (v as f32).to_be_bytes().to_vec()).collect()),
+    ]
+    .concat();
+    let expected = "No preview: random-groups data (interferometer visibilities) holds no image.";
+    assert_eq!(no_preview(&file), expected);
+    assert_eq!(fits_header(&file).unwrap_err().message, expected);
+}
+
+#[test]
+fn unknown_extensions_are_stepped_over() {
+    let primary = header(&[
+        ("SIMPLE", "T"),
+        ("BITPIX", "8"),
+        ("NAXIS", "0"),
+        ("EXTEND", "T"),
+    ]);
+    let foreign = [
+        header(&[
+            ("XTENSION", "'A3DTABLE'"),
+            ("BITPIX", "8"),
+            ("NAXIS", "2"),
+            ("NAXIS1", "4"),
+            ("NAXIS2", "1000"),
+            ("PCOUNT", "0"),
+            ("GCOUNT", "1"),
+            ("TFIELDS", "1"),
+            ("TFORM1", "'1J      '"),
+        ]),
+        data(vec![vec![7; 4000]]),
+    ]
+    .concat();
+    let image = [
+        header(&[
+            ("XTENSION", "'IMAGE   '"),
+            ("BITPIX", "-32"),
+            ("NAXIS", "2"),
+            ("NAXIS1", "4"),
+            ("NAXIS2", "3"),
+            ("PCOUNT", "0"),
+            ("GCOUNT", "1"),
+        ]),
+        data(
+            ramp()
+                .into_iter()
+                .map(|v| (v as f32).to_be_bytes().to_vec())
+                .collect(),
+        ),
+    ]
+    .concat();
+    let file = [primary.clone(), foreign.clone(), image].concat();
+    let thumb = render(&file, &MINMAX).unwrap();
+    assert_eq!(thumb.info.fits.unwrap().hdu, 2);
+    assert_eq!(grey_pixels(&thumb.png).2, RAMP_GREY.to_vec());
+    assert_eq!(
+        no_preview(&[primary, foreign].concat()),
+        "No preview: the file holds tables but no image."
+    );
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[test]
+fn gzip_compressed_files_are_read_and_unix_compress_is_named() {
+    let plain = fixture("ramp.fits");
+    let expected = render(&plain, &MINMAX).unwrap();
+    let zipped = gzip(&plain);
+    let thumb = render(&zipped, &MINMAX).unwrap();
+    assert_eq!(thumb, expected);
+    let message = no_preview(&zipped[..zipped.len() / 2]);
+    assert!(
+        message.contains("gzip") && message.contains("truncated?"),
+        "{message}"
+    );
+    // Gzip around something that is not an image is still not an image.
+    assert_eq!(
+        no_preview(&gzip(b"<html>Service Unavailable</html>")),
+        "No preview: the file is not an image (not PNG, JPEG or FITS)."
+    );
+    // The headers of a .fits.gz come from the first bytes of it, as from a Range request.
+    let header = fits_header(&zipped[..400]).unwrap();
+    assert_eq!(Some(&header), expected.info.fits.as_ref());
+    // The .Z (LZW) header: magic, then flags (16-bit codes, block mode).
+    assert_eq!(
+        no_preview(&[0x1f, 0x9d, 0x90, b'S', 0, b'I']),
+        "No preview: the file is compressed with Unix compress (.Z); uncompress it first."
     );
 }
 
@@ -488,6 +667,27 @@ fn decompression_bombs_are_refused_from_the_header() {
         1,
     );
     assert_refused_fast(text.as_bytes(), "NAXIS = 999999999");
+}
+
+#[test]
+fn hostile_compression_parameters_are_refused() {
+    // A negative RICE_1 block size would make the decoder run without end.
+    let file = fixture("ramp_u8_rice.fits.fz");
+    let at = file
+        .windows(30)
+        .position(|w| w == b"ZVAL1   =                   32")
+        .unwrap();
+    let mut hostile = file.clone();
+    hostile[at + 27..at + 30].copy_from_slice(b"-32");
+    assert_refused_fast(&hostile, "BLOCKSIZE = ");
+    // More tiles than the table has rows.
+    let at = file
+        .windows(30)
+        .position(|w| w == b"ZNAXIS2 =                   48")
+        .unwrap();
+    let mut hostile = file;
+    hostile[at + 27..at + 30].copy_from_slice(b"480");
+    assert_refused_fast(&hostile, "tiles where 480 are needed");
 }
 
 #[test]

@@ -190,13 +190,76 @@ pub fn render(bytes: &[u8], options: &RenderOptions) -> Result<Thumbnail> {
             "A thumbnail needs a size of at least 1 pixel.",
         ));
     }
+    if bytes.starts_with(&GZIP_MAGIC) {
+        let inflated = gunzip(bytes)?;
+        return render_plain(&inflated, options);
+    }
+    render_plain(bytes, options)
+}
+
+/// [`render`] of bytes that are not (or no longer) gzip-compressed.
+fn render_plain(bytes: &[u8], options: &RenderOptions) -> Result<Thumbnail> {
     if looks_like_fits(bytes) {
         return fits::render(bytes, options);
+    }
+    if bytes.starts_with(&COMPRESS_MAGIC) {
+        return Err(unix_compress());
     }
     match raster::sniff(bytes) {
         Some(format) => raster::render(bytes, format, options.size),
         None => Err(not_an_image(bytes)),
     }
+}
+
+/// The first bytes of a gzip stream (`.fits.gz`).
+pub(crate) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// The first bytes of a Unix `compress` (LZW) stream (`.fits.Z`).
+pub(crate) const COMPRESS_MAGIC: [u8; 2] = [0x1f, 0x9d];
+
+pub(crate) fn unix_compress() -> Error {
+    no_preview("the file is compressed with Unix compress (.Z); uncompress it first.")
+}
+
+fn gzip_damaged(err: std::io::Error) -> Error {
+    no_preview(format!("the gzip-compressed file is damaged ({err})."))
+}
+
+/// The start of a gzip stream cut off anywhere (a prefix fetched with a Range request),
+/// decompressed as far as it goes, up to `limit` bytes.
+pub(crate) fn gunzip_prefix(bytes: &[u8], limit: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    match flate2::read::MultiGzDecoder::new(bytes)
+        .take(limit)
+        .read_to_end(&mut out)
+    {
+        Ok(_) => Ok(out),
+        // What came before the cut is in `out`.
+        Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => Ok(out),
+        Err(err) => Err(gzip_damaged(err)),
+    }
+}
+
+/// A whole gzip-compressed file, decompressed, refused past [`MAX_FILE_BYTES`].
+fn gunzip(bytes: &[u8]) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut out)
+        .map_err(|err| match err.kind() {
+            std::io::ErrorKind::UnexpectedEof => {
+                no_preview("the gzip-compressed file ends early (truncated?).")
+            }
+            _ => gzip_damaged(err),
+        })?;
+    if out.len() as u64 > MAX_FILE_BYTES {
+        return Err(no_preview(format!(
+            "the gzip-compressed file holds more than the {} MiB previews read.",
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    Ok(out)
 }
 
 /// Reads a file (up to [`MAX_FILE_BYTES`]) and renders its thumbnail.
