@@ -17,14 +17,14 @@ APP := $(BIN_DIR)/jobfetch-app
 CARGO_BUILD := cargo build --locked --workspace --all-targets
 CARGO_TEST := cargo test --locked --workspace
 
-.PHONY: run test deps ui build test-rust test-parity test-ui test-e2e bindings check-bindings clean
+.PHONY: run test deps ui build test-rust test-parity test-fits test-ui test-e2e bindings check-bindings clean
 
 ## run: install what is missing, build, and open the app on the demo archive
 run: build
 	scripts/with-keyring.sh $(APP) --demo
 
 ## test: install what is missing and run the Rust, UI and end-to-end suites
-test: build test-rust check-bindings test-parity test-ui test-e2e
+test: build test-rust check-bindings test-parity test-fits test-ui test-e2e
 	@echo "make test: all suites passed"
 
 ## deps: system packages, tauri-driver, and the UI's npm packages
@@ -43,6 +43,10 @@ build: ui
 test-rust: build
 	scripts/with-keyring.sh $(CARGO_TEST)
 
+## test-fits: `jobfetch thumb` on FITS files astropy and CFITSIO wrote, each thumbnail compared with astropy's rendering
+test-fits: build
+	tests/fits_interop/run.sh $(BIN_DIR)/jobfetch
+
 ## test-parity: `jobfetch get` against the seed script, on the simulator and on nginx
 test-parity: build
 	python3 tests/parity/run.py $(BIN_DIR)/jobfetch $(BIN_DIR)/jobfetch-sim
@@ -53,7 +57,7 @@ test-parity: build
 .PHONY: bench
 RELEASE_DIR := $(or $(CARGO_TARGET_DIR),target)/release
 bench:
-	scripts/install-deps.sh --bench-python aria2 rclone curl time
+	scripts/install-deps.sh aria2 rclone curl time
 	cargo build --locked --release -p jobfetch-cli -p jobfetch-sim
 	python3 bench/run.py $(RELEASE_DIR)/jobfetch $(RELEASE_DIR)/jobfetch-sim
 

@@ -1,18 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system packages and tools Jobfetch needs to build, run and test on Debian 12,
 # plus any further Debian packages named as arguments (e.g. the benchmark's contenders).
-# With --bench-python, also Pillow, numpy and astropy (the thumbnail benchmark's Python contenders).
 # Idempotent: each step is skipped when what it installs is already there.
 set -euo pipefail
 
-BENCH_PYTHON=0
-EXTRA_PACKAGES=()
-for arg in "$@"; do
-  case "$arg" in
-    --bench-python) BENCH_PYTHON=1 ;;
-    *) EXTRA_PACKAGES+=("$arg") ;;
-  esac
-done
+EXTRA_PACKAGES=("$@")
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -42,8 +34,8 @@ if ! python3 -c 'import requests' 2>/dev/null; then
   python3 -m pip install --quiet requests || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q python3-requests
 fi
 
-if [ "$BENCH_PYTHON" -eq 1 ] && ! python3 -c 'import PIL, numpy, astropy' 2>/dev/null; then
-  echo "==> installing Pillow, numpy and astropy (the thumbnail benchmark's Python contenders)"
+if ! python3 -c 'import PIL, numpy, astropy' 2>/dev/null; then
+  echo "==> installing Pillow, numpy and astropy (the FITS check against astropy, and the thumbnail benchmark's contenders)"
   python3 -m pip install --quiet pillow numpy astropy || {
     $SUDO apt-get update -q
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends \

@@ -1,7 +1,7 @@
 """Compares `jobfetch thumb` FITS thumbnails with astropy + Pillow rendering the same image.
 
-For each PNG in the thumbnail folder, the FITS file of the same name (minus `.png`) is opened
-with astropy; the first HDU with a 2-D (or more) non-empty image is taken, its first plane,
+For each FITS file in FITS_DIR, the thumbnail THUMB_DIR/<file name>.png must exist exactly when
+astropy finds an image in it; the file is opened with astropy: the first HDU with a 2-D (or more) non-empty image is taken, its first plane,
 BSCALE/BZERO applied, BLANK and NaN as background; limits from ZScaleInterval, linear stretch,
 row 1 at the bottom (np.flipud), then area-averaged by Pillow to the thumbnail's size. Prints
 the mean and largest absolute grey-level difference per file. See README.md here.
@@ -19,6 +19,9 @@ from astropy.visualization import ZScaleInterval
 from PIL import Image
 
 warnings.simplefilter("ignore")
+
+# What counts as a FITS file in FITS_DIR (CFITSIO's test outputs end in .std).
+FITS_SUFFIXES = {".fits", ".fit", ".fz", ".std"}
 
 
 def first_image(path):
@@ -71,16 +74,20 @@ def main():
     args = parser.parse_args()
     failures = 0
     print(f"{'file':32} {'hdu':>3} {'size':>9} {'mean':>6} {'max':>4}")
-    for png in sorted(args.thumb_dir.glob("*.png")):
-        source = args.fits_dir / png.name[: -len(".png")]
-        if not source.exists():
-            continue
-        thumb = np.asarray(Image.open(png).convert("L"))
+    sources = sorted(p for p in args.fits_dir.iterdir() if p.suffix in FITS_SUFFIXES)
+    for source in sources:
+        png = args.thumb_dir / (source.name + ".png")
         index, data = first_image(source)
         if data is None:
-            print(f"{source.name:32}  astropy finds no 2-D image")
+            if png.exists():
+                print(f"{source.name:32}  a thumbnail, but astropy finds no 2-D image  <-- differs")
+                failures += 1
+            continue
+        if not png.exists():
+            print(f"{source.name:32} {index:>3}  no thumbnail, but astropy shows an image  <-- missing")
             failures += 1
             continue
+        thumb = np.asarray(Image.open(png).convert("L"))
         expected = astropy_thumbnail(data, (thumb.shape[1], thumb.shape[0]))
         diff = np.abs(thumb.astype(int) - expected.astype(int))
         mean, worst = diff.mean(), diff.max()
@@ -88,6 +95,7 @@ def main():
         failures += bool(flag)
         size = f"{thumb.shape[1]}x{thumb.shape[0]}"
         print(f"{source.name:32} {index:>3} {size:>9} {mean:6.2f} {worst:>4}{flag}")
+    print(f"check: {len(sources)} FITS files, {failures} failed")
     sys.exit(1 if failures else 0)
 
 
