@@ -100,23 +100,18 @@ pub(crate) fn render(bytes: &[u8], options: &RenderOptions) -> Result<Thumbnail>
             )
         };
         let grey = stretch::grey(&shown, thumb_width as usize, limits, options.stretch);
-        let png = encode::png(
+        encode::thumbnail(
             &grey,
             thumb_width,
             thumb_height,
             image::ExtendedColorType::L8,
-        )?;
-        Ok(Thumbnail {
-            png,
-            width: thumb_width,
-            height: thumb_height,
-            info: PreviewInfo {
+            PreviewInfo {
                 format: ImageFormat::Fits,
                 width,
                 height,
                 fits: Some(image.info),
             },
-        })
+        )
     })
 }
 

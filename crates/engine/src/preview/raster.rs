@@ -62,17 +62,12 @@ pub(crate) fn render(bytes: &[u8], format: Raster, size: u32) -> Result<Thumbnai
         // filter with fractional edges): no aliasing, and the fastest quality filter in `image`.
         image.thumbnail_exact(thumb_width, thumb_height)
     };
-    let png = encode::png(
+    encode::thumbnail(
         image.as_bytes(),
         thumb_width,
         thumb_height,
         image.color().into(),
-    )?;
-    Ok(Thumbnail {
-        png,
-        width: thumb_width,
-        height: thumb_height,
-        info: PreviewInfo {
+        PreviewInfo {
             format: match format {
                 Raster::Png => ImageFormat::Png,
                 Raster::Jpeg => ImageFormat::Jpeg,
@@ -81,7 +76,7 @@ pub(crate) fn render(bytes: &[u8], format: Raster, size: u32) -> Result<Thumbnai
             height,
             fits: None,
         },
-    })
+    )
 }
 
 fn decode(bytes: &[u8], format: Raster) -> Result<DynamicImage> {
