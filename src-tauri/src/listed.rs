@@ -54,9 +54,12 @@ impl ListedJob {
 
     fn file(&self, path: &str) -> Result<&ListedFile> {
         self.files.get(path).ok_or_else(|| {
-            Error::new(ErrorCode::NotFound, format!(
+            Error::new(
+                ErrorCode::NotFound,
+                format!(
                 "{path} is not among this job's outputs. Reload the job's outputs and try again."
-            ))
+            ),
+            )
         })
     }
 
@@ -104,7 +107,12 @@ impl ListedJob {
             Ok(done)
         })
         .await
-        .map_err(|err| Error::new(ErrorCode::Internal, format!("Checking downloaded files failed: {err}")))?
+        .map_err(|err| {
+            Error::new(
+                ErrorCode::Internal,
+                format!("Checking downloaded files failed: {err}"),
+            )
+        })?
     }
 }
 

@@ -45,8 +45,14 @@ async fn respond(state: &AppState, uri: &Uri) -> Response<Vec<u8>> {
     let outcome = async {
         let request = ThumbRequest::parse(uri)?;
         // Registered for as long as the request runs, so the UI can call it off.
-        let ticket = request.ticket.as_deref().map(|id| state.previews.ticket(id));
-        let cancel = ticket.as_ref().map(|t| t.token().clone()).unwrap_or_default();
+        let ticket = request
+            .ticket
+            .as_deref()
+            .map(|id| state.previews.ticket(id));
+        let cancel = ticket
+            .as_ref()
+            .map(|t| t.token().clone())
+            .unwrap_or_default();
         let job = state.listed_job(&request.job_id)?;
         preview(state, &job, &request.path, &request.options, &cancel).await
     }
@@ -59,7 +65,9 @@ async fn respond(state: &AppState, uri: &Uri) -> Response<Vec<u8>> {
             .status(StatusCode::OK)
             .header(header::CONTENT_TYPE, "image/png")
             .body(thumbnail.png.clone()),
-        Ok(PreviewOutcome::HeaderOnly(_)) => response.status(StatusCode::NO_CONTENT).body(Vec::new()),
+        Ok(PreviewOutcome::HeaderOnly(_)) => {
+            response.status(StatusCode::NO_CONTENT).body(Vec::new())
+        }
         Err(err) => response
             .status(status_of(err.code))
             .header(header::CONTENT_TYPE, "application/json")
@@ -102,7 +110,8 @@ struct ThumbRequest {
 
 impl ThumbRequest {
     fn parse(uri: &Uri) -> Result<ThumbRequest> {
-        let bad = |what: &str| Error::invalid_input(format!("The thumbnail address {uri} has {what}."));
+        let bad =
+            |what: &str| Error::invalid_input(format!("The thumbnail address {uri} has {what}."));
         let mut segments = uri.path().trim_start_matches('/').split('/');
         let decode = |segment: &str| {
             percent_decode_str(segment)
@@ -117,7 +126,8 @@ impl ThumbRequest {
         }
         let mut options = RenderOptions::default();
         let mut ticket = None;
-        for (key, value) in url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()) {
+        for (key, value) in url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+        {
             match &*key {
                 "size" => {
                     options.size = value
@@ -183,9 +193,6 @@ pub async fn cancel_previews(state: State<'_, AppState>, tickets: Vec<String>) -
 
 /// The output paths of a job that are already whole in the download folder.
 #[tauri::command]
-pub async fn downloaded_outputs(
-    state: State<'_, AppState>,
-    job_id: String,
-) -> Result<Vec<String>> {
+pub async fn downloaded_outputs(state: State<'_, AppState>, job_id: String) -> Result<Vec<String>> {
     state.listed_job(&job_id)?.downloaded().await
 }

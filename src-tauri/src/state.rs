@@ -4,9 +4,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use jobfetch_engine::providers::desaccess::{DesAccess, DesAccessAccount, Profile};
 use jobfetch_engine::preview::cache::{ThumbnailCache, DEFAULT_CAP_BYTES};
 use jobfetch_engine::preview::Previews;
+use jobfetch_engine::providers::desaccess::{DesAccess, DesAccessAccount, Profile};
 use jobfetch_engine::transfer::{TransferConfig, Transfers};
 use jobfetch_engine::{Error, ErrorCode, Result};
 use serde::{Deserialize, Serialize};

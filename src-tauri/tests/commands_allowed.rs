@@ -6,8 +6,13 @@ use std::collections::BTreeSet;
 
 /// The text between `start` and the next `end` in `source`.
 fn between<'a>(source: &'a str, start: &str, end: &str) -> &'a str {
-    let from = source.find(start).unwrap_or_else(|| panic!("{start:?} not found")) + start.len();
-    let len = source[from..].find(end).unwrap_or_else(|| panic!("{end:?} not found after {start:?}"));
+    let from = source
+        .find(start)
+        .unwrap_or_else(|| panic!("{start:?} not found"))
+        + start.len();
+    let len = source[from..]
+        .find(end)
+        .unwrap_or_else(|| panic!("{end:?} not found after {start:?}"));
     &source[from..from + len]
 }
 
@@ -47,6 +52,14 @@ fn granted() -> BTreeSet<String> {
 fn every_registered_command_has_a_permission_and_the_main_window_is_granted_it() {
     let registered = registered();
     assert!(registered.len() > 10, "{registered:?}");
-    assert_eq!(with_permissions(), registered, "build.rs COMMANDS vs main.rs");
-    assert_eq!(granted(), registered, "capabilities/default.json vs main.rs");
+    assert_eq!(
+        with_permissions(),
+        registered,
+        "build.rs COMMANDS vs main.rs"
+    );
+    assert_eq!(
+        granted(),
+        registered,
+        "capabilities/default.json vs main.rs"
+    );
 }

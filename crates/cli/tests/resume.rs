@@ -214,7 +214,9 @@ async fn kill_9_then_the_same_command_fetches_only_what_is_missing() {
     );
     // Even with a queue of its own, a second run may not write into the same folder meanwhile.
     let other_queue = tempfile::tempdir().unwrap();
-    let meanwhile = get(other_queue.path(), &job.url, out.path(), 2).output().unwrap();
+    let meanwhile = get(other_queue.path(), &job.url, out.path(), 2)
+        .output()
+        .unwrap();
     assert_eq!(meanwhile.status.code(), Some(2), "{}", stderr(&meanwhile));
     assert!(
         stderr(&meanwhile).contains("Another Jobfetch"),

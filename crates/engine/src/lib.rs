@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod error;
 pub mod http;
+pub mod ids;
 pub mod paths;
 pub mod preview;
 pub mod providers;

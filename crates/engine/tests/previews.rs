@@ -23,7 +23,7 @@ use jobfetch_engine::{http, Error, ErrorCode, Result};
 use jobfetch_sim::{demo, FaultAction, FaultRule, Sim, SimConfig};
 use reqwest::header::HeaderValue;
 use serde_json::Value;
-use support::{Seen, TestServer};
+use support::{test_account, Seen, TestServer};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -457,7 +457,8 @@ async fn the_token_goes_to_the_archive_and_not_across_a_redirect_to_another_port
     let archive = TestServer::start(move |_| support::redirect(&target)).await;
     let service = service();
     let policy = AuthPolicy::ArchiveToken {
-        archive: "test".into(),
+        account: test_account(),
+        scheme: "Bearer".into(),
         hosts: vec![archive.authority()],
     };
     let request = PreviewSource {
@@ -504,7 +505,8 @@ async fn desaccess_saying_the_token_expired_renews_it_as_downloads_do() {
     .await;
     let service = service();
     let policy = AuthPolicy::ArchiveToken {
-        archive: "DESaccess".into(),
+        account: test_account(),
+        scheme: "Bearer".into(),
         hosts: vec![server.authority()],
     };
     let token = Renewable {

@@ -21,7 +21,7 @@ use jobfetch_engine::{ErrorCode, Result};
 use jobfetch_sim::{FaultAction, FaultRule, Sim, SimConfig};
 use reqwest::header::HeaderValue;
 use sha2::Digest as _;
-use support::{Seen, TestServer};
+use support::{test_account, Seen, TestServer};
 use url::Url;
 
 /// How long any one batch may take before the test gives up on it.
@@ -469,7 +469,8 @@ impl Credentials for Token {
 /// An item that may carry archive `test`'s token to `hosts`.
 fn with_token(mut spec: ItemSpec, hosts: &[String]) -> ItemSpec {
     spec.auth = AuthPolicy::ArchiveToken {
-        archive: "test".into(),
+        account: test_account(),
+        scheme: "Bearer".into(),
         hosts: hosts.to_vec(),
     };
     spec
@@ -489,7 +490,7 @@ async fn through_a_redirect(trust_b: bool) -> (Vec<Seen>, Vec<Seen>) {
     let engine = Engine::new();
     engine
         .transfers
-        .set_credentials("test", Token::new("secret"));
+        .set_credentials(&test_account(), Token::new("secret"));
     let spec = with_token(item(&a.url("/f.bin"), "f.bin", Some(bytes.len())), &hosts);
     let (_, state) = engine.run(&[spec]).await;
     assert_eq!(state, BatchState::Done);
@@ -550,13 +551,15 @@ async fn an_expired_signed_url_is_resolved_again_without_the_token() {
         calls: AtomicUsize::new(0),
     });
     let engine = Engine::new();
-    engine.transfers.set_resolver("signer", signer.clone());
     engine
         .transfers
-        .set_credentials("test", Token::new("secret"));
+        .set_resolver(&test_account(), signer.clone());
+    engine
+        .transfers
+        .set_credentials(&test_account(), Token::new("secret"));
     let spec = ItemSpec {
         source: Source::Resolver {
-            provider: "signer".into(),
+            account: test_account(),
             key: "f.bin".into(),
         },
         // Even where the archive's token may go, a signed URL never gets it.
@@ -588,7 +591,9 @@ async fn protected(bytes: &[u8], refuse: fn() -> axum::response::Response) -> Te
 async fn fetch_protected(server: &TestServer, bytes: &[u8], size: Option<usize>) -> Arc<Token> {
     let engine = Engine::new();
     let token = Token::new("stale");
-    engine.transfers.set_credentials("test", token.clone());
+    engine
+        .transfers
+        .set_credentials(&test_account(), token.clone());
     let spec = with_token(
         item(&server.url("/f.fits"), "f.fits", size),
         &[server.authority()],

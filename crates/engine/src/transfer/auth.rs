@@ -47,11 +47,14 @@ pub fn may_send_token(policy: &AuthPolicy, url: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::{AccountId, ProviderId};
 
     #[test]
     fn tokens_go_only_to_the_archive_hosts() {
         let policy = AuthPolicy::ArchiveToken {
-            archive: "MAST".into(),
+            account: AccountId::new(&ProviderId::new("mast").unwrap(), "u", "mast.stsci.edu")
+                .unwrap(),
+            scheme: "token".into(),
             hosts: vec!["mast.stsci.edu".into(), "127.0.0.1:8080".into()],
         };
         assert!(may_send_token(

@@ -27,8 +27,19 @@ pub struct ExportItem {
     pub file: String,
     pub size: Option<u64>,
     pub digest: Option<Digest>,
-    /// The archive whose token the request needs (e.g. `MAST`), if any.
-    pub needs_token: Option<String>,
+    /// The token the request needs, if any.
+    pub needs_token: Option<TokenNeed>,
+}
+
+/// What an export says about a token it must ask for: whose it is and how it is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenNeed {
+    /// The archive's name as users know it, e.g. `MAST`.
+    pub archive: String,
+    /// The `Authorization` scheme, e.g. `Bearer` or `token`.
+    pub scheme: String,
+    /// An environment variable the archive's own tools read the token from, e.g. `MAST_API_TOKEN`.
+    pub env: Option<String>,
 }
 
 /// Which export an item is planned for: aria2 reads option values up to the end of the line and trims
@@ -48,8 +59,8 @@ struct Planned<'a> {
     sha256: Option<String>,
     /// Eight lower-case hex digits.
     adler32: Option<String>,
-    /// The archive's name and its shell-safe id.
-    token: Option<(&'a str, String)>,
+    /// The token needed and its shell-safe id.
+    token: Option<(&'a TokenNeed, String)>,
 }
 
 /// Why an item is written as a comment instead.
@@ -82,8 +93,8 @@ fn plan(item: &ExportItem, format: Format) -> Result<Planned<'_>, &'static str> 
         adler32,
         token: item
             .needs_token
-            .as_deref()
-            .map(|archive| (archive, token_id(archive))),
+            .as_ref()
+            .map(|need| (need, token_id(&need.archive))),
     })
 }
 
@@ -96,8 +107,8 @@ fn plan(item: &ExportItem, format: Format) -> Result<Planned<'_>, &'static str> 
 /// left for Jobfetch (see the comments in the script).
 ///
 /// Files that need an archive token get it from the script's arguments (the first archive from `$1`,
-/// the next from `$2`, ...), else from `$JOBFETCH_TOKEN_<ARCHIVE>` (and `$MAST_API_TOKEN` for MAST),
-/// else by asking. MAST gets `Authorization: token …`, others `Authorization: Bearer …`. The number of
+/// the next from `$2`, ...), else from `$JOBFETCH_TOKEN_<ARCHIVE>` (or the archive's own variable, e.g.
+/// `$MAST_API_TOKEN`), else by asking, and is sent with the archive's scheme. The number of
 /// retries per file is 5 unless `$JOBFETCH_CURL_RETRIES` says otherwise.
 pub fn curl_script(batch_name: &str, items: &[ExportItem]) -> String {
     let plans: Vec<Result<Planned, &str>> =
@@ -105,10 +116,10 @@ pub fn curl_script(batch_name: &str, items: &[ExportItem]) -> String {
     let fetched = plans.iter().filter(|plan| plan.is_ok()).count();
     let left = plans.len() - fetched;
     // Token archives in a stable order: id -> the name the user knows.
-    let mut archives: BTreeMap<String, &str> = BTreeMap::new();
+    let mut archives: BTreeMap<String, &TokenNeed> = BTreeMap::new();
     for plan in plans.iter().flatten() {
-        if let Some((name, id)) = &plan.token {
-            archives.entry(id.clone()).or_insert(*name);
+        if let Some((need, id)) = &plan.token {
+            archives.entry(id.clone()).or_insert(*need);
         }
     }
 
@@ -130,15 +141,18 @@ pub fn curl_script(batch_name: &str, items: &[ExportItem]) -> String {
             "\n# Some files need an archive token. It is read when the script runs, never written to disk,\n\
              # and handed to curl through a pipe, so it does not show in the process list either.\n",
         );
-        for (position, (id, name)) in archives.iter().enumerate() {
+        for (position, (id, need)) in archives.iter().enumerate() {
             let position = position + 1;
-            let mast = name.eq_ignore_ascii_case("mast");
-            let fallback = if mast { "${MAST_API_TOKEN:-}" } else { "" };
+            let env = need.env.as_deref().map(token_id);
+            let fallback = env
+                .as_ref()
+                .map_or(String::new(), |env| format!("${{{env}:-}}"));
             let _ = writeln!(
                 out,
                 "# {}: argument {position}, else $JOBFETCH_TOKEN_{id}{}, else asked for.",
-                comment(name),
-                if mast { " or $MAST_API_TOKEN" } else { "" }
+                comment(&need.archive),
+                env.as_ref()
+                    .map_or(String::new(), |env| format!(" or ${env}"))
             );
             let _ = writeln!(
                 out,
@@ -155,8 +169,8 @@ pub fn curl_script(batch_name: &str, items: &[ExportItem]) -> String {
             out.push_str("  exit 2\nfi\n");
         }
         out.push_str("\n# auth_header ARCHIVE: the Authorization header line for that archive.\nauth_header() {\n  case $1 in\n");
-        for (id, name) in &archives {
-            let scheme = auth_scheme(name);
+        for (id, need) in &archives {
+            let scheme = scheme_word(&need.scheme);
             let _ = writeln!(
                 out,
                 "    {id}) printf 'Authorization: {scheme} %s\\n' \"$TOKEN_{id}\" ;;"
@@ -243,13 +257,13 @@ pub fn aria2_input(items: &[ExportItem]) -> String {
                 }
                 match &plan.token {
                     None => out.push_str(&entry),
-                    Some((name, _)) => {
-                        let scheme = auth_scheme(name);
+                    Some((need, _)) => {
+                        let scheme = scheme_word(&need.scheme);
                         let _ = writeln!(
                             out,
                             "# Needs a {} token, which an export never holds. Fetch it with Jobfetch or the curl\n\
                              # export, or uncomment it and add the line \"  header=Authorization: {scheme} <your token>\".",
-                            comment(name)
+                            comment(&need.archive)
                         );
                         for line in entry.lines() {
                             let _ = writeln!(out, "# {line}");
@@ -424,10 +438,14 @@ fetch() {
 }
 "#;
 
-/// The `Authorization` scheme an archive expects: MAST takes `token <value>`, the others a bearer token.
-fn auth_scheme(archive: &str) -> &'static str {
-    if archive.eq_ignore_ascii_case("mast") {
-        "token"
+/// An `Authorization` scheme safe to write into a script: a single token word, else `Bearer`.
+fn scheme_word(scheme: &str) -> &str {
+    if !scheme.is_empty()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        scheme
     } else {
         "Bearer"
     }
@@ -436,6 +454,14 @@ fn auth_scheme(archive: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn mast_token() -> TokenNeed {
+        TokenNeed {
+            archive: "MAST".into(),
+            scheme: "token".into(),
+            env: Some("MAST_API_TOKEN".into()),
+        }
+    }
     use std::collections::HashMap;
     use std::io::{BufRead, BufReader, Write};
     use std::net::TcpListener;
@@ -574,12 +600,16 @@ mod tests {
             "HST/ib1f/ib1f01a4q_flt.fits",
             "https://mast.stsci.edu/api/v0.1/Download/file?uri=mast:HST/product/ib1f01a4q_flt.fits",
         );
-        mast.needs_token = Some("MAST".to_string());
+        mast.needs_token = Some(mast_token());
         let mut up42 = item(
             "job/task/result.tar",
             "https://api.up42.com/v2/assets/abc/file",
         );
-        up42.needs_token = Some("UP42".to_string());
+        up42.needs_token = Some(TokenNeed {
+            archive: "UP42".into(),
+            scheme: "Bearer".into(),
+            env: None,
+        });
         let script = curl_script(
             "mixed",
             &[mast, up42, item("p.fits", "https://e.org/p.fits")],
@@ -716,7 +746,7 @@ mod tests {
             "m.fits",
             "https://mast.stsci.edu/api/v0.1/Download/file?uri=mast:x",
         );
-        mast.needs_token = Some("MAST".to_string());
+        mast.needs_token = Some(mast_token());
         let spaced = item(" lead.fits", "https://e.org/lead.fits");
         let signed = ExportItem {
             url: None,
@@ -914,7 +944,7 @@ mod tests {
         let mut bad = item("bad.fits", &url("/d/bad.fits"));
         bad.digest = Some(Digest::Sha256("00".repeat(32)));
         let mut m = item("m.fits", &url("/d/m.fits"));
-        m.needs_token = Some("MAST".to_string());
+        m.needs_token = Some(mast_token());
         let mut present = item("present.fits", &url("/d/present.fits"));
         present.size = Some(7);
         let missing = item("missing.fits", &url("/d/missing.fits"));

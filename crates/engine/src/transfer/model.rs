@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::Error;
+use crate::ids::{AccountId, ProviderId};
 
 /// A batch's id in the transfer store.
 pub type BatchId = i64;
@@ -16,9 +17,9 @@ pub type ItemId = i64;
 pub enum Source {
     /// A plain URL, fetched as is.
     Url { url: String },
-    /// A URL a provider hands out on request (e.g. a signed URL that expires); `key` is the provider's
-    /// own reference, resolved again whenever the URL stops working.
-    Resolver { provider: String, key: String },
+    /// A URL an account's session hands out on request (e.g. a signed URL that expires); `key` is the
+    /// provider's own reference, resolved again whenever the URL stops working.
+    Resolver { account: AccountId, key: String },
 }
 
 /// A digest the archive published for a file.
@@ -38,9 +39,37 @@ pub enum Digest {
 pub enum AuthPolicy {
     /// No credentials at all (public file servers, signed URLs).
     Anonymous,
-    /// The archive's token, sent only to `hosts`; on a redirect it is dropped unless the new host is one of them
-    /// (MAST's `--location-trusted` is expressed by listing the storage hosts here).
-    ArchiveToken { archive: String, hosts: Vec<String> },
+    /// The account's token, sent only to `hosts` as `Authorization: <scheme> <token>`; on a redirect it is
+    /// dropped unless the new host is one of them (MAST's `--location-trusted` is expressed by listing the
+    /// storage hosts here).
+    ArchiveToken {
+        account: AccountId,
+        /// `Bearer`, or `token` for MAST: what an export writes in front of the token.
+        scheme: String,
+        hosts: Vec<String>,
+    },
+}
+
+/// Where a batch came from, kept with it in the queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct BatchOrigin {
+    pub provider: ProviderId,
+    /// `None` for a public folder fetched without signing in.
+    pub account: Option<AccountId>,
+    /// The archive's job (or search, or request) id, when the batch is one job's outputs.
+    pub job: Option<String>,
+    pub scope: OriginScope,
+}
+
+/// Whether a batch is everything a job made or a part the user chose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum OriginScope {
+    Whole,
+    Selection,
 }
 
 /// One file to fetch, as a provider describes it.

@@ -27,6 +27,7 @@ use super::retry::RetryPolicy;
 use super::store::{BatchRow, ItemRow, Store};
 use crate::catalog::now_iso;
 use crate::error::{Error, ErrorCode, Result};
+use crate::ids::AccountId;
 use crate::paths::SafeRelPath;
 
 /// Failed items listed in a snapshot at most.
@@ -67,8 +68,8 @@ pub struct Transfers {
     config: TransferConfig,
     slots: Slots,
     bandwidth: Bandwidth,
-    credentials: RwLock<HashMap<String, Arc<dyn Credentials>>>,
-    resolvers: RwLock<HashMap<String, Arc<dyn Resolver>>>,
+    credentials: RwLock<HashMap<AccountId, Arc<dyn Credentials>>>,
+    resolvers: RwLock<HashMap<AccountId, Arc<dyn Resolver>>>,
     live: Mutex<HashMap<BatchId, Arc<Live>>>,
     /// The folders this process downloads into, which no other process may meanwhile.
     claims: Claims,
@@ -136,20 +137,20 @@ impl Transfers {
         self.store.lock().expect("store lock")
     }
 
-    /// Lets items with `AuthPolicy::ArchiveToken { archive, .. }` carry that archive's token.
-    pub fn set_credentials(&self, archive: &str, credentials: Arc<dyn Credentials>) {
+    /// Lets items with `AuthPolicy::ArchiveToken { account, .. }` carry that account's token.
+    pub fn set_credentials(&self, account: &AccountId, credentials: Arc<dyn Credentials>) {
         self.credentials
             .write()
             .expect("credentials lock")
-            .insert(archive.to_string(), credentials);
+            .insert(account.clone(), credentials);
     }
 
-    /// Lets items with `Source::Resolver { provider, .. }` get their URLs from `resolver`.
-    pub fn set_resolver(&self, provider: &str, resolver: Arc<dyn Resolver>) {
+    /// Lets items with `Source::Resolver { account, .. }` get their URLs from `resolver`.
+    pub fn set_resolver(&self, account: &AccountId, resolver: Arc<dyn Resolver>) {
         self.resolvers
             .write()
             .expect("resolvers lock")
-            .insert(provider.to_string(), resolver);
+            .insert(account.clone(), resolver);
     }
 
     /// Limits all transfers together to `bytes_per_second` (`None`: no limit); applies at once.
@@ -703,7 +704,7 @@ impl Transfers {
             .map(|item| ManifestEntry {
                 uri: match item.source {
                     Source::Url { url } => url,
-                    Source::Resolver { provider, key } => format!("{provider}:{key}"),
+                    Source::Resolver { account, key } => format!("{account}/{key}"),
                 },
                 file: item.dest,
                 size: item.size,
@@ -738,7 +739,13 @@ impl Transfers {
                 size: item.size,
                 digest: item.digest,
                 needs_token: match item.auth {
-                    super::model::AuthPolicy::ArchiveToken { archive, .. } => Some(archive),
+                    super::model::AuthPolicy::ArchiveToken {
+                        account, scheme, ..
+                    } => Some(super::export::TokenNeed {
+                        archive: account.provider().to_string(),
+                        scheme,
+                        env: None,
+                    }),
                     super::model::AuthPolicy::Anonymous => None,
                 },
             })
@@ -789,11 +796,11 @@ impl Transfers {
         let mut attempt = self.store().start_attempt(item.id).unwrap_or(1);
         self.changed.notify_one();
         let credentials = match &item.auth {
-            super::model::AuthPolicy::ArchiveToken { archive, .. } => self
+            super::model::AuthPolicy::ArchiveToken { account, .. } => self
                 .credentials
                 .read()
                 .expect("credentials lock")
-                .get(archive)
+                .get(account)
                 .cloned(),
             super::model::AuthPolicy::Anonymous => None,
         };
@@ -899,17 +906,17 @@ impl Transfers {
         match source {
             Source::Url { url } => Url::parse(url)
                 .map_err(|err| Error::protocol(format!("{url:?} is not a URL: {err}"))),
-            Source::Resolver { provider, key } => {
+            Source::Resolver { account, key } => {
                 let resolver = self
                     .resolvers
                     .read()
                     .expect("resolvers lock")
-                    .get(provider)
+                    .get(account)
                     .cloned();
                 let resolver = resolver.ok_or_else(|| {
                     Error::new(
                         ErrorCode::NotSignedIn,
-                        format!("Sign in to {provider} to continue this download."),
+                        format!("Sign in to the account {account} to continue this download."),
                     )
                 })?;
                 resolver.resolve(key).await
@@ -1057,6 +1064,6 @@ fn item_host(item: &ItemRow) -> String {
             .ok()
             .and_then(|u| u.host_str().map(str::to_string))
             .unwrap_or_default(),
-        Source::Resolver { provider, .. } => provider.clone(),
+        Source::Resolver { account, .. } => account.to_string(),
     }
 }

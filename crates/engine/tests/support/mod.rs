@@ -166,3 +166,9 @@ pub fn desaccess_expired() -> Response {
     )
         .into_response()
 }
+
+/// The account that test items needing a token belong to.
+pub fn test_account() -> jobfetch_engine::ids::AccountId {
+    let provider = jobfetch_engine::ids::ProviderId::new("test").expect("a valid provider id");
+    jobfetch_engine::ids::AccountId::new(&provider, "tester", "127.0.0.1").expect("a valid account")
+}
