@@ -4,9 +4,11 @@
 /// Every command the UI may call; `allow-<name>` (in kebab-case) grants one in a capability.
 const COMMANDS: &[&str] = &[
     "startup_state",
+    "add_account",
     "sign_in",
     "resume_session",
     "sign_out",
+    "remove_account",
     "list_jobs",
     "job_outputs",
     "download_folder",

@@ -1,126 +1,88 @@
-//! The IPC commands: thin wrappers that hand UI requests to the engine and keep secrets in the keyring.
+//! The account and job commands: thin calls into the appkit's Desk.
 
-use std::sync::Arc;
-
+use jobfetch_appkit::desk::SignedIn;
 use jobfetch_engine::catalog::{Job, OutputNode};
-use jobfetch_engine::paths::safe_component;
-use jobfetch_engine::providers::desaccess::{listing, DesAccess, DesAccessAccount, PasswordSource};
-use jobfetch_engine::transfer::model::AuthPolicy;
+use jobfetch_engine::ids::{AccountId, JobRef, ProviderId};
+use jobfetch_engine::providers::FieldValues;
 use jobfetch_engine::{ErrorCode, Result};
-use tauri::{AppHandle, State};
+use tauri::State;
 
-use crate::listed::ListedJob;
-use crate::secrets::{blocking, Secret, SecretKey};
-use crate::settings;
-use crate::state::{AppState, Session, SignInForm, StartupState};
+use crate::state::{AppState, SignInForm, StartupState};
 
 #[tauri::command]
-pub async fn startup_state(app: AppHandle, state: State<'_, AppState>) -> Result<StartupState> {
+pub async fn startup_state(state: State<'_, AppState>) -> Result<StartupState> {
+    let saved = state.desk.accounts()?;
     Ok(StartupState {
+        providers: state.desk.providers(),
+        accounts: saved.accounts,
+        active: saved.active,
         demo: state.demo.as_ref().map(|demo| demo.form.clone()),
-        saved_account: settings::saved_account(&app),
     })
 }
 
+/// Adds an account from the sign-in form and signs in; its secrets go to the keyring.
 #[tauri::command]
-pub async fn sign_in(
-    app: AppHandle,
+pub async fn add_account(
     state: State<'_, AppState>,
-    form: SignInForm,
-) -> Result<Session> {
-    let account = DesAccessAccount::new(&form.api_base, &form.username, &form.database)?;
-    let (session, profile) =
-        DesAccess::sign_in(state.client.clone(), account.clone(), &form.password).await?;
-    let is_demo = state.is_demo(&account);
-    let key = SecretKey::new(&account, is_demo);
-    let (password, token, store_key) = (form.password, session.token(), key.clone());
-    blocking(move || {
-        store_key.store(Secret::Password, &password)?;
-        store_key.store(Secret::Token, &token)
-    })
-    .await?;
-    if !is_demo {
-        settings::save_account(&app, &account);
-    }
-    *state.session.write().await =
-        Some(Arc::new(session.with_password_source(password_source(key))));
-    Ok(Session { account, profile })
+    provider: ProviderId,
+    values: FieldValues,
+) -> Result<SignedIn> {
+    let ephemeral = state.is_demo(&SignInForm {
+        provider: provider.clone(),
+        values: values.clone(),
+    });
+    state.desk.add_account(&provider, values, ephemeral).await
 }
 
-/// Picks up the session kept in the keyring last time; `None` means "show the sign-in form".
+/// Signs an account in with what the keyring keeps, and makes it the active one.
 #[tauri::command]
-pub async fn resume_session(app: AppHandle, state: State<'_, AppState>) -> Result<Option<Session>> {
+pub async fn sign_in(state: State<'_, AppState>, account: AccountId) -> Result<SignedIn> {
+    let signed_in = state.desk.sign_in(&account).await?;
+    state.desk.set_active(&account)?;
+    Ok(signed_in)
+}
+
+/// Signs the active account in as it was last time; `None` means "show the sign-in form".
+#[tauri::command]
+pub async fn resume_session(state: State<'_, AppState>) -> Result<Option<SignedIn>> {
     if state.demo.is_some() {
         return Ok(None);
     }
-    let Some(account) = settings::saved_account(&app) else {
+    let Some(active) = state.desk.accounts()?.active else {
         return Ok(None);
     };
-    let key = SecretKey::new(&account, false);
-    let load_key = key.clone();
-    let Some(token) = blocking(move || load_key.load(Secret::Token)).await? else {
-        return Ok(None);
-    };
-    let session = DesAccess::from_token(state.client.clone(), account.clone(), token)
-        .with_password_source(password_source(key.clone()));
-    let profile = match session.profile().await {
-        Ok(profile) => profile,
-        Err(err) if matches!(err.code, ErrorCode::AuthExpired | ErrorCode::AuthFailed) => {
-            return Ok(None)
-        }
-        Err(err) => return Err(err),
-    };
-    let token = session.token();
-    blocking(move || key.store(Secret::Token, &token)).await?;
-    *state.session.write().await = Some(Arc::new(session));
-    Ok(Some(Session { account, profile }))
-}
-
-#[tauri::command]
-pub async fn sign_out(state: State<'_, AppState>) -> Result<()> {
-    let Some(session) = state.session.write().await.take() else {
-        return Ok(());
-    };
-    let key = SecretKey::new(session.account(), state.is_demo(session.account()));
-    blocking(move || {
-        key.forget(Secret::Token)?;
-        key.forget(Secret::Password)
-    })
-    .await
-}
-
-#[tauri::command]
-pub async fn list_jobs(state: State<'_, AppState>) -> Result<Vec<Job>> {
-    let session = state.session().await?;
-    end_session_if_expired(&state, session.jobs().await).await
-}
-
-#[tauri::command]
-pub async fn job_outputs(state: State<'_, AppState>, job_id: String) -> Result<OutputNode> {
-    let session = state.session().await?;
-    let job = end_session_if_expired(&state, session.job(&job_id).await).await?;
-    let tree = session.outputs(&job).await?;
-    let folder = listing::normalize_folder_url(&job.folder_url)?;
-    let root = state.download_dir.join(safe_component(&job.id)?);
-    state.remember_listing(
-        &job.id,
-        ListedJob::new(folder, root, AuthPolicy::Anonymous, &tree),
-    );
-    Ok(tree)
-}
-
-/// Forgets the in-memory session when the archive says it is over, so the UI's next step is a clean sign-in.
-async fn end_session_if_expired<T>(state: &AppState, result: Result<T>) -> Result<T> {
-    if result
-        .as_ref()
-        .is_err_and(|err| err.code == ErrorCode::AuthExpired)
-    {
-        state.session.write().await.take();
+    match state.desk.sign_in(&active).await {
+        Ok(signed_in) => Ok(Some(signed_in)),
+        Err(err) if matches!(err.code, ErrorCode::AuthExpired | ErrorCode::AuthFailed) => Ok(None),
+        Err(err) => Err(err),
     }
-    result
 }
 
-/// Lets an expired session sign in again with the password from the keyring.
-fn password_source(key: SecretKey) -> PasswordSource {
-    Arc::new(move || tokio::task::block_in_place(|| key.load(Secret::Password).ok().flatten()))
+#[tauri::command]
+pub async fn sign_out(state: State<'_, AppState>, account: AccountId) -> Result<()> {
+    state.desk.sign_out(&account).await
+}
+
+#[tauri::command]
+pub async fn remove_account(state: State<'_, AppState>, account: AccountId) -> Result<()> {
+    state.desk.remove_account(&account).await
+}
+
+#[tauri::command]
+pub async fn list_jobs(state: State<'_, AppState>, account: AccountId) -> Result<Vec<Job>> {
+    state.desk.jobs(&account).await
+}
+
+#[tauri::command]
+pub async fn job_outputs(
+    state: State<'_, AppState>,
+    account: AccountId,
+    job_id: String,
+) -> Result<OutputNode> {
+    let job = JobRef {
+        account,
+        job: job_id,
+    };
+    let listed = state.desk.outputs(&job, &state.download_dir).await?;
+    Ok(listed.tree.clone())
 }

@@ -1,5 +1,7 @@
 //! The built-in demo archive: the simulator started in-process on 127.0.0.1, and the display check before any window.
 
+use jobfetch_engine::ids::ProviderId;
+use jobfetch_engine::providers::desaccess;
 use jobfetch_sim::{Sim, SimConfig};
 
 use crate::state::SignInForm;
@@ -26,10 +28,25 @@ pub struct DemoArchive {
 pub async fn start() -> std::io::Result<DemoArchive> {
     let sim = Sim::start(SimConfig::default()).await?;
     let form = SignInForm {
-        api_base: sim.desaccess_api_url(),
-        username: jobfetch_sim::demo::USERNAME.to_string(),
-        password: jobfetch_sim::demo::PASSWORD.to_string(),
-        database: jobfetch_sim::demo::DATABASE.to_string(),
+        provider: ProviderId::new("desaccess").expect("a valid id"),
+        values: [
+            (desaccess::API_BASE, sim.desaccess_api_url()),
+            (
+                desaccess::USERNAME,
+                jobfetch_sim::demo::USERNAME.to_string(),
+            ),
+            (
+                desaccess::PASSWORD,
+                jobfetch_sim::demo::PASSWORD.to_string(),
+            ),
+            (
+                desaccess::DATABASE,
+                jobfetch_sim::demo::DATABASE.to_string(),
+            ),
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.to_string(), value))
+        .collect(),
     };
     tracing::info!("demo archive running at {}", sim.base_url());
     let scratch = tempfile::Builder::new()

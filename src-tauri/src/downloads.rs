@@ -1,106 +1,37 @@
 //! Download commands: start a job's download (all of it or a selection), control batches and items,
 //! and stream progress to the UI.
 
-use jobfetch_engine::catalog::{OutputKind, OutputNode};
-use jobfetch_engine::providers::desaccess::{listing, LISTING_CONCURRENCY};
-use jobfetch_engine::transfer::model::{AuthPolicy, Source};
-use jobfetch_engine::transfer::{folder, BatchId, ItemId, ItemSpec, TransferEvent};
+use jobfetch_engine::ids::{AccountId, JobRef};
+use jobfetch_engine::transfer::{BatchId, ItemId, TransferEvent};
 use jobfetch_engine::{Error, Result};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
 use tauri_plugin_opener::OpenerExt;
 
-use crate::listed::file_url;
 use crate::state::AppState;
-
-/// The archive name recorded on DESaccess batches.
-const ARCHIVE: &str = "DESaccess";
 
 #[tauri::command]
 pub async fn download_folder(state: State<'_, AppState>) -> Result<String> {
     Ok(state.download_dir.display().to_string())
 }
 
-/// Starts downloading a job: the whole folder (`paths` = null), listed while it downloads, or the
+/// Starts downloading a job: the whole job (`paths` = null), listed while it downloads, or the
 /// selected outputs (files or folders, as paths in the job's output tree).
 #[tauri::command]
 pub async fn start_download(
     state: State<'_, AppState>,
+    account: AccountId,
     job_id: String,
     paths: Option<Vec<String>>,
 ) -> Result<BatchId> {
-    let session = state.session().await?;
-    let job = session.job(&job_id).await?;
-    let Some(paths) = paths else {
-        let prepared = folder::prepare(
-            &state.transfers,
-            ARCHIVE,
-            Some(&job.name),
-            &job.folder_url,
-            &state.download_dir,
-        )
-        .await?;
-        let batch = prepared.batch;
-        let (transfers, client) = (state.transfers.clone(), state.client.clone());
-        tauri::async_runtime::spawn(async move {
-            if let Err(err) =
-                folder::list_into(&transfers, &client, &prepared, LISTING_CONCURRENCY).await
-            {
-                let _ = transfers.add_problem(batch, "", &err);
-            }
-        });
-        return Ok(batch);
+    let job = JobRef {
+        account,
+        job: job_id,
     };
-    let tree = session.outputs(&job).await?;
-    let mut files = Vec::new();
-    collect_selected(&tree, &paths, &mut files);
-    if files.is_empty() {
-        return Err(Error::invalid_input(
-            "Nothing is selected to download. Tick some files or folders first.",
-        ));
-    }
-    let folder = listing::normalize_folder_url(&job.folder_url)?;
-    let items: Vec<ItemSpec> = files
-        .iter()
-        .map(|file| ItemSpec {
-            source: Source::Url {
-                url: file_url(&folder, &file.path).to_string(),
-            },
-            dest: file.path.clone(),
-            size: file.size,
-            digest: None,
-            auth: AuthPolicy::Anonymous,
-        })
-        .collect();
-    let root = state
-        .download_dir
-        .join(jobfetch_engine::paths::safe_component(&job.id)?);
-    let name = format!(
-        "{} ({} of {} files)",
-        job.name,
-        items.len(),
-        tree.file_count
-    );
-    let transfers = &state.transfers;
-    let batch = transfers.create_batch(&name, ARCHIVE, &format!("{folder}#selection"), &root)?;
-    transfers.add_items(batch, &items)?;
-    transfers.set_listing_complete(batch, true)?;
-    transfers.run(batch)?;
-    Ok(batch)
-}
-
-/// The files at or below any of `paths`.
-fn collect_selected<'a>(node: &'a OutputNode, paths: &[String], out: &mut Vec<&'a OutputNode>) {
-    let selected = paths
-        .iter()
-        .any(|p| p.is_empty() || node.path == *p || node.path.starts_with(&format!("{p}/")));
-    if node.kind == OutputKind::Directory {
-        for child in &node.children {
-            collect_selected(child, paths, out);
-        }
-    } else if selected {
-        out.push(node);
-    }
+    state
+        .desk
+        .download(&job, paths.as_deref(), &state.download_dir)
+        .await
 }
 
 #[tauri::command]
@@ -110,28 +41,28 @@ pub async fn watch_transfers(
 ) -> Result<()> {
     state
         .progress
-        .subscribe(on_event, state.transfers.snapshots()?);
+        .subscribe(on_event, state.desk.transfers.snapshots()?);
     Ok(())
 }
 
 #[tauri::command]
 pub async fn pause_batch(state: State<'_, AppState>, batch_id: BatchId) -> Result<()> {
-    state.transfers.pause(batch_id)
+    state.desk.transfers.pause(batch_id)
 }
 
 #[tauri::command]
 pub async fn resume_batch(state: State<'_, AppState>, batch_id: BatchId) -> Result<()> {
-    state.transfers.resume(batch_id)
+    state.desk.transfers.resume(batch_id)
 }
 
 #[tauri::command]
 pub async fn cancel_batch(state: State<'_, AppState>, batch_id: BatchId) -> Result<()> {
-    state.transfers.cancel(batch_id)
+    state.desk.transfers.cancel(batch_id)
 }
 
 #[tauri::command]
 pub async fn retry_failed(state: State<'_, AppState>, batch_id: BatchId) -> Result<()> {
-    state.transfers.retry_failed(batch_id)
+    state.desk.transfers.retry_failed(batch_id)
 }
 
 #[tauri::command]
@@ -140,7 +71,7 @@ pub async fn pause_item(
     batch_id: BatchId,
     item_id: ItemId,
 ) -> Result<()> {
-    state.transfers.pause_item(batch_id, item_id)
+    state.desk.transfers.pause_item(batch_id, item_id)
 }
 
 #[tauri::command]
@@ -149,7 +80,7 @@ pub async fn resume_item(
     batch_id: BatchId,
     item_id: ItemId,
 ) -> Result<()> {
-    state.transfers.resume_item(batch_id, item_id)
+    state.desk.transfers.resume_item(batch_id, item_id)
 }
 
 #[tauri::command]
@@ -158,13 +89,13 @@ pub async fn cancel_item(
     batch_id: BatchId,
     item_id: ItemId,
 ) -> Result<()> {
-    state.transfers.cancel_item(batch_id, item_id)
+    state.desk.transfers.cancel_item(batch_id, item_id)
 }
 
 /// The bandwidth limit for all downloads together, in bytes per second (`null`: no limit).
 #[tauri::command]
 pub async fn bandwidth_limit(state: State<'_, AppState>) -> Result<Option<u64>> {
-    Ok(state.transfers.bandwidth_limit())
+    Ok(state.desk.transfers.bandwidth_limit())
 }
 
 /// Changes the bandwidth limit; it applies to running downloads at once and is kept for next time.
@@ -175,7 +106,7 @@ pub async fn set_bandwidth_limit(
     bytes_per_second: Option<u64>,
 ) -> Result<()> {
     let limit = bytes_per_second.filter(|rate| *rate > 0);
-    state.transfers.set_bandwidth_limit(limit);
+    state.desk.transfers.set_bandwidth_limit(limit);
     if state.demo.is_none() {
         crate::settings::save_bandwidth_limit(&app, limit);
     }
@@ -188,7 +119,7 @@ pub async fn open_folder(
     state: State<'_, AppState>,
     batch_id: BatchId,
 ) -> Result<()> {
-    let root = state.transfers.batch(batch_id)?.root;
+    let root = state.desk.transfers.batch(batch_id)?.root;
     app.opener()
         .open_path(root.display().to_string(), None::<&str>)
         .map_err(|err| {
@@ -199,32 +130,9 @@ pub async fn open_folder(
         })
 }
 
-/// Continues the batches that were running when the app last stopped, listing again any folder
-/// whose listing was cut short.
-pub fn resume_interrupted(state: &AppState) -> Result<()> {
-    for batch in state.transfers.resume_interrupted()? {
-        let row = state.transfers.batch(batch)?;
-        if row.listing_complete || row.source.contains('#') {
-            continue;
-        }
-        let (transfers, client) = (state.transfers.clone(), state.client.clone());
-        tauri::async_runtime::spawn(async move {
-            let parent = row
-                .root
-                .parent()
-                .map(|p| p.to_path_buf())
-                .unwrap_or_default();
-            let listed =
-                match folder::prepare(&transfers, &row.archive, None, &row.source, &parent).await {
-                    Ok(prepared) => {
-                        folder::list_into(&transfers, &client, &prepared, LISTING_CONCURRENCY).await
-                    }
-                    Err(err) => Err(err),
-                };
-            if let Err(err) = listed {
-                let _ = transfers.add_problem(batch, "", &err);
-            }
-        });
+/// Continues the batches that were running when the app last stopped, listing again what was cut short.
+pub async fn resume_interrupted(state: &AppState) {
+    if let Err(err) = state.desk.resume_interrupted().await {
+        tracing::warn!("could not resume the interrupted downloads: {err}");
     }
-    Ok(())
 }

@@ -5,10 +5,8 @@
 mod commands;
 mod demo;
 mod downloads;
-mod listed;
 mod previews;
 mod progress;
-mod secrets;
 mod settings;
 mod state;
 
@@ -39,28 +37,35 @@ fn main() {
                 Some(demo) => (demo.scratch.join("data"), demo.scratch.join("downloads")),
                 None => (app.path().app_data_dir()?, settings::download_dir()),
             };
+            let book = settings::StoreBook::new(app.handle().clone());
             let state = tauri::async_runtime::block_on(async {
-                let state = state::AppState::new(demo, &data_dir, download_dir)?;
-                downloads::resume_interrupted(&state)?;
-                Ok::<_, jobfetch_engine::Error>(state)
+                state::AppState::new(demo, &data_dir, download_dir, book)
             })?;
             if demo::slow_requested() {
                 state
+                    .desk
                     .transfers
                     .set_bandwidth_limit(Some(demo::SLOW_BYTES_PER_SECOND));
             } else if state.demo.is_none() {
                 state
+                    .desk
                     .transfers
                     .set_bandwidth_limit(settings::bandwidth_limit(app.handle()));
             }
             app.manage(state);
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                downloads::resume_interrupted(&handle.state::<state::AppState>()).await;
+            });
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
             commands::startup_state,
+            commands::add_account,
             commands::sign_in,
             commands::resume_session,
             commands::sign_out,
+            commands::remove_account,
             commands::list_jobs,
             commands::job_outputs,
             downloads::download_folder,

@@ -9,10 +9,13 @@ use tauri::{Manager, Runtime, State, UriSchemeContext, UriSchemeResponder};
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
-use crate::listed::ListedJob;
+use jobfetch_appkit::selection::ListedJob;
+use jobfetch_engine::ids::{AccountId, JobRef};
+
 use crate::state::AppState;
 
-/// The URI scheme the UI loads thumbnails from: `thumb://localhost/<job id>/<output path>?size=…&stretch=…&limits=…`.
+/// The URI scheme the UI loads thumbnails from:
+/// `thumb://localhost/<account id>/<job id>/<output path>?size=…&stretch=…&limits=…` (each part percent-encoded).
 pub const SCHEME: &str = "thumb";
 
 /// What the detail pane shows of a file beside its picture.
@@ -53,7 +56,7 @@ async fn respond(state: &AppState, uri: &Uri) -> Response<Vec<u8>> {
             .as_ref()
             .map(|t| t.token().clone())
             .unwrap_or_default();
-        let job = state.listed_job(&request.job_id)?;
+        let job = state.desk.listed(&request.job)?;
         preview(state, &job, &request.path, &request.options, &cancel).await
     }
     .await;
@@ -102,7 +105,7 @@ fn status_of(code: ErrorCode) -> StatusCode {
 
 /// One thumbnail request, as the UI's URL spells it.
 struct ThumbRequest {
-    job_id: String,
+    job: JobRef,
     path: String,
     options: RenderOptions,
     ticket: Option<String>,
@@ -119,6 +122,7 @@ impl ThumbRequest {
                 .map(|text| text.into_owned())
                 .map_err(|_| bad("a name that is not UTF-8"))
         };
+        let account = AccountId::try_from(decode(segments.next().unwrap_or_default())?)?;
         let job_id = decode(segments.next().unwrap_or_default())?;
         let path = segments.map(decode).collect::<Result<Vec<_>>>()?.join("/");
         if job_id.is_empty() || path.is_empty() {
@@ -143,7 +147,10 @@ impl ThumbRequest {
             }
         }
         Ok(ThumbRequest {
-            job_id,
+            job: JobRef {
+                account,
+                job: job_id,
+            },
             path,
             options,
             ticket,
@@ -159,18 +166,25 @@ async fn preview(
     options: &RenderOptions,
     cancel: &CancellationToken,
 ) -> Result<PreviewOutcome> {
-    let source = job.preview_source(path)?;
+    let located = job.located(path)?;
+    let credentials = job.session.credentials();
+    let mut source = job.preview_source(path, &located)?;
+    source.credentials = credentials.as_deref();
     state.previews.thumbnail(source, options, cancel).await
 }
 
 #[tauri::command]
 pub async fn preview_details(
     state: State<'_, AppState>,
+    account: AccountId,
     job_id: String,
     path: String,
     options: RenderOptions,
 ) -> Result<PreviewDetails> {
-    let job = state.listed_job(&job_id)?;
+    let job = state.desk.listed(&JobRef {
+        account,
+        job: job_id,
+    })?;
     let local_path = job.local_copy(&path)?.map(|p| p.display().to_string());
     let (info, header_only) =
         match preview(&state, &job, &path, &options, &CancellationToken::new()).await? {
@@ -193,6 +207,17 @@ pub async fn cancel_previews(state: State<'_, AppState>, tickets: Vec<String>) -
 
 /// The output paths of a job that are already whole in the download folder.
 #[tauri::command]
-pub async fn downloaded_outputs(state: State<'_, AppState>, job_id: String) -> Result<Vec<String>> {
-    state.listed_job(&job_id)?.downloaded().await
+pub async fn downloaded_outputs(
+    state: State<'_, AppState>,
+    account: AccountId,
+    job_id: String,
+) -> Result<Vec<String>> {
+    state
+        .desk
+        .listed(&JobRef {
+            account,
+            job: job_id,
+        })?
+        .downloaded()
+        .await
 }

@@ -1,17 +1,50 @@
-//! Non-secret preferences (the last account used) in the Tauri settings store.
+//! Non-secret preferences in the Tauri settings store: the accounts (without secrets), the active one,
+//! and the bandwidth limit.
 
-use jobfetch_engine::providers::desaccess::DesAccessAccount;
-use tauri::{AppHandle, Runtime};
+use jobfetch_appkit::accounts::{AccountBook, SavedAccounts};
+use jobfetch_engine::{Error, ErrorCode, Result};
+use tauri::{AppHandle, Runtime, Wry};
 use tauri_plugin_store::StoreExt;
 
 const STORE_FILE: &str = "settings.json";
-const ACCOUNT_KEY: &str = "desaccessAccount";
+const ACCOUNTS_KEY: &str = "accounts";
 const BANDWIDTH_KEY: &str = "bandwidthLimit";
 
-/// The account signed in to last time, if any and if readable.
-pub fn saved_account<R: Runtime>(app: &AppHandle<R>) -> Option<DesAccessAccount> {
-    let store = app.store(STORE_FILE).ok()?;
-    serde_json::from_value(store.get(ACCOUNT_KEY)?).ok()
+/// The accounts, kept in the settings store.
+pub struct StoreBook {
+    app: AppHandle<Wry>,
+}
+
+impl StoreBook {
+    pub fn new(app: AppHandle<Wry>) -> Self {
+        StoreBook { app }
+    }
+}
+
+impl AccountBook for StoreBook {
+    fn load(&self) -> Result<SavedAccounts> {
+        let store = self.app.store(STORE_FILE).map_err(store_error)?;
+        Ok(store
+            .get(ACCOUNTS_KEY)
+            .and_then(|value| serde_json::from_value(value).ok())
+            .unwrap_or_default())
+    }
+
+    fn save(&self, accounts: &SavedAccounts) -> Result<()> {
+        let store = self.app.store(STORE_FILE).map_err(store_error)?;
+        store.set(
+            ACCOUNTS_KEY,
+            serde_json::to_value(accounts).expect("accounts serialize"),
+        );
+        store.save().map_err(store_error)
+    }
+}
+
+fn store_error(err: tauri_plugin_store::Error) -> Error {
+    Error::new(
+        ErrorCode::Internal,
+        format!("Could not use the settings file ({err}); check that the app's config folder is writable."),
+    )
 }
 
 /// The bandwidth limit chosen last time, in bytes per second (`None`: no limit).
@@ -21,22 +54,9 @@ pub fn bandwidth_limit<R: Runtime>(app: &AppHandle<R>) -> Option<u64> {
 
 /// Remembers the bandwidth limit for the next start.
 pub fn save_bandwidth_limit<R: Runtime>(app: &AppHandle<R>, limit: Option<u64>) {
-    save(app, BANDWIDTH_KEY, serde_json::json!(limit));
-}
-
-/// Remembers the account (address, username, database; never the password).
-pub fn save_account<R: Runtime>(app: &AppHandle<R>, account: &DesAccessAccount) {
-    save(
-        app,
-        ACCOUNT_KEY,
-        serde_json::to_value(account).expect("accounts serialize"),
-    );
-}
-
-fn save<R: Runtime>(app: &AppHandle<R>, key: &str, value: serde_json::Value) {
     match app.store(STORE_FILE) {
         Ok(store) => {
-            store.set(key, value);
+            store.set(BANDWIDTH_KEY, serde_json::json!(limit));
             if let Err(err) = store.save() {
                 tracing::warn!("could not save settings: {err}");
             }

@@ -1,39 +1,30 @@
-//! The app's managed state and the types that cross IPC besides the engine's own.
+//! The app's managed state and the types that cross IPC besides the engine's and the appkit's own.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
+use jobfetch_appkit::keyring::KeyringSecrets;
+use jobfetch_appkit::Desk;
+use jobfetch_engine::ids::{AccountId, ProviderId};
 use jobfetch_engine::preview::cache::{ThumbnailCache, DEFAULT_CAP_BYTES};
 use jobfetch_engine::preview::Previews;
-use jobfetch_engine::providers::desaccess::{DesAccess, DesAccessAccount, Profile};
+use jobfetch_engine::providers::{Account, Context, FieldValues, ProviderInfo, Registry};
 use jobfetch_engine::transfer::{TransferConfig, Transfers};
-use jobfetch_engine::{Error, ErrorCode, Result};
-use serde::{Deserialize, Serialize};
+use jobfetch_engine::Result;
+use serde::Serialize;
 use ts_rs::TS;
 
 use crate::demo::DemoArchive;
-use crate::listed::ListedJob;
 use crate::progress::ProgressChannels;
+use crate::settings::StoreBook;
 
-/// What the sign-in form sends.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct SignInForm {
-    pub api_base: String,
-    pub username: String,
-    pub password: String,
-    pub database: String,
-}
-
-/// A signed-in account, as the UI sees it: no secrets.
+/// A filled sign-in form: the archive and the values of its fields.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
-pub struct Session {
-    pub account: DesAccessAccount,
-    pub profile: Profile,
+pub struct SignInForm {
+    pub provider: ProviderId,
+    pub values: FieldValues,
 }
 
 /// What the UI needs to know when it starts.
@@ -41,86 +32,58 @@ pub struct Session {
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct StartupState {
-    /// The built-in demo archive's account, when the app runs on it; the UI signs in with it at once.
+    /// The archives an account can be added for, with their sign-in fields.
+    pub providers: Vec<ProviderInfo>,
+    /// The accounts added so far (never their secrets).
+    pub accounts: Vec<Account>,
+    /// The account used last time.
+    pub active: Option<AccountId>,
+    /// The built-in demo archive's sign-in, when the app runs on it: one click signs in with it.
     pub demo: Option<SignInForm>,
-    /// The account used last time (never its password).
-    pub saved_account: Option<DesAccessAccount>,
 }
 
 /// Everything the commands share.
 pub struct AppState {
-    pub client: reqwest::Client,
-    pub session: tokio::sync::RwLock<Option<Arc<DesAccess>>>,
+    pub desk: Desk,
     pub demo: Option<DemoArchive>,
-    pub transfers: Arc<Transfers>,
     /// Where downloads go: `<job id>/…` below it.
     pub download_dir: PathBuf,
     pub progress: Arc<ProgressChannels>,
     pub previews: Arc<Previews>,
-    /// The jobs whose outputs were listed, by job id: what thumbnails and download marks are looked up in.
-    listed: Mutex<HashMap<String, Arc<ListedJob>>>,
 }
 
 impl AppState {
-    /// Opens the transfer queue and the thumbnail cache in `data_dir` and picks the download folder.
-    pub fn new(demo: Option<DemoArchive>, data_dir: &Path, download_dir: PathBuf) -> Result<Self> {
+    /// Opens the transfer queue and the thumbnail cache in `data_dir`, with accounts kept in `book`.
+    pub fn new(
+        demo: Option<DemoArchive>,
+        data_dir: &Path,
+        download_dir: PathBuf,
+        book: StoreBook,
+    ) -> Result<Self> {
         let transfers = Transfers::open(
             &data_dir.join("transfers.sqlite"),
             TransferConfig::default(),
         )?;
         let progress = Arc::new(ProgressChannels::default());
         transfers.observe(progress.clone());
-        let client = jobfetch_engine::http::client()?;
+        let context = Context {
+            client: jobfetch_engine::http::client()?,
+            secrets: Arc::new(KeyringSecrets),
+        };
         let cache = ThumbnailCache::open(&data_dir.join("previews"), DEFAULT_CAP_BYTES)?;
         Ok(AppState {
+            desk: Desk::new(Registry::builtin(), context, Arc::new(book), transfers),
             previews: Previews::new(jobfetch_engine::http::transfer_client()?, cache),
-            client,
-            session: Default::default(),
             demo,
-            transfers,
             download_dir,
             progress,
-            listed: Mutex::default(),
         })
     }
 
-    /// Remembers a job's freshly listed outputs.
-    pub fn remember_listing(&self, job_id: &str, job: ListedJob) {
-        self.listed
-            .lock()
-            .expect("listed jobs lock")
-            .insert(job_id.to_string(), Arc::new(job));
-    }
-
-    /// The outputs of a job listed earlier, or an error asking to list them.
-    pub fn listed_job(&self, job_id: &str) -> Result<Arc<ListedJob>> {
-        self.listed
-            .lock()
-            .expect("listed jobs lock")
-            .get(job_id)
-            .cloned()
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorCode::NotFound,
-                    "This job's outputs are not listed yet. Open the job to list them.",
-                )
-            })
-    }
-
-    /// The current session, or an error telling the user to sign in.
-    pub async fn session(&self) -> Result<Arc<DesAccess>> {
-        self.session.read().await.clone().ok_or_else(|| {
-            Error::new(
-                ErrorCode::NotSignedIn,
-                "You are not signed in. Sign in to see your jobs.",
-            )
-        })
-    }
-
-    /// True when `account` is the built-in demo account (its settings are not saved).
-    pub fn is_demo(&self, account: &DesAccessAccount) -> bool {
+    /// True when `form` signs in to the built-in demo archive (whose account is not saved).
+    pub fn is_demo(&self, form: &SignInForm) -> bool {
         self.demo
             .as_ref()
-            .is_some_and(|demo| demo.form.api_base == account.api_base)
+            .is_some_and(|demo| demo.form.values == form.values)
     }
 }

@@ -1,5 +1,8 @@
 //! jobfetch: the Jobfetch engine from a terminal, for scripts and HPC nodes.
 
+mod accounts;
+mod desk;
+mod jobs;
 mod progress;
 mod state;
 mod thumb;
@@ -9,8 +12,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use jobfetch_engine::ids::JobRef;
 use jobfetch_engine::preview::{Limits, RenderOptions, Stretch, DEFAULT_SIZE};
-use jobfetch_engine::transfer::{folder, BatchState, ItemState, TransferConfig, Transfers};
+use jobfetch_engine::transfer::{BatchState, ItemState, TransferConfig, Transfers};
 
 #[derive(Parser)]
 #[command(
@@ -28,11 +32,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Download a DESaccess job folder (or any nginx JSON-autoindex folder) to OUT/<job_id>/...
-    /// Running the same command again continues where it stopped.
+    /// Download a job of a signed-in account, or a job folder URL (any nginx JSON-autoindex folder),
+    /// to OUT/<job_id>/... Running the same command again continues where it stopped.
     Get {
-        /// The job folder URL, e.g. https://des.ncsa.illinois.edu/files-desaccess/<user>/cutout/<job_id>/
+        /// A job id (see `jobfetch jobs`), or a job folder URL, e.g.
+        /// https://des.ncsa.illinois.edu/files-desaccess/<user>/cutout/<job_id>/
         folder_url: String,
+        /// The account the job belongs to (default: the active account; see `jobfetch account list`).
+        #[arg(long, short)]
+        account: Option<String>,
+        /// Only the files matching these globs, e.g. --select '*.fits' --select 'DES0226-1541/*'.
+        #[arg(long)]
+        select: Vec<String>,
         /// Where to put the job folder.
         #[arg(long, short, default_value = ".")]
         out: PathBuf,
@@ -48,6 +59,29 @@ enum Command {
     },
     /// List download batches and how far each got.
     Status,
+    /// Add, list, remove or sign in to archive accounts (secrets go to the system keyring).
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+    /// List an account's jobs, newest first.
+    Jobs {
+        #[arg(long, short)]
+        account: Option<String>,
+        /// One JSON array of jobs instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a job's outputs.
+    Outputs {
+        /// The job id, as `jobfetch jobs` shows it.
+        job: String,
+        #[arg(long, short)]
+        account: Option<String>,
+        /// The whole output tree as JSON instead of one line per file.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write a batch out as a bash curl script or an aria2 input file, to fetch it on another machine.
     /// Run the result inside the batch's folder (or a copy of it); no secret is ever written.
     Export {
@@ -77,6 +111,28 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Add an account and sign in: `jobfetch account add desaccess --set username=ana`. Secret
+    /// fields come from the archive's environment variable (e.g. DESACCESS_PASSWORD) or a prompt.
+    Add {
+        /// The archive: desaccess.
+        archive: String,
+        /// A sign-in setting, KEY=VALUE (e.g. api_base=https://des.ncsa.illinois.edu/desaccess/api).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        settings: Vec<String>,
+    },
+    /// List the accounts; the active one is marked with *.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an account and every secret it kept.
+    Remove { account: String },
+    /// Sign an account in again, asking for its secrets afresh.
+    SignIn { account: String },
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum ExportFormat {
     /// A bash script of curl commands that resume, verify and report.
@@ -96,20 +152,65 @@ async fn main() -> ExitCode {
     match cli.command {
         Command::Get {
             folder_url,
+            account,
+            select,
             out,
             concurrency,
             limit_rate,
             quiet,
         } => match state_dir() {
             Ok(state_dir) => {
+                let what = What {
+                    source: &folder_url,
+                    account: account.as_deref(),
+                    select: &select,
+                };
                 get(
                     &state_dir,
-                    &folder_url,
+                    &what,
                     &out,
                     concurrency as usize,
                     limit_rate,
                     quiet,
                 )
+                .await
+            }
+            Err(code) => code,
+        },
+        Command::Account { command } => match state_dir() {
+            Ok(dir) => {
+                desk_command(&dir, |desk| async move {
+                    match command {
+                        AccountCommand::Add { archive, settings } => {
+                            accounts::add(&desk, &archive, &settings).await
+                        }
+                        AccountCommand::List { json } => accounts::list(&desk, json),
+                        AccountCommand::Remove { account } => {
+                            accounts::remove(&desk, &account).await
+                        }
+                        AccountCommand::SignIn { account } => {
+                            accounts::sign_in(&desk, &account).await
+                        }
+                    }
+                })
+                .await
+            }
+            Err(code) => code,
+        },
+        Command::Jobs { account, json } => match state_dir() {
+            Ok(dir) => {
+                desk_command(&dir, |desk| async move {
+                    jobs::jobs(&desk, account.as_deref(), json).await
+                })
+                .await
+            }
+            Err(code) => code,
+        },
+        Command::Outputs { job, account, json } => match state_dir() {
+            Ok(dir) => {
+                desk_command(&dir, |desk| async move {
+                    jobs::outputs(&desk, &job, account.as_deref(), json).await
+                })
                 .await
             }
             Err(code) => code,
@@ -136,9 +237,70 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Runs a command that needs the Desk; exit 0 on success, 2 with the error's advice otherwise.
+async fn desk_command<F, Fut>(state_dir: &Path, command: F) -> ExitCode
+where
+    F: FnOnce(jobfetch_appkit::Desk) -> Fut,
+    Fut: std::future::Future<Output = jobfetch_engine::Result<()>>,
+{
+    let desk = match desk::open(state_dir, TransferConfig::default()) {
+        Ok(desk) => desk,
+        Err(err) => return fail(&err.message),
+    };
+    match command(desk).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(&err.message),
+    }
+}
+
+/// What `jobfetch get` was asked to fetch.
+struct What<'a> {
+    /// A job id or a folder URL.
+    source: &'a str,
+    account: Option<&'a str>,
+    select: &'a [String],
+}
+
+/// Starts the batch `what` names: a folder URL as it is, a job id of an account through its archive.
+async fn start_batch(
+    desk: &jobfetch_appkit::Desk,
+    what: &What<'_>,
+    out: &Path,
+) -> jobfetch_engine::Result<i64> {
+    // Job ids are one word of letters, digits, `-`, `_` and `.`; anything else is meant as an address.
+    let is_job_id = !what.source.trim().is_empty()
+        && what
+            .source
+            .trim()
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    let is_url = !is_job_id;
+    if is_url {
+        if !what.select.is_empty() {
+            return Err(jobfetch_engine::Error::invalid_input(
+                "--select works with a job id of an account (see `jobfetch jobs`), not with a folder URL.",
+            ));
+        }
+        return desk.download_folder(what.source, out).await;
+    }
+    let account = accounts::pick(desk, what.account)?;
+    let job = JobRef {
+        account: account.id,
+        job: what.source.trim().to_string(),
+    };
+    if what.select.is_empty() {
+        return desk.download(&job, None, out).await;
+    }
+    let out =
+        std::path::absolute(out).map_err(|err| jobfetch_engine::Error::disk("find", out, err))?;
+    let listed = desk.outputs(&job, &out).await?;
+    let paths = listed.matching(what.select)?;
+    desk.download(&job, Some(&paths), &out).await
+}
+
 async fn get(
     state_dir: &Path,
-    folder_url: &str,
+    what: &What<'_>,
     out: &Path,
     concurrency: usize,
     limit_rate: Option<u64>,
@@ -149,19 +311,16 @@ async fn get(
         per_host: concurrency,
         ..TransferConfig::default()
     };
-    let transfers = match Transfers::open(&state::queue_path(state_dir), config) {
-        Ok(transfers) => transfers,
+    let desk = match desk::open(state_dir, config) {
+        Ok(desk) => desk,
         Err(err) => return fail(&err.message),
     };
+    let transfers = desk.transfers.clone();
     transfers.set_bandwidth_limit(limit_rate);
-    let client = match jobfetch_engine::http::client() {
-        Ok(client) => client,
-        Err(err) => return fail(&err.message),
-    };
     let bar = Arc::new(progress::Bar::new(quiet));
     transfers.observe(bar.clone());
     let batch = tokio::select! {
-        batch = folder::download_folder(&transfers, &client, "DESaccess", folder_url, out, concurrency) => batch,
+        batch = start_batch(&desk, what, out) => batch,
         _ = tokio::signal::ctrl_c() => return interrupted(&transfers, None).await,
     };
     let batch = match batch {

@@ -3,6 +3,8 @@
 use serde::Serialize;
 use ts_rs::TS;
 
+use crate::ids::AccountId;
+
 /// Where a job is in its life, as the archive reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -26,6 +28,17 @@ impl JobStatus {
             _ => JobStatus::Unknown,
         }
     }
+
+    /// The word Jobfetch shows for the status, in the CLI and the app alike.
+    pub fn label(self) -> &'static str {
+        match self {
+            JobStatus::Init => "queued",
+            JobStatus::Started => "running",
+            JobStatus::Success => "succeeded",
+            JobStatus::Failure => "failed",
+            JobStatus::Unknown => "unknown",
+        }
+    }
 }
 
 /// One job on an archive, with times as ISO 8601 UTC strings (`2020-09-22T18:27:27Z`).
@@ -42,8 +55,10 @@ pub struct Job {
     pub started: Option<String>,
     pub completed: Option<String>,
     pub expires: Option<String>,
-    /// The URL of the job's output folder on the archive's file server.
-    pub folder_url: String,
+    /// The account the job belongs to.
+    pub account: AccountId,
+    /// Where the job's outputs are on the archive, as an address to show the user.
+    pub location: String,
 }
 
 /// What an output file is, decided from its name alone so it works for every layout.
@@ -76,36 +91,17 @@ pub enum OutputKind {
     Other,
 }
 
-/// Classifies a file by its name's suffix, case-insensitively.
+/// Classifies a file by its name's suffix, case-insensitively, by rules that hold for every archive;
+/// a provider refines them with its own naming (bands, colour composites).
 pub fn classify(name: &str) -> OutputKind {
     let lower = name.to_ascii_lowercase();
-    let stem_before = |suffix: &str| lower.strip_suffix(suffix).map(str::to_string);
-    if let Some(stem) = [".fits", ".fits.fz", ".fits.gz", ".fit"]
+    if [".fits", ".fits.fz", ".fits.gz", ".fit"]
         .iter()
-        .find_map(|s| stem_before(s))
+        .any(|suffix| lower.ends_with(suffix))
     {
-        let band = last_token(&stem)
-            .filter(|t| t.len() == 1 && "grizyu".contains(*t))
-            .map(|t| {
-                if t == "y" {
-                    "Y".to_string()
-                } else {
-                    t.to_string()
-                }
-            });
-        return OutputKind::Fits { band };
+        return OutputKind::Fits { band: None };
     }
-    for (suffix, stiff) in [("_stiff.png", true), ("_lupton.png", false)] {
-        if let Some(stem) = stem_before(suffix) {
-            let colors = last_token(&stem).unwrap_or_default().to_string();
-            return if stiff {
-                OutputKind::StiffPng { colors }
-            } else {
-                OutputKind::LuptonPng { colors }
-            };
-        }
-    }
-    if lower == "summary.json" || lower.ends_with("_summary.json") {
+    if lower == "summary.json" {
         return OutputKind::Summary;
     }
     match lower.rsplit_once('.').map(|(_, ext)| ext) {
@@ -118,11 +114,6 @@ pub fn classify(name: &str) -> OutputKind {
         Some("gz") if lower.ends_with(".tar.gz") => OutputKind::Tar,
         _ => OutputKind::Other,
     }
-}
-
-/// The text after the last `_`, if any.
-fn last_token(stem: &str) -> Option<&str> {
-    stem.rsplit_once('_').map(|(_, token)| token)
 }
 
 /// One node of a job's output tree. Folders carry totals over everything below them.
@@ -223,45 +214,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn classifies_both_desaccess_layouts_by_suffix() {
-        assert_eq!(
-            classify("DESJ022640.4160-154120.0040_r.fits"),
-            OutputKind::Fits {
-                band: Some("r".into())
-            }
-        );
-        assert_eq!(
-            classify("DESJ012621.1512+032909.9960_Y.fits"),
-            OutputKind::Fits {
-                band: Some("Y".into())
-            }
-        );
-        assert_eq!(classify("image.fits"), OutputKind::Fits { band: None });
-        assert_eq!(
-            classify("DESJ022640.4160-154120.0040_irg_stiff.png"),
-            OutputKind::StiffPng {
-                colors: "irg".into()
-            }
-        );
-        assert_eq!(
-            classify("DESJ030510.9606-341521.6000_gri_lupton.png"),
-            OutputKind::LuptonPng {
-                colors: "gri".into()
-            }
-        );
-        assert_eq!(
-            classify("BTL_C39008AA52F54B9E94335B566743AF0C.csv"),
-            OutputKind::Csv
-        );
+    fn classifies_by_suffix_for_every_archive() {
+        assert_eq!(classify("x_r.fits"), OutputKind::Fits { band: None });
+        assert_eq!(classify("a.FITS.fz"), OutputKind::Fits { band: None });
+        assert_eq!(classify("x_irg_stiff.png"), OutputKind::Image);
         assert_eq!(classify("BulkThumbs_20200706-152133.log"), OutputKind::Log);
-        assert_eq!(
-            classify("BulkThumbs_20200706-152133_SUMMARY.json"),
-            OutputKind::Summary
-        );
         assert_eq!(classify("summary.json"), OutputKind::Summary);
         assert_eq!(classify("meta.json"), OutputKind::Json);
         assert_eq!(classify("result.tar.gz"), OutputKind::Tar);
         assert_eq!(classify("quicklook.jpg"), OutputKind::Image);
+        assert_eq!(classify("footprint.geojson"), OutputKind::GeoJson);
         assert_eq!(classify("README"), OutputKind::Other);
     }
 

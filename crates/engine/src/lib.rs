@@ -7,6 +7,7 @@ pub mod ids;
 pub mod paths;
 pub mod preview;
 pub mod providers;
+pub mod secret;
 pub mod sqlite;
 pub mod transfer;
 

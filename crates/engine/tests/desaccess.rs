@@ -1,12 +1,16 @@
 //! The DESaccess provider over real HTTP: sign-in, tokens, jobs and output trees against the simulator.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use jobfetch_engine::catalog::{Job, JobStatus, OutputKind, OutputNode};
+use jobfetch_engine::catalog::{JobStatus, OutputKind, OutputNode};
 use jobfetch_engine::http;
-use jobfetch_engine::providers::desaccess::{listing, DesAccess, DesAccessAccount, Profile};
+use jobfetch_engine::ids::AccountId;
+use jobfetch_engine::providers::desaccess::{self, DesAccessProvider};
+use jobfetch_engine::providers::{nginx_listing, Account, Context, Provider, Session};
+use jobfetch_engine::secret::{Secret, SecretStore, SESSION_TOKEN};
 use jobfetch_engine::{Error, ErrorCode};
 use jobfetch_sim::{demo, Sim, SimConfig};
 use serde_json::{json, Value};
@@ -17,15 +21,69 @@ async fn start() -> Sim {
     Sim::start(SimConfig::default()).await.expect("sim starts")
 }
 
-fn account_at(api_base: &str) -> DesAccessAccount {
-    DesAccessAccount::new(api_base, demo::USERNAME, demo::DATABASE).expect("valid account")
+/// Secrets in memory, counting how often the password is read.
+#[derive(Default)]
+struct Secrets {
+    held: Mutex<HashMap<String, Secret>>,
+    password_reads: AtomicUsize,
 }
 
-async fn try_sign_in(api_base: &str, password: &str) -> Result<(DesAccess, Profile), Error> {
-    DesAccess::sign_in(http::client().unwrap(), account_at(api_base), password).await
+impl SecretStore for Secrets {
+    fn get(&self, _: &AccountId, name: &str) -> jobfetch_engine::Result<Option<Secret>> {
+        if name == desaccess::PASSWORD {
+            self.password_reads.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(self.held.lock().unwrap().get(name).cloned())
+    }
+    fn set(&self, _: &AccountId, name: &str, value: &Secret) -> jobfetch_engine::Result<()> {
+        self.held.lock().unwrap().insert(name.into(), value.clone());
+        Ok(())
+    }
+    fn delete(&self, _: &AccountId, name: &str) -> jobfetch_engine::Result<()> {
+        self.held.lock().unwrap().remove(name);
+        Ok(())
+    }
 }
 
-/// Why a sign-in failed (`DesAccess` is not `Debug`, so there is no `unwrap_err`).
+fn account_at(api_base: &str) -> Account {
+    let values: BTreeMap<String, String> = [
+        (desaccess::API_BASE, api_base),
+        (desaccess::USERNAME, demo::USERNAME),
+        (desaccess::DATABASE, demo::DATABASE),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    DesAccessProvider::new()
+        .account(&values)
+        .expect("valid account")
+}
+
+/// Opens a session for `account` with the secrets in `secrets`.
+async fn open(account: &Account, secrets: &Arc<Secrets>) -> Result<Arc<dyn Session>, Error> {
+    let context = Context {
+        client: http::client().unwrap(),
+        secrets: secrets.clone(),
+    };
+    DesAccessProvider::new().open(&context, account).await
+}
+
+/// Secrets holding just `password`.
+fn with_password(password: &str) -> Arc<Secrets> {
+    let secrets = Arc::new(Secrets::default());
+    secrets
+        .held
+        .lock()
+        .unwrap()
+        .insert(desaccess::PASSWORD.into(), Secret::new(password));
+    secrets
+}
+
+async fn try_sign_in(api_base: &str, password: &str) -> Result<Arc<dyn Session>, Error> {
+    open(&account_at(api_base), &with_password(password)).await
+}
+
+/// Why a sign-in failed (sessions are not `Debug`, so there is no `unwrap_err`).
 async fn sign_in_error(api_base: &str, password: &str) -> Error {
     match try_sign_in(api_base, password).await {
         Ok(_) => panic!("signing in to {api_base} succeeded"),
@@ -33,11 +91,10 @@ async fn sign_in_error(api_base: &str, password: &str) -> Error {
     }
 }
 
-async fn sign_in(sim: &Sim) -> DesAccess {
+async fn sign_in(sim: &Sim) -> Arc<dyn Session> {
     try_sign_in(&sim.desaccess_api_url(), demo::PASSWORD)
         .await
         .expect("demo signs in")
-        .0
 }
 
 fn job_folder(sim: &Sim, job_type: &str, id: &str) -> String {
@@ -115,20 +172,19 @@ fn is_iso_utc(time: &str) -> bool {
 }
 
 #[tokio::test]
-async fn sign_in_returns_the_profile() {
+async fn sign_in_returns_the_profile_and_keeps_the_token() {
     let sim = start().await;
-    let (session, profile) = try_sign_in(&sim.desaccess_api_url(), demo::PASSWORD)
-        .await
-        .unwrap();
-    assert_eq!(profile.username, "demo");
-    assert_eq!(profile.email, "demo@example.org");
-    assert_eq!(profile.db, demo::DATABASE);
-    assert!(!session.token().is_empty());
-    assert_eq!(
-        session.account().files_base,
-        sim.desaccess_files_url(),
-        "file server derived from the API address"
-    );
+    let secrets = with_password(demo::PASSWORD);
+    let account = account_at(&sim.desaccess_api_url());
+    let session = open(&account, &secrets).await.unwrap();
+    assert_eq!(session.profile().username, "demo");
+    assert_eq!(session.profile().email, "demo@example.org");
+    assert_eq!(account.id.provider().as_str(), "desaccess");
+    assert!(account
+        .id
+        .as_str()
+        .contains(&sim.desaccess_api_url().replace("http://", "")));
+    assert!(secrets.held.lock().unwrap().contains_key(SESSION_TOKEN));
 }
 
 #[tokio::test]
@@ -206,7 +262,7 @@ async fn jobs_lists_all_demo_jobs_newest_first() {
         {
             assert!(is_iso_utc(time), "{time:?} in {job:?}");
         }
-        assert_eq!(job.folder_url, job_folder(&sim, &job.job_type, &job.id));
+        assert_eq!(job.location, job_folder(&sim, &job.job_type, &job.id));
     }
     let submitted: Vec<&str> = jobs
         .iter()
@@ -253,38 +309,47 @@ async fn job_finds_one_job_and_reports_unknown_ids() {
 }
 
 #[tokio::test]
-async fn every_authenticated_call_takes_the_new_token() {
+async fn the_newest_token_is_kept_and_a_restart_needs_no_password() {
     let sim = start().await;
-    let session = sign_in(&sim).await;
-    let first = session.token();
-    session.profile().await.unwrap();
-    let second = session.token();
-    assert_ne!(first, second);
-    session.jobs().await.unwrap();
-    assert_ne!(second, session.token());
+    let secrets = with_password(demo::PASSWORD);
+    let account = account_at(&sim.desaccess_api_url());
+    open(&account, &secrets).await.unwrap();
+    let first = secrets.held.lock().unwrap()[SESSION_TOKEN].clone();
+    secrets.held.lock().unwrap().remove(desaccess::PASSWORD);
+    let reads = secrets.password_reads.load(Ordering::SeqCst);
+    let again = open(&account, &secrets).await.unwrap();
+    again.jobs().await.unwrap();
+    assert_eq!(
+        secrets.password_reads.load(Ordering::SeqCst),
+        reads,
+        "no password asked"
+    );
+    assert_ne!(secrets.held.lock().unwrap()[SESSION_TOKEN], first);
 }
 
 #[tokio::test]
-async fn an_expired_token_needs_the_password_again() {
+async fn an_expired_token_is_renewed_once_with_the_kept_password() {
     let sim = start().await;
     sim.set_token_ttl(Duration::from_secs(1));
-    let session = sign_in(&sim).await;
-    let original = session.token();
+    let secrets = with_password(demo::PASSWORD);
+    let account = account_at(&sim.desaccess_api_url());
+    let session = open(&account, &secrets).await.unwrap();
+    let original = secrets.held.lock().unwrap()[SESSION_TOKEN].clone();
     tokio::time::sleep(Duration::from_millis(1500)).await;
 
-    let err = session.profile().await.unwrap_err();
+    let reads = secrets.password_reads.load(Ordering::SeqCst);
+    assert_eq!(session.jobs().await.unwrap().len(), 13);
+    assert_eq!(secrets.password_reads.load(Ordering::SeqCst), reads + 1);
+    assert_ne!(secrets.held.lock().unwrap()[SESSION_TOKEN], original);
+
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    secrets.held.lock().unwrap().remove(desaccess::PASSWORD);
+    let err = match open(&account, &secrets).await {
+        Ok(_) => panic!("an expired token without a password signed in"),
+        Err(err) => err,
+    };
     assert_eq!(err.code, ErrorCode::AuthExpired, "{}", err.message);
     assert!(err.message.contains("Sign in again"), "{}", err.message);
-
-    let asked = Arc::new(AtomicUsize::new(0));
-    let counter = asked.clone();
-    let session = session.with_password_source(Arc::new(move || {
-        counter.fetch_add(1, Ordering::SeqCst);
-        Some(demo::PASSWORD.to_string())
-    }));
-    assert_eq!(session.profile().await.unwrap().username, "demo");
-    assert_eq!(asked.load(Ordering::SeqCst), 1);
-    assert_ne!(session.token(), original);
 }
 
 #[tokio::test]
@@ -342,7 +407,7 @@ async fn the_seed_job_has_exactly_its_ten_files() {
     );
     assert_eq!(tree.file_count, 10);
     assert_totals_consistent(&tree);
-    let listed = listed_files(&job.folder_url).await;
+    let listed = listed_files(&job.location).await;
     assert_eq!(
         sized_files(&tree),
         listed,
@@ -364,7 +429,7 @@ async fn the_large_job_lists_every_cutout() {
     let session = sign_in(&sim).await;
     let job = session.job(demo::LARGE_CUTOUT_JOB_ID).await.unwrap();
     let tree = session.outputs(&job).await.unwrap();
-    let listed = listed_files(&job.folder_url).await;
+    let listed = listed_files(&job.location).await;
     assert!(listed.len() >= 1040, "{} files listed", listed.len());
     assert_eq!(tree.file_count as usize, listed.len());
     assert_eq!(sized_files(&tree), listed);
@@ -441,9 +506,9 @@ async fn malformed_listings_are_protocol_errors() {
 #[tokio::test]
 async fn folders_are_listed_concurrently_and_within_the_limit() {
     let server = TinyServer::start(tree_listing).await;
-    let root = listing::normalize_folder_url(&format!("{}/job/", server.base)).unwrap();
+    let root = nginx_listing::normalize_folder_url(&format!("{}/job/", server.base)).unwrap();
     let mut folders = 0;
-    listing::walk(&http::client().unwrap(), &root, 1, |_, _, result| {
+    nginx_listing::walk(&http::client().unwrap(), &root, 1, |_, _, result| {
         result.unwrap();
         folders += 1;
     })
@@ -456,24 +521,15 @@ async fn folders_are_listed_concurrently_and_within_the_limit() {
     );
 
     let server = TinyServer::start(tree_listing).await;
-    let job = Job {
-        id: "job".into(),
-        name: "job".into(),
-        job_type: "cutout".into(),
-        status: JobStatus::Success,
-        status_message: String::new(),
-        submitted: None,
-        started: None,
-        completed: None,
-        expires: None,
-        folder_url: format!("{}/job", server.base),
-    };
-    let session = DesAccess::from_token(
-        http::client().unwrap(),
-        account_at(&format!("{}/desaccess/api", server.base)),
-        "t".into(),
-    );
-    let tree = session.outputs(&job).await.unwrap();
+    let root = nginx_listing::normalize_folder_url(&format!("{}/job", server.base)).unwrap();
+    let tree = nginx_listing::output_tree(
+        &http::client().unwrap(),
+        &root,
+        nginx_listing::CONCURRENCY,
+        desaccess::kinds::classify,
+    )
+    .await
+    .unwrap();
     assert_eq!(tree.file_count, 9);
     assert!(
         server.max_in_flight() > 1,

@@ -490,15 +490,20 @@ impl Credentials for Renewable {
         self.renewals.fetch_add(1, Ordering::Relaxed);
         Box::pin(async { Ok(()) })
     }
+
+    /// As DESaccess does: HTTP 200 with a JSON message saying the signature expired.
+    fn is_session_ended_reply(&self, body: &[u8]) -> bool {
+        String::from_utf8_lossy(body).contains("Signature has expired")
+    }
 }
 
 #[tokio::test]
-async fn desaccess_saying_the_token_expired_renews_it_as_downloads_do() {
+async fn an_archive_saying_in_a_200_reply_that_the_session_ended_renews_it_as_downloads_do() {
     let picture = png(30, 30);
     let server = TestServer::start({
         let picture = picture.clone();
         move |request: &Seen| match request.authorization() {
-            Some("Bearer token-0") => support::desaccess_expired(),
+            Some("Bearer token-0") => support::session_ended_json(),
             _ => support::file(request, &picture, "\"p\"", false),
         }
     })

@@ -464,6 +464,11 @@ impl Credentials for Token {
             Ok(())
         })
     }
+
+    /// As DESaccess does: HTTP 200 with a JSON message saying the signature expired.
+    fn is_session_ended_reply(&self, body: &[u8]) -> bool {
+        String::from_utf8_lossy(body).contains("Signature has expired")
+    }
 }
 
 /// An item that may carry archive `test`'s token to `hosts`.
@@ -622,9 +627,9 @@ async fn a_401_refreshes_the_token_once_and_retries() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn desaccess_signature_has_expired_refreshes_and_is_not_saved() {
+async fn a_200_reply_saying_the_session_ended_refreshes_and_is_not_saved() {
     let bytes = content(6, 40_000);
-    let server = protected(&bytes, support::desaccess_expired).await;
+    let server = protected(&bytes, support::session_ended_json).await;
     // No size: only the engine's reading of the reply keeps the JSON from becoming the file.
     let token = fetch_protected(&server, &bytes, None).await;
     assert_eq!(token.refreshes(), 1);

@@ -1,3 +1,174 @@
-//! Archive providers: one module per archive, each turning its protocol into the engine's catalog types.
+//! Archive providers: what every archive offers Jobfetch, behind one `Provider` trait (describe itself,
+//! make accounts, open sessions) and one `Session` trait (jobs, output trees, where each file comes from,
+//! transfer plans streamed as folders are listed). One module per archive; the registry lists them.
+//! Nothing outside `providers/<archive>/` names an archive.
 
 pub mod desaccess;
+pub mod nginx_listing;
+mod registry;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::catalog::{Job, OutputNode};
+use crate::error::Result;
+use crate::ids::{AccountId, ProviderId};
+use crate::paths::SafeRelPath;
+use crate::secret::SecretStore;
+use crate::transfer::auth::{BoxFuture, Credentials};
+use crate::transfer::model::{AuthPolicy, Source};
+use crate::transfer::plan::Plan;
+
+pub use registry::Registry;
+
+/// How a sign-in field is entered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+#[ts(export)]
+pub enum FieldKind {
+    Text,
+    /// An http(s) address.
+    Url,
+    /// A password, token or API key: kept only in the OS keyring, never shown again.
+    Secret,
+    /// One of a few values.
+    Choice {
+        options: Vec<String>,
+    },
+}
+
+/// One field of an archive's sign-in form, like one of rclone's backend options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Field {
+    /// The setting's name, e.g. `api_base` or `password`.
+    pub key: String,
+    pub label: String,
+    #[serde(flatten)]
+    pub input: FieldKind,
+    pub required: bool,
+    /// What an empty field means.
+    pub default: Option<String>,
+    /// One line of help under the field.
+    pub help: String,
+    /// Where the CLI looks for this secret on a machine without a keyring, e.g. `DESACCESS_PASSWORD`.
+    pub env: Option<String>,
+}
+
+impl Field {
+    pub fn is_secret(&self) -> bool {
+        self.input == FieldKind::Secret
+    }
+}
+
+/// What an archive can do; the app shows only what its archive has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Abilities {
+    /// Jobs (or searches, batches) the user ran, each with outputs.
+    pub jobs: bool,
+    /// Searching the archive's holdings.
+    pub search: bool,
+    /// Thumbnails of outputs before downloading.
+    pub previews: bool,
+    /// Sending files to the archive.
+    pub uploads: bool,
+    /// Requests the archive carries out over time (e.g. tape retrievals).
+    pub requests: bool,
+}
+
+/// How an archive describes itself to the app, the CLI and the sign-in form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ProviderInfo {
+    pub id: ProviderId,
+    /// The name users know, e.g. `DESaccess`.
+    pub name: String,
+    /// One line saying what the archive is.
+    pub summary: String,
+    pub fields: Vec<Field>,
+    pub abilities: Abilities,
+}
+
+/// The values typed into a sign-in form, by field key (secrets included until they are stored).
+pub type FieldValues = BTreeMap<String, String>;
+
+/// One account: its archive, its non-secret settings, and a name to show. Its secrets live in the
+/// `SecretStore` under its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Account {
+    pub id: AccountId,
+    pub provider: ProviderId,
+    /// E.g. `ana on des.ncsa.illinois.edu`.
+    pub label: String,
+    /// The non-secret field values, by key.
+    pub settings: BTreeMap<String, String>,
+}
+
+/// Who a session belongs to, as the archive describes them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Profile {
+    pub username: String,
+    /// The person's name, when the archive gives it.
+    pub name: String,
+    pub email: String,
+}
+
+/// What a session needs from the program it runs in.
+#[derive(Clone)]
+pub struct Context {
+    pub client: reqwest::Client,
+    pub secrets: Arc<dyn SecretStore>,
+}
+
+/// Where one output's bytes come from and which credentials may go with them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub source: Source,
+    pub auth: AuthPolicy,
+}
+
+/// An archive.
+pub trait Provider: Send + Sync {
+    fn info(&self) -> &ProviderInfo;
+
+    /// Checks the non-secret values of a sign-in form and makes the account (no network).
+    fn account(&self, values: &FieldValues) -> Result<Account>;
+
+    /// Opens a session for `account`: with the session token kept from last time while it works, else
+    /// by signing in with the account's secrets from `context.secrets`. A new token is kept there too.
+    fn open<'a>(
+        &'a self,
+        context: &'a Context,
+        account: &'a Account,
+    ) -> BoxFuture<'a, Result<Arc<dyn Session>>>;
+}
+
+/// A signed-in account.
+pub trait Session: Send + Sync {
+    fn account(&self) -> &Account;
+    fn profile(&self) -> &Profile;
+
+    /// Every job of the account, newest first.
+    fn jobs(&self) -> BoxFuture<'_, Result<Vec<Job>>>;
+    /// One job, or `NotFound`.
+    fn job<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Job>>;
+    /// A job's outputs as a tree.
+    fn outputs<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Result<OutputNode>>;
+    /// Where an output (a path in the job's tree) is fetched from, for downloads and previews.
+    fn locate(&self, job: &Job, path: &SafeRelPath) -> Result<Located>;
+    /// All of a job's files as a stream of folders, so downloads start while the rest is listed.
+    fn plan(self: Arc<Self>, job: Job) -> Plan;
+    /// The credentials downloads and previews of this account carry: the one way a session is renewed.
+    fn credentials(&self) -> Option<Arc<dyn Credentials>>;
+}

@@ -18,6 +18,11 @@ pub trait Credentials: Send + Sync {
     fn authorization(&self) -> Option<HeaderValue>;
     /// Gets a fresh token (sign in again, or use a refresh token). Called at most once per failed request.
     fn refresh(&self) -> BoxFuture<'_, Result<()>>;
+    /// True when a small successful reply is really the archive saying the session has ended (DESaccess
+    /// answers HTTP 200 with a JSON message); such a reply renews the session once instead of being kept.
+    fn is_session_ended_reply(&self, _body: &[u8]) -> bool {
+        false
+    }
 }
 
 /// Turns a provider's reference into a URL to fetch now, e.g. a fresh signed URL.

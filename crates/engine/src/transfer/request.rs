@@ -141,9 +141,10 @@ pub async fn send(req: &AuthorizedRequest<'_>) -> Result<reqwest::Response> {
     }
 }
 
-/// Sends the request and, when the archive's token went with it, looks inside tiny JSON replies:
-/// DESaccess answers an expired token with HTTP 200 and `{"status":"error","message":"Signature has expired"}`
-/// instead of the file. That reply renews the token once and asks again; any other body is kept as the file's.
+/// Sends the request and, when the archive's token went with it, looks inside tiny JSON replies: some
+/// archives answer an expired token with HTTP 200 and a message instead of the file
+/// ([`Credentials::is_session_ended_reply`]). That reply renews the token once and asks again; any other
+/// body is kept as the file's.
 pub async fn open(req: &AuthorizedRequest<'_>) -> Result<Opened> {
     let mut refreshed = false;
     loop {
@@ -167,15 +168,9 @@ pub async fn open(req: &AuthorizedRequest<'_>) -> Result<Opened> {
             .bytes()
             .await
             .map_err(|err| Error::network(req.label, &err))?;
-        let expired = serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()
-            .and_then(|reply| {
-                reply
-                    .get("message")
-                    .and_then(|m| m.as_str())
-                    .map(|m| m.contains("Signature has expired"))
-            })
-            .unwrap_or(false);
+        let expired = req
+            .credentials
+            .is_some_and(|credentials| credentials.is_session_ended_reply(&bytes));
         if !expired {
             let body = futures_util::stream::once(async move { Ok(bytes) }).boxed();
             return Ok(Opened {

@@ -159,7 +159,7 @@ pub fn status(code: StatusCode) -> Response {
 }
 
 /// DESaccess's answer to an expired token on a protected file: HTTP 200 and a tiny JSON error.
-pub fn desaccess_expired() -> Response {
+pub fn session_ended_json() -> Response {
     (
         [(CONTENT_TYPE, "application/json")],
         r#"{"status":"error","message":"Signature has expired"}"#,

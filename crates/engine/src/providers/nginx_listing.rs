@@ -1,4 +1,6 @@
-//! Reads nginx JSON autoindex listings (the DESaccess file server's `<folder>/json`) and walks a folder tree concurrently.
+//! Reads nginx JSON autoindex listings (`<folder>/json`, as the DESaccess file server and many web
+//! archives serve them), walks a folder tree concurrently, and turns it into an output tree or a plan.
+//! Any provider whose files sit in such folders uses it.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -6,10 +8,29 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde::Deserialize;
 use url::Url;
 
-use crate::catalog::{classify, http_time_to_iso, OutputKind, OutputNode};
+use crate::catalog::{http_time_to_iso, OutputKind, OutputNode};
 use crate::error::{Error, Result};
 use crate::http;
+use crate::ids::ProviderId;
 use crate::paths::SafeRelPath;
+use crate::transfer::model::{AuthPolicy, BatchOrigin, ItemSpec, OriginScope, Source};
+use crate::transfer::plan::{Plan, PlanStep};
+
+/// Folders listed at once while walking a tree.
+pub const CONCURRENCY: usize = 8;
+
+/// The origin of a batch that fetches a public folder, not a job of an account.
+pub fn folder_origin() -> BatchOrigin {
+    BatchOrigin {
+        provider: ProviderId::new("web-folder").expect("a valid id"),
+        account: None,
+        job: None,
+        scope: OriginScope::Whole,
+    }
+}
+
+/// Decides what kind of output a file is from its name.
+pub type Classifier = fn(&str) -> OutputKind;
 
 /// Deepest folder nesting followed; a hostile server cannot lead the walk on forever.
 pub const MAX_DEPTH: usize = 32;
@@ -184,12 +205,77 @@ pub async fn walk(
     }
 }
 
-/// Lists the whole tree under `root` and returns it as an output tree with per-folder totals.
-/// Unsafe names or unlistable folders fail the call with the first such error.
+/// The files under `folder` as a plan: each folder's files, fetched from their URLs with `auth`, are
+/// handed on as soon as the folder is listed; names and folders that cannot be used become problems.
+pub fn plan_folder(
+    client: reqwest::Client,
+    folder: Url,
+    concurrency: usize,
+    auth: AuthPolicy,
+) -> Plan {
+    let (steps, receiver) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        walk(&client, &folder, concurrency, |url, rel, result| {
+            let found = match result {
+                Ok(found) => found,
+                Err(error) => {
+                    let _ = steps.send(PlanStep::Problem {
+                        place: rel.to_string(),
+                        error,
+                    });
+                    return;
+                }
+            };
+            for error in &found.refused {
+                let _ = steps.send(PlanStep::Problem {
+                    place: rel.to_string(),
+                    error: error.clone(),
+                });
+            }
+            let items = found
+                .entries
+                .iter()
+                .filter(|entry| !entry.is_dir)
+                .map(|entry| ItemSpec {
+                    source: Source::Url {
+                        url: child_url(url, &entry.name).to_string(),
+                    },
+                    dest: rel
+                        .child(&entry.name)
+                        .expect("listing names were checked")
+                        .to_string(),
+                    size: entry.size,
+                    digest: None,
+                    auth: auth.clone(),
+                })
+                .collect();
+            let _ = steps.send(PlanStep::Folder {
+                path: rel.clone(),
+                items,
+            });
+        })
+        .await;
+    });
+    futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|step| (step, receiver))
+    })
+    .boxed()
+}
+
+/// The URL of a file below `folder`, given by its `/`-separated path.
+pub fn file_url(folder: &Url, path: &SafeRelPath) -> Url {
+    path.components()
+        .iter()
+        .fold(folder.clone(), |url, part| child_url(&url, part))
+}
+
+/// Lists the whole tree under `root` and returns it as an output tree with per-folder totals, each file
+/// classified by `classify`. Unsafe names or unlistable folders fail the call with the first such error.
 pub async fn output_tree(
     client: &reqwest::Client,
     root: &Url,
     concurrency: usize,
+    classify: Classifier,
 ) -> Result<OutputNode> {
     let mut listings: BTreeMap<SafeRelPath, Vec<Entry>> = BTreeMap::new();
     let mut first_error = None;
@@ -213,7 +299,13 @@ pub async fn output_tree(
         .and_then(|mut s| s.next_back())
         .unwrap_or_default()
         .to_string();
-    Ok(build_node(&listings, &SafeRelPath::root(), root_name, None))
+    Ok(build_node(
+        &listings,
+        &SafeRelPath::root(),
+        root_name,
+        None,
+        classify,
+    ))
 }
 
 fn build_node(
@@ -221,6 +313,7 @@ fn build_node(
     rel: &SafeRelPath,
     name: String,
     mtime: Option<&str>,
+    classify: Classifier,
 ) -> OutputNode {
     let children: Vec<OutputNode> = listings
         .get(rel)
@@ -230,7 +323,13 @@ fn build_node(
                 .map(|entry| {
                     let child = rel.child(&entry.name).expect("listing names were checked");
                     if entry.is_dir {
-                        build_node(listings, &child, entry.name.clone(), entry.mtime.as_deref())
+                        build_node(
+                            listings,
+                            &child,
+                            entry.name.clone(),
+                            entry.mtime.as_deref(),
+                            classify,
+                        )
                     } else {
                         OutputNode {
                             name: entry.name.clone(),

@@ -1,0 +1,14 @@
+//! jobfetch-appkit: what the app and the CLI do beyond the engine, in one Tauri-free place.
+//!
+//! - [`accounts`]: the accounts a user added, kept (without secrets) by an [`accounts::AccountBook`].
+//! - [`keyring`]: the OS keyring as the engine's `SecretStore`; [`env_secrets`] for machines without one.
+//! - [`desk`]: the [`desk::Desk`], which signs accounts in, lists jobs and outputs, turns a job or a
+//!   selection into a batch, and resumes batches after a restart.
+
+pub mod accounts;
+pub mod desk;
+pub mod env_secrets;
+pub mod keyring;
+pub mod selection;
+
+pub use desk::Desk;
