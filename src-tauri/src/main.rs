@@ -2,6 +2,8 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+#[macro_use]
+mod command_table;
 mod commands;
 mod demo;
 mod downloads;
@@ -11,6 +13,13 @@ mod settings;
 mod state;
 
 use tauri::Manager;
+
+/// Registers the commands [`with_commands`] lists.
+macro_rules! handler {
+    ($($module:ident :: $command:ident),* $(,)?) => {
+        tauri::generate_handler![$($module::$command),*]
+    };
+}
 
 fn main() {
     tracing_subscriber::fmt()
@@ -59,32 +68,7 @@ fn main() {
             });
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::startup_state,
-            commands::add_account,
-            commands::sign_in,
-            commands::resume_session,
-            commands::sign_out,
-            commands::remove_account,
-            commands::list_jobs,
-            commands::job_outputs,
-            downloads::download_folder,
-            downloads::start_download,
-            downloads::watch_transfers,
-            downloads::pause_batch,
-            downloads::resume_batch,
-            downloads::cancel_batch,
-            downloads::retry_failed,
-            downloads::pause_item,
-            downloads::resume_item,
-            downloads::cancel_item,
-            downloads::open_folder,
-            downloads::bandwidth_limit,
-            downloads::set_bandwidth_limit,
-            previews::preview_details,
-            previews::cancel_previews,
-            previews::downloaded_outputs,
-        ])
+        .invoke_handler(with_commands!(handler))
         .run(tauri::generate_context!());
     if let Err(err) = result {
         eprintln!("Jobfetch could not start: {err}");

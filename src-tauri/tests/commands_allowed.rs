@@ -1,40 +1,18 @@
-//! The three lists of app commands agree: the handlers registered in main.rs, the permissions
-//! build.rs generates, and the ones the main window's capability grants. A command missing from
-//! either of the last two is refused at run time, and one granted but not registered is a leftover.
+//! The command list is written once (src/command_table.rs): the main window's capability grants exactly
+//! those commands, and the UI's `Command` type (ui/src/lib/bindings/Command.ts, written here like the
+//! other bindings by `make bindings`) names exactly those.
 
 use std::collections::BTreeSet;
 
-/// The text between `start` and the next `end` in `source`.
-fn between<'a>(source: &'a str, start: &str, end: &str) -> &'a str {
-    let from = source
-        .find(start)
-        .unwrap_or_else(|| panic!("{start:?} not found"))
-        + start.len();
-    let len = source[from..]
-        .find(end)
-        .unwrap_or_else(|| panic!("{end:?} not found after {start:?}"));
-    &source[from..from + len]
+include!("../src/command_table.rs");
+
+macro_rules! command_names {
+    ($($module:ident :: $command:ident),* $(,)?) => {
+        &[$(stringify!($command)),*]
+    };
 }
 
-fn registered() -> BTreeSet<String> {
-    let main = include_str!("../src/main.rs");
-    between(main, "generate_handler![", "]")
-        .split(',')
-        .map(str::trim)
-        .filter(|path| !path.is_empty())
-        .map(|path| path.rsplit("::").next().unwrap().to_string())
-        .collect()
-}
-
-fn with_permissions() -> BTreeSet<String> {
-    let build = include_str!("../build.rs");
-    between(build, "const COMMANDS: &[&str] = &[", "];")
-        .split(',')
-        .map(|name| name.trim().trim_matches('"'))
-        .filter(|name| !name.is_empty())
-        .map(str::to_string)
-        .collect()
-}
+const COMMANDS: &[&str] = with_commands!(command_names);
 
 fn granted() -> BTreeSet<String> {
     let capability: serde_json::Value =
@@ -49,17 +27,23 @@ fn granted() -> BTreeSet<String> {
 }
 
 #[test]
-fn every_registered_command_has_a_permission_and_the_main_window_is_granted_it() {
-    let registered = registered();
-    assert!(registered.len() > 10, "{registered:?}");
-    assert_eq!(
-        with_permissions(),
-        registered,
-        "build.rs COMMANDS vs main.rs"
+fn the_main_window_is_granted_every_command_and_no_other() {
+    let listed: BTreeSet<String> = COMMANDS.iter().map(|c| c.to_string()).collect();
+    assert!(listed.len() > 10, "{listed:?}");
+    assert_eq!(listed.len(), COMMANDS.len(), "a command is listed twice");
+    assert_eq!(granted(), listed, "capabilities/default.json vs the table");
+}
+
+#[test]
+fn export_bindings_command_names() {
+    let mut text = String::from(
+        "// Written from src-tauri/src/command_table.rs by `make bindings`. Do not edit.\n\n\
+         /** Every command the backend answers. */\nexport type Command =\n",
     );
-    assert_eq!(
-        granted(),
-        registered,
-        "capabilities/default.json vs main.rs"
-    );
+    for name in COMMANDS {
+        text.push_str(&format!("  | \"{name}\"\n"));
+    }
+    text.push_str(";\n");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/bindings/Command.ts");
+    std::fs::write(path, text).unwrap();
 }

@@ -1,0 +1,34 @@
+// The one list of the app's IPC commands: main.rs registers them, build.rs gives each a permission and
+// writes the main window's capability from it, and a test writes the UI's `Command` type from it.
+
+/// Calls `$then!` with every command's path, `module::command`.
+macro_rules! with_commands {
+    ($then:ident) => {
+        $then! {
+            commands::startup_state,
+            commands::add_account,
+            commands::sign_in,
+            commands::resume_session,
+            commands::sign_out,
+            commands::remove_account,
+            commands::list_jobs,
+            commands::job_outputs,
+            downloads::download_folder,
+            downloads::start_download,
+            downloads::watch_transfers,
+            downloads::pause_batch,
+            downloads::resume_batch,
+            downloads::cancel_batch,
+            downloads::retry_failed,
+            downloads::pause_item,
+            downloads::resume_item,
+            downloads::cancel_item,
+            downloads::open_folder,
+            downloads::bandwidth_limit,
+            downloads::set_bandwidth_limit,
+            previews::preview_details,
+            previews::cancel_previews,
+            previews::downloaded_outputs,
+        }
+    };
+}
