@@ -18,8 +18,15 @@ pub async fn add(desk: &Desk, archive: &str, pairs: &[String]) -> Result<()> {
                 "{pair:?} is not key=value, e.g. --set username=ana."
             ))
         })?;
-        let known = provider.info().fields.iter().any(|f| f.key == key);
-        if !known {
+        let field = provider.info().fields.iter().find(|f| f.key == key);
+        if let Some(field) = field.filter(|f| f.is_secret()) {
+            return Err(Error::invalid_input(format!(
+                "Give the {} {}, not on the command line, where it would stay in your shell history.",
+                field.label.to_lowercase(),
+                field.env.as_ref().map_or("at the prompt".to_string(), |var| format!("in ${var} or at the prompt"))
+            )));
+        }
+        if field.is_none() {
             return Err(Error::invalid_input(format!(
                 "{} has no setting {key:?}; it has {}.",
                 provider.info().name,
@@ -101,6 +108,61 @@ fn secret_hint(info: &jobfetch_engine::providers::ProviderInfo) -> String {
     }
 }
 
+/// How to add an account, with the archives Jobfetch knows.
+fn how_to_add(desk: &Desk) -> String {
+    let ids: Vec<String> = desk
+        .providers()
+        .iter()
+        .map(|info| info.id.to_string())
+        .collect();
+    format!(
+        "Add one with `jobfetch account add {} --set KEY=VALUE...` (`jobfetch account archives` lists each archive's settings).",
+        ids.first().map_or("ARCHIVE", String::as_str)
+    ) + &if ids.len() > 1 {
+        format!(" Archives: {}.", ids.join(", "))
+    } else {
+        String::new()
+    }
+}
+
+/// Prints every archive Jobfetch knows with the settings an account of it takes.
+pub fn archives(desk: &Desk) {
+    for info in desk.providers() {
+        println!("{} ({}): {}", info.id, info.name, info.summary);
+        for field in &info.fields {
+            let mut notes = Vec::new();
+            if field.required && field.default.is_none() {
+                notes.push("required".to_string());
+            }
+            if let Some(default) = &field.default {
+                notes.push(format!("default {default}"));
+            }
+            let setting = if field.is_secret() {
+                match &field.env {
+                    Some(var) => format!("${var} or a prompt"),
+                    None => "a prompt".to_string(),
+                }
+            } else {
+                format!("--set {}=…", field.key)
+            };
+            println!(
+                "  {setting}  {}{}{}",
+                field.label,
+                if notes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", notes.join("; "))
+                },
+                if field.help.is_empty() {
+                    String::new()
+                } else {
+                    format!(". {}", field.help)
+                }
+            );
+        }
+    }
+}
+
 /// Prints the accounts, the active one marked with `*`.
 pub fn list(desk: &Desk, json: bool) -> Result<()> {
     let saved = desk.accounts()?;
@@ -161,8 +223,10 @@ pub fn pick(desk: &Desk, wanted: Option<&str>) -> Result<Account> {
     let no_accounts = || {
         Error::new(
             ErrorCode::NotSignedIn,
-            "No account yet: add one with `jobfetch account add desaccess --set api_base=URL --set username=NAME`, \
-             or give a job folder URL instead of a job id.",
+            format!(
+                "No account yet. {} Or give a job folder URL instead of a job id.",
+                how_to_add(desk)
+            ),
         )
     };
     let Some(wanted) = wanted else {

@@ -35,8 +35,8 @@ enum Command {
     /// Download a job of a signed-in account, or a job folder URL (any nginx JSON-autoindex folder),
     /// to OUT/<job_id>/... Running the same command again continues where it stopped.
     Get {
-        /// A job id (see `jobfetch jobs`), or a job folder URL, e.g.
-        /// https://des.ncsa.illinois.edu/files-desaccess/<user>/cutout/<job_id>/
+        /// A job id (see `jobfetch jobs`), or the URL of a job folder an archive serves as an nginx
+        /// JSON listing.
         folder_url: String,
         /// The account the job belongs to (default: the active account; see `jobfetch account list`).
         #[arg(long, short)]
@@ -113,15 +113,17 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AccountCommand {
-    /// Add an account and sign in: `jobfetch account add desaccess --set username=ana`. Secret
-    /// fields come from the archive's environment variable (e.g. DESACCESS_PASSWORD) or a prompt.
+    /// Add an account and sign in: `jobfetch account add ARCHIVE --set username=ana`. Secret fields
+    /// come from the archive's environment variable or a prompt (see `jobfetch account archives`).
     Add {
-        /// The archive: desaccess.
+        /// The archive's id, as `jobfetch account archives` lists it.
         archive: String,
-        /// A sign-in setting, KEY=VALUE (e.g. api_base=https://des.ncsa.illinois.edu/desaccess/api).
+        /// A sign-in setting, KEY=VALUE (see `jobfetch account archives`).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         settings: Vec<String>,
     },
+    /// List the archives Jobfetch knows and the settings an account of each takes.
+    Archives,
     /// List the accounts; the active one is marked with *.
     List {
         #[arg(long)]
@@ -185,6 +187,10 @@ async fn main() -> ExitCode {
                             accounts::add(&desk, &archive, &settings).await
                         }
                         AccountCommand::List { json } => accounts::list(&desk, json),
+                        AccountCommand::Archives => {
+                            accounts::archives(&desk);
+                            Ok(())
+                        }
                         AccountCommand::Remove { account } => {
                             accounts::remove(&desk, &account).await
                         }
