@@ -18,7 +18,11 @@ const CAPABILITY: &str = "capabilities/default.json";
 /// The main window's capability: the core window APIs and each command, named one by one.
 fn capability() -> String {
     let mut permissions = vec!["core:default".to_string()];
-    permissions.extend(COMMANDS.iter().map(|name| format!("allow-{}", name.replace('_', "-"))));
+    permissions.extend(
+        COMMANDS
+            .iter()
+            .map(|name| format!("allow-{}", name.replace('_', "-"))),
+    );
     let value = serde_json::json!({
         "$schema": "../gen/schemas/desktop-schema.json",
         "identifier": "default",

@@ -18,8 +18,8 @@ use crate::demo::DemoArchive;
 use crate::progress::ProgressChannels;
 use crate::settings::StoreBook;
 
-/// A filled sign-in form: the archive and the values of its fields.
-#[derive(Debug, Clone, Serialize, TS)]
+/// A filled sign-in form: the archive and the values of its fields. Not `Debug`: it may hold a password.
+#[derive(Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct SignInForm {
@@ -27,8 +27,8 @@ pub struct SignInForm {
     pub values: FieldValues,
 }
 
-/// What the UI needs to know when it starts.
-#[derive(Debug, Clone, Serialize, TS)]
+/// What the UI needs to know when it starts. Not `Debug`: the demo's sign-in holds its password.
+#[derive(Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct StartupState {

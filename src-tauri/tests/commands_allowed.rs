@@ -44,6 +44,9 @@ fn export_bindings_command_names() {
         text.push_str(&format!("  | \"{name}\"\n"));
     }
     text.push_str(";\n");
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/bindings/Command.ts");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../ui/src/lib/bindings/Command.ts"
+    );
     std::fs::write(path, text).unwrap();
 }
