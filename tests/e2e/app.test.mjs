@@ -9,8 +9,10 @@
 //   JOBFETCH_APP=target/debug/jobfetch-app xvfb-run -a node tests/e2e/app.test.mjs
 
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { relative, resolve } from "node:path";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, relative, resolve } from "node:path";
+import { createInterface } from "node:readline";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -40,6 +42,13 @@ const PNG_FILE = '[data-testid=tree-file][data-path$=".png"]';
 let driver;
 let driverExit;
 let session;
+/** The second simulator, started for the accounts step. */
+let secondSim;
+/**
+ * The app's own data folder for this run (XDG_DATA_HOME): the accounts the test adds are saved in the app's
+ * settings store, which must be neither the user's nor the last run's.
+ */
+const APP_DATA_HOME = mkdtempSync(resolve(tmpdir(), "jobfetch-e2e-data-"));
 
 /** Starts tauri-driver and waits until it (and the WebKitWebDriver behind it) answers. */
 async function startDriver() {
@@ -52,6 +61,7 @@ async function startDriver() {
       ...process.env,
       JOBFETCH_DEMO: process.env.JOBFETCH_DEMO ?? "1",
       JOBFETCH_DEMO_SLOW: process.env.JOBFETCH_DEMO_SLOW ?? "1",
+      XDG_DATA_HOME: APP_DATA_HOME,
     },
     stdio: ["ignore", "inherit", "inherit"],
   });
@@ -128,6 +138,8 @@ after(async () => {
     console.error(`Could not end the WebDriver session: ${error.message}`);
   } finally {
     await stopDriver();
+    stopSecondSim();
+    rmSync(APP_DATA_HOME, { recursive: true, force: true });
   }
 });
 
@@ -485,4 +497,270 @@ step("scrolls the gallery of the 10,000-image job and keeps the app's memory in 
   await session.takeScreenshot(resolve(SHOTS, "09-gallery-10k.png"));
   const { writeFile } = await import("node:fs/promises");
   await writeFile(resolve(SHOTS, "timings.json"), JSON.stringify(timings, null, 2));
+});
+
+/** The simulators' demo password (the same on every simulator), which no field on screen may show. */
+let demoPassword = null;
+
+/** The demo's query job `bright-stars` (a CSV of 2,000 rows and meta.json): small enough to download quickly. */
+const SMALL_JOB = "4b6d8f0a2c4e4a7b8d1f3a5c7e9b1d63";
+/** The demo's query job `dr2-main-sample` (three CSVs of 2,000 rows and meta.json). */
+const SMALL_SPLIT_JOB = "8d0f2b4d6f8a4c9e0b2d4f6a8c0e2b79";
+
+/**
+ * Starts another simulator (jobfetch-sim, next to the app binary unless JOBFETCH_SIM says where) on a free port
+ * and reads where it listens and its demo login from what it prints: either one JSON object on the first line,
+ * `{"desaccess":{"api","files","username","password","database"}}`, or the lines `desaccess api: URL` and
+ * `demo login: USER / PASSWORD (database DB)`.
+ */
+async function startSecondSim() {
+  const program = process.env.JOBFETCH_SIM
+    ? resolve(REPO_ROOT, process.env.JOBFETCH_SIM)
+    : resolve(dirname(resolve(REPO_ROOT, process.env.JOBFETCH_APP)), "jobfetch-sim");
+  assert.ok(existsSync(program), `the simulator ${program} exists (build it, or set JOBFETCH_SIM)`);
+  const child = spawn(program, ["--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
+  secondSim = child;
+  const found = {};
+  const lines = createInterface({ input: child.stdout });
+  const ready = new Promise((settle, fail) => {
+    child.once("exit", (code, signal) => fail(new Error(`${program} exited (code ${code}, signal ${signal}) before saying where it listens`)));
+    child.once("error", (error) => fail(new Error(`could not start ${program}: ${error.message}`)));
+    lines.on("line", (line) => {
+      const text = line.trim();
+      if (text.startsWith("{")) {
+        try {
+          const desaccess = JSON.parse(text).desaccess ?? {};
+          for (const key of ["api", "files", "username", "password", "database"]) if (desaccess[key]) found[key] = desaccess[key];
+        } catch {
+          // Not the JSON line: the text lines below may still tell.
+        }
+      }
+      const api = /^desaccess api:\s*(\S+)/.exec(text);
+      if (api) found.api = api[1];
+      const login = /^demo login:\s*(\S+)\s*\/\s*(\S+)(?:\s*\(database\s+([^)\s]+)\))?/.exec(text);
+      if (login) [found.username, found.password, found.database] = [login[1], login[2], login[3] ?? found.database];
+      if (found.api && found.username && found.password) settle({ ...found, database: found.database ?? "desdr" });
+    });
+  });
+  const timeout = new Promise((_, fail) => setTimeout(() => fail(new Error(`${program} did not say where it listens within 20 s`)), 20_000).unref());
+  const sim = await Promise.race([ready, timeout]);
+  lines.removeAllListeners("line");
+  // Keep draining its output so it never blocks on a full pipe.
+  child.stdout.resume();
+  return { ...sim, origin: new URL(sim.api).origin, port: new URL(sim.api).port };
+}
+
+function stopSecondSim() {
+  if (secondSim && secondSim.exitCode === null && secondSim.signalCode === null) secondSim.kill("SIGTERM");
+}
+
+/** The simulator's file-server bytes per path (GET /_sim/stats). */
+async function simBytes(origin) {
+  const response = await fetch(`${origin}/_sim/stats`);
+  assert.ok(response.ok, `${origin}/_sim/stats answers (HTTP ${response.status})`);
+  return (await response.json()).bytes_sent ?? {};
+}
+
+/** The bytes a simulator sent for one job's folder: its listings and its files. */
+async function jobBytes(origin, jobId) {
+  const sent = await simBytes(origin);
+  return Object.entries(sent)
+    .filter(([path]) => path.includes(`/${jobId}`))
+    .reduce((sum, [, bytes]) => sum + bytes, 0);
+}
+
+/** The active account, as the top bar shows it. */
+async function activeAccount() {
+  return session.executeScript(`
+    const label = document.querySelector("[data-testid=active-account]");
+    return label ? { id: label.dataset.accountId, label: label.innerText.trim() } : null;`);
+}
+
+/** The accounts the jobs on screen belong to. */
+async function jobAccounts() {
+  return session.executeScript(`return [...document.querySelectorAll("[data-testid=job-row]")].map((row) => row.dataset.accountId);`);
+}
+
+/** Waits until `accountId` is the active account and its job list has loaded (every row from that account). */
+async function untilAccountShown(accountId, what) {
+  let seen = "nothing yet";
+  await waitShowingErrors(
+    async () => {
+      const active = await activeAccount().catch(() => null);
+      const owners = await jobAccounts().catch(() => []);
+      seen = `active ${active?.id}, ${owners.length} jobs of ${[...new Set(owners)].join(", ")}`;
+      return active?.id === accountId && owners.length >= 5 && owners.every((owner) => owner === accountId);
+    },
+    { timeout: 60_000, interval: 300, message: `${what} to be active with its jobs listed` },
+  ).catch((error) => {
+    throw new Error(`${error.message} (last seen: ${seen})`);
+  });
+}
+
+async function openAccountMenu() {
+  if ((await count("[data-testid=account-menu]")) === 0) await (await session.findElement("[data-testid=account-menu-button]")).click();
+  await waitFor(async () => (await count("[data-testid=account-menu]")) > 0, { message: "the account menu to open" });
+}
+
+/** Switches to an account through the account menu and waits for its jobs. */
+async function switchTo(accountId, what) {
+  await openAccountMenu();
+  await (await session.findElement(`[data-testid=account-menu] [data-testid=account-item][data-account-id="${accountId}"]`)).click();
+  await untilAccountShown(accountId, what);
+}
+
+/** Starts downloading all of a job and returns the new batch's id, once the transfers panel points at it. */
+async function downloadAll(jobId) {
+  await openJob(jobId);
+  const before = new Set(
+    await session.executeScript(`return [...document.querySelectorAll("[data-testid=batch]")].map((card) => card.dataset.batchId);`),
+  );
+  const button = await session.findElement("[data-testid=download-all]");
+  await waitFor(async () => (await button.getAttribute("disabled")) === null, { message: `Download all of job ${jobId} to be enabled` });
+  await button.click();
+  const started = await waitShowingErrors(
+    async () => {
+      const [current] = await session.findElements(`${TRANSFERS_PANEL} [data-testid=batch][aria-current=true]`);
+      const id = current && (await current.getAttribute("data-batch-id"));
+      return id && !before.has(id) ? id : null;
+    },
+    { timeout: 30_000, message: `the batch of job ${jobId} in the transfers panel` },
+  );
+  return started;
+}
+
+/** A batch's state and bytes, from its card in the transfers panel. */
+async function batchProgress(batchId) {
+  const card = `${TRANSFERS_PANEL} [data-testid=batch][data-batch-id="${batchId}"]`;
+  const state = await (await session.findElement(card)).getAttribute("data-state");
+  const bar = await session.findElement(`${card} [data-testid=batch-progress]`);
+  return { state, done: Number(await bar.getAttribute("data-bytes-done")), total: Number(await bar.getAttribute("data-bytes-total")) };
+}
+
+step(
+  "adds a second account on another simulator, switches between the two, and downloads from each",
+  async () => {
+    const sim = await startSecondSim();
+    demoPassword = sim.password;
+    console.log(`second simulator: ${sim.api} (${sim.username}, database ${sim.database})`);
+    const demo = await activeAccount();
+    assert.ok(demo.id && !demo.id.includes(`:${sim.port}/`), `the demo account (${demo.id}) is on another server than ${sim.api}`);
+    const demoOrigin = `http://${/@([^/]+)/.exec(demo.id)?.[1]}`;
+
+    // Add the second account through the menu's form.
+    if ((await count(TRANSFERS_PANEL)) > 0) await (await session.findElement("[data-testid=transfers-toggle]")).click();
+    await openAccountMenu();
+    await (await session.findElement("[data-testid=account-menu] [data-testid=add-account]")).click();
+    const dialog = "[data-testid=account-dialog]";
+    await waitFor(async () => (await count(dialog)) > 0, { message: "the add-account form" });
+    const fill = async (name, value) => {
+      const input = await session.findElement(`${dialog} input[name="${name}"]`);
+      await input.clear();
+      await input.sendKeys(value);
+    };
+    await fill("api_base", sim.api);
+    await fill("username", sim.username);
+    await fill("password", sim.password);
+    await session.executeScript(
+      `const select = document.querySelector(arguments[0]);
+       if (select && select.value !== arguments[1]) { select.value = arguments[1]; select.dispatchEvent(new Event("change", { bubbles: true })); }`,
+      [`${dialog} select[name="database"]`, sim.database],
+    );
+    await session.takeScreenshot(resolve(SHOTS, "13-add-account-form.png"));
+    await (await session.findElement(`${dialog} [data-testid=sign-in-submit]`)).click();
+    await waitShowingErrors(async () => (await count(dialog)) === 0, { timeout: 30_000, message: "the second account to sign in" });
+    const second = await activeAccount();
+    assert.ok(second.id.includes(`:${sim.port}/`), `the active account is on the second simulator (${second.id})`);
+    await untilAccountShown(second.id, "the second account");
+    assert.match((await activeAccount()).label, new RegExp(`:${sim.port}/`), "the top bar shows the second server's port");
+    assert.match(await (await session.findElement("[data-testid=active-archive]")).getText(), /\S/, "the top bar names the archive");
+    await session.takeScreenshot(resolve(SHOTS, "11-second-account.png"));
+
+    // The menu lists both, each with its archive, the second one active.
+    await openAccountMenu();
+    const items = await session.findElements("[data-testid=account-menu] [data-testid=account-item]");
+    const listed = await Promise.all(items.map(async (item) => [await item.getAttribute("data-account-id"), await item.getAttribute("aria-current")]));
+    assert.deepEqual(
+      listed.filter(([id]) => id === demo.id || id === second.id).sort(),
+      [[demo.id, null], [second.id, "true"]].sort(),
+      `the menu lists both accounts, the second active (${JSON.stringify(listed)})`,
+    );
+    await session.takeScreenshot(resolve(SHOTS, "10-accounts-menu.png"));
+    await session.performActions([{ type: "key", id: "keyboard", actions: [{ type: "keyDown", value: "\uE00C" }, { type: "keyUp", value: "\uE00C" }] }]);
+    await session.releaseActions();
+    await waitFor(async () => (await count("[data-testid=account-menu]")) === 0, { message: "the account menu to close" });
+
+    // A download from the second account: its bytes come from the second simulator.
+    const secondBatch = await downloadAll(SMALL_JOB);
+    await waitShowingErrors(async () => (await jobBytes(sim.origin, SMALL_JOB)) > 0, {
+      timeout: 30_000,
+      message: `the second simulator to serve job ${SMALL_JOB}`,
+    });
+
+    // Back to the demo account: its own jobs, and a download of its own.
+    await switchTo(demo.id, "the demo account");
+    assert.equal((await activeAccount()).label, demo.label, "the top bar shows the demo account again");
+    const demoBatch = await downloadAll(SMALL_SPLIT_JOB);
+
+    let seen = "";
+    await waitShowingErrors(
+      async () => {
+        const both = [await batchProgress(secondBatch), await batchProgress(demoBatch)];
+        seen = JSON.stringify(both);
+        return both.every(({ state, done, total }) => state === "done" && total > 0 && done === total);
+      },
+      { timeout: 120_000, interval: 500, message: "both batches to be done" },
+    ).catch((error) => {
+      throw new Error(`${error.message} (last seen: ${seen})`);
+    });
+    // Let the progress bars finish their last stretch before the picture.
+    await sleep(600);
+    await session.takeScreenshot(resolve(SHOTS, "12-both-downloads.png"));
+
+    // Each archive served its own account's job, and only that one.
+    assert.ok((await jobBytes(demoOrigin, SMALL_SPLIT_JOB)) > 0, "the demo archive served the demo account's download");
+    assert.equal(await jobBytes(sim.origin, SMALL_SPLIT_JOB), 0, "the second simulator served nothing of the demo account's job");
+    assert.equal(await jobBytes(demoOrigin, SMALL_JOB), 0, "the demo archive served nothing of the second account's job");
+
+    // Switch back once more, then remove the second account (confirmed) and land on the demo account.
+    await switchTo(second.id, "the second account");
+    await openAccountMenu();
+    await (await session.findElement("[data-testid=account-menu] [data-testid=remove-account]")).click();
+    await waitFor(async () => (await count("[data-testid=remove-confirm]")) > 0, { message: "the removal to ask for confirmation" });
+    await (await session.findElement("[data-testid=remove-confirm-button]")).click();
+    await untilAccountShown(demo.id, "the demo account, after removing the second");
+    await openAccountMenu();
+    const left = await session.executeScript(
+      `return [...document.querySelectorAll("[data-testid=account-menu] [data-testid=account-item]")].map((item) => item.dataset.accountId);`,
+    );
+    assert.ok(!left.includes(second.id), `the removed account is gone from the menu (${left.join(", ")})`);
+    await (await session.findElement("[data-testid=account-menu-button]")).click();
+    stopSecondSim();
+  },
+  300_000,
+);
+
+step("signs out of the demo archive, then signs in again with one click", async () => {
+  await openAccountMenu();
+  await (await session.findElement("[data-testid=account-menu] [data-testid=sign-out]")).click();
+  await waitShowingErrors(async () => (await count("[data-testid=sign-in-form]")) > 0, { timeout: 30_000, message: "the sign-in screen" });
+  assert.equal(await count("[data-testid=job-row]"), 0, "no jobs are shown after signing out");
+  const demoButton = await session.findElement("[data-testid=demo-sign-in]");
+  assert.equal((await demoButton.getText()).trim(), "Sign in to the demo archive");
+  if (demoPassword) {
+    const shown = await session.executeScript(
+      "return [...document.querySelectorAll('input')].some((input) => input.value === arguments[0]);",
+      [demoPassword],
+    );
+    assert.equal(shown, false, "no field holds the demo password");
+  }
+  await session.takeScreenshot(resolve(SHOTS, "14-signed-out.png"));
+
+  await demoButton.click();
+  await waitShowingErrors(async () => (await count("[data-testid=job-row]")) >= 5, {
+    timeout: 60_000,
+    interval: 500,
+    message: "the demo account's jobs after signing in again",
+  });
+  assert.equal((await (await session.findElement("[data-testid=signed-in-user]")).getText()).trim(), DEMO_USER);
 });

@@ -88,6 +88,16 @@ export class Element {
     return this.#call("POST", "/click", {});
   }
 
+  /** Types `text` into the element (an input), as key presses. */
+  sendKeys(text) {
+    return this.#call("POST", "/value", { text });
+  }
+
+  /** Empties an input. */
+  clear() {
+    return this.#call("POST", "/clear", {});
+  }
+
   /** The element's rendered text, as a user sees it. */
   getText() {
     return this.#call("GET", "/text");

@@ -3,6 +3,7 @@ import { Channel } from "@tauri-apps/api/core";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { describe, expect, it, vi } from "vitest";
 import {
+  addAccount,
   bandwidthLimit,
   downloadedOutputs,
   loadThumbnail,
@@ -19,29 +20,65 @@ import {
   resumeBatch,
   resumeItem,
   retryFailed,
+  removeAccount,
+  resumeSession,
   setBandwidthLimit,
   signIn,
+  signOut,
   startDownload,
   toBackendError,
   watchTransfers,
 } from "./backend";
-import { DEMO_FORM, DOWNLOAD_FOLDER, FITS_DETAILS, JOBS, TREE, TransferFeed, backendError, batch, mockBackend } from "../test/fixtures";
+import {
+  DEMO_ACCOUNT,
+  DEMO_FORM,
+  DOWNLOAD_FOLDER,
+  FITS_DETAILS,
+  JOBS,
+  SESSION,
+  TREE,
+  TransferFeed,
+  backendError,
+  batch,
+  mockBackend,
+} from "../test/fixtures";
+
+const ACCOUNT = DEMO_ACCOUNT.id;
+const JOB = { account: ACCOUNT, job: "c39008aa52f54b9e94335b566743af0c" };
+/** A short job reference for the thumbnail tests. */
+const J = { account: "desaccess:demo@h", job: "j" };
 
 describe("backend", () => {
   it("calls each command by its Rust name with camelCase arguments", async () => {
-    const calls = mockBackend({ job_outputs: () => TREE, sign_in: () => null, list_jobs: () => JOBS });
-    await jobOutputs("c39008aa52f54b9e94335b566743af0c");
-    await signIn(DEMO_FORM);
-    expect(await listJobs()).toEqual(JOBS);
+    const calls = mockBackend({
+      job_outputs: () => TREE,
+      add_account: () => SESSION,
+      sign_in: () => SESSION,
+      resume_session: () => null,
+      sign_out: () => null,
+      remove_account: () => null,
+      list_jobs: () => JOBS,
+    });
+    await jobOutputs(JOB);
+    expect(await addAccount(DEMO_FORM)).toEqual(SESSION);
+    expect(await signIn(ACCOUNT)).toEqual(SESSION);
+    expect(await resumeSession()).toBeNull();
+    await signOut(ACCOUNT);
+    await removeAccount(ACCOUNT);
+    expect(await listJobs(ACCOUNT)).toEqual(JOBS);
     expect(calls).toEqual([
-      { cmd: "job_outputs", args: { jobId: "c39008aa52f54b9e94335b566743af0c" } },
-      { cmd: "sign_in", args: { form: DEMO_FORM } },
-      { cmd: "list_jobs", args: {} },
+      { cmd: "job_outputs", args: { account: ACCOUNT, jobId: JOB.job } },
+      { cmd: "add_account", args: { provider: "desaccess", values: DEMO_FORM.values } },
+      { cmd: "sign_in", args: { account: ACCOUNT } },
+      { cmd: "resume_session", args: {} },
+      { cmd: "sign_out", args: { account: ACCOUNT } },
+      { cmd: "remove_account", args: { account: ACCOUNT } },
+      { cmd: "list_jobs", args: { account: ACCOUNT } },
     ]);
   });
 
   it("calls the transfer commands with camelCase ids", async () => {
-    const job = "c39008aa52f54b9e94335b566743af0c";
+    const job = JOB;
     const calls = mockBackend({
       start_download: () => 7,
       download_folder: () => DOWNLOAD_FOLDER,
@@ -66,8 +103,8 @@ describe("backend", () => {
     await resumeItem(7, 12);
     await cancelItem(7, 12);
     expect(calls).toEqual([
-      { cmd: "start_download", args: { jobId: job, paths: null } },
-      { cmd: "start_download", args: { jobId: job, paths: ["DES0226-1541", "BulkThumbs_20200706-152133.log"] } },
+      { cmd: "start_download", args: { account: ACCOUNT, jobId: job.job, paths: null } },
+      { cmd: "start_download", args: { account: ACCOUNT, jobId: job.job, paths: ["DES0226-1541", "BulkThumbs_20200706-152133.log"] } },
       { cmd: "download_folder", args: {} },
       { cmd: "pause_batch", args: { batchId: 7 } },
       { cmd: "resume_batch", args: { batchId: 7 } },
@@ -121,12 +158,12 @@ describe("backend", () => {
     mockIPC(() => {
       throw error;
     });
-    await expect(listJobs()).rejects.toEqual(error);
+    await expect(listJobs(ACCOUNT)).rejects.toEqual(error);
   });
 
   it("turns anything else Tauri rejects with into an internal error", async () => {
     mockIPC(() => Promise.reject("command list_jobs not found"));
-    await expect(listJobs()).rejects.toEqual({
+    await expect(listJobs(ACCOUNT)).rejects.toEqual({
       code: "internal",
       message: "Something went wrong inside Jobfetch: command list_jobs not found",
       retryable: false,
@@ -137,15 +174,18 @@ describe("backend", () => {
     );
   });
 
-  it("builds thumbnail URLs on the thumb scheme with every option spelled out", () => {
+  it("builds thumbnail URLs on the thumb scheme: account, job and path each encoded, every option spelled out", () => {
     mockBackend({});
-    expect(thumbUrl("job 1", "DES0226-1541/a b#1.fits")).toBe(
-      "thumb://localhost/job%201/DES0226-1541/a%20b%231.fits?size=256&stretch=linear&limits=zscale",
+    const account = "desaccess:ana b@127.0.0.1:40123/desaccess/api";
+    expect(thumbUrl({ account, job: "job 1" }, "DES0226-1541/a b#1.fits")).toBe(
+      "thumb://localhost/desaccess%3Aana%20b%40127.0.0.1%3A40123%2Fdesaccess%2Fapi/job%201/DES0226-1541/a%20b%231.fits?size=256&stretch=linear&limits=zscale",
     );
-    expect(thumbUrl("j", "a.fits", { size: 1024, stretch: "asinh", limits: { kind: "minMax" } }, "t1")).toBe(
-      "thumb://localhost/j/a.fits?size=1024&stretch=asinh&limits=minmax&ticket=t1",
+    const url = new URL(thumbUrl({ account, job: "job 1" }, "DES0226-1541/a b#1.fits"));
+    expect(url.pathname.split("/").slice(1).map(decodeURIComponent)).toEqual([account, "job 1", "DES0226-1541", "a b#1.fits"]);
+    expect(thumbUrl(J, "a.fits", { size: 1024, stretch: "asinh", limits: { kind: "minMax" } }, "t1")).toBe(
+      "thumb://localhost/desaccess%3Ademo%40h/j/a.fits?size=1024&stretch=asinh&limits=minmax&ticket=t1",
     );
-    expect(thumbUrl("j", "a.fits", { limits: { kind: "percentile", percent: 99.5 } })).toMatch(/&limits=99\.5$/);
+    expect(thumbUrl(J, "a.fits", { limits: { kind: "percentile", percent: 99.5 } })).toMatch(/&limits=99\.5$/);
   });
 
   it("loads a thumbnail, null for a header-only file, and rejects with the backend's error", async () => {
@@ -158,10 +198,10 @@ describe("backend", () => {
     ];
     vi.stubGlobal("fetch", vi.fn(async () => answers.shift()));
     const signal = new AbortController().signal;
-    expect(await (await loadThumbnail("j", "a.fits", {}, signal))?.text()).toBe("png");
-    expect(await loadThumbnail("j", "a.fits", {}, signal)).toBeNull();
-    await expect(loadThumbnail("j", "a.fits", {}, signal)).rejects.toEqual(backendError("noPreview", "A table, not an image."));
-    await expect(loadThumbnail("j", "a.fits", {}, signal)).rejects.toEqual(backendError("http", "The preview failed (HTTP 502).", true));
+    expect(await (await loadThumbnail(J, "a.fits", {}, signal))?.text()).toBe("png");
+    expect(await loadThumbnail(J, "a.fits", {}, signal)).toBeNull();
+    await expect(loadThumbnail(J, "a.fits", {}, signal)).rejects.toEqual(backendError("noPreview", "A table, not an image."));
+    await expect(loadThumbnail(J, "a.fits", {}, signal)).rejects.toEqual(backendError("http", "The preview failed (HTTP 502).", true));
     vi.unstubAllGlobals();
   });
 
@@ -179,7 +219,7 @@ describe("backend", () => {
       ),
     );
     const controllers = [new AbortController(), new AbortController()];
-    const loads = controllers.map((controller, i) => loadThumbnail("j", `${i}.fits`, {}, controller.signal));
+    const loads = controllers.map((controller, i) => loadThumbnail(J, `${i}.fits`, {}, controller.signal));
     controllers.forEach((controller) => controller.abort());
     for (const load of loads) await expect(load).rejects.toMatchObject({ code: "cancelled" });
     await vi.waitFor(() => expect(calls).toHaveLength(1));
@@ -191,11 +231,14 @@ describe("backend", () => {
 
   it("asks for preview details with the defaults filled in, and for the files on disk", async () => {
     const calls = mockBackend({ preview_details: () => FITS_DETAILS, downloaded_outputs: () => ["a.fits"] });
-    expect(await previewDetails("j", "a.fits", { stretch: "asinh" })).toEqual(FITS_DETAILS);
-    expect(await downloadedOutputs("j")).toEqual(["a.fits"]);
+    expect(await previewDetails(J, "a.fits", { stretch: "asinh" })).toEqual(FITS_DETAILS);
+    expect(await downloadedOutputs(J)).toEqual(["a.fits"]);
     expect(calls).toEqual([
-      { cmd: "preview_details", args: { jobId: "j", path: "a.fits", options: { size: 256, stretch: "asinh", limits: { kind: "zscale" } } } },
-      { cmd: "downloaded_outputs", args: { jobId: "j" } },
+      {
+        cmd: "preview_details",
+        args: { account: J.account, jobId: "j", path: "a.fits", options: { size: 256, stretch: "asinh", limits: { kind: "zscale" } } },
+      },
+      { cmd: "downloaded_outputs", args: { account: J.account, jobId: "j" } },
     ]);
   });
 });

@@ -2,18 +2,20 @@
 import { Channel, convertFileSrc, invoke, type InvokeArgs } from "@tauri-apps/api/core";
 import type { BatchSnapshot } from "./bindings/BatchSnapshot";
 import type { Error as BackendError } from "./bindings/Error";
+import type { AccountId } from "./bindings/AccountId";
 import type { Job } from "./bindings/Job";
+import type { JobRef } from "./bindings/JobRef";
 import type { Limits } from "./bindings/Limits";
 import type { OutputNode } from "./bindings/OutputNode";
 import type { PreviewDetails } from "./bindings/PreviewDetails";
 import type { RenderOptions } from "./bindings/RenderOptions";
-import type { Session } from "./bindings/Session";
+import type { SignedIn } from "./bindings/SignedIn";
 import type { SignInForm } from "./bindings/SignInForm";
 import type { StartupState } from "./bindings/StartupState";
 import type { Stretch } from "./bindings/Stretch";
 import type { TransferEvent } from "./bindings/TransferEvent";
 
-export type { BackendError, Limits, Stretch };
+export type { BackendError, JobRef, Limits, Stretch };
 export type BatchId = BatchSnapshot["id"];
 export type ItemId = BatchSnapshot["items"][number]["id"];
 
@@ -41,27 +43,39 @@ async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
   }
 }
 
-/** How the app was started: the demo archive's sign-in form, and the account used last time. */
+/** How the app was started: the archives, the accounts added so far, the active one, and the demo archive's sign-in. */
 export const startupState = () => call<StartupState>("startup_state");
 
-export const signIn = (form: SignInForm) => call<Session>("sign_in", { form });
+/** Adds an account from a filled sign-in form (or updates the one with the same id) and signs in to it. */
+export const addAccount = (form: SignInForm) => call<SignedIn>("add_account", { provider: form.provider, values: form.values });
 
-/** The session kept in the OS keyring from last time, or null when the user has to sign in. */
-export const resumeSession = () => call<Session | null>("resume_session");
+/** Signs an account in with the secrets the keyring keeps for it, and makes it the active one. */
+export const signIn = (account: AccountId) => call<SignedIn>("sign_in", { account });
 
-export const signOut = () => call<null>("sign_out");
+/** The active account signed in as it was last time, or null when the user has to sign in. */
+export const resumeSession = () => call<SignedIn | null>("resume_session");
 
-/** The signed-in user's jobs, newest first. */
-export const listJobs = () => call<Job[]>("list_jobs");
+/** Signs an account out: its secrets are forgotten, the account itself is kept. */
+export const signOut = (account: AccountId) => call<null>("sign_out", { account });
+
+/** Removes an account: signs it out and forgets its settings. */
+export const removeAccount = (account: AccountId) => call<null>("remove_account", { account });
+
+/** An account's jobs, newest first. */
+export const listJobs = (account: AccountId) => call<Job[]>("list_jobs", { account });
+
+/** Which job of which account a Job is. */
+export const jobRef = (job: Pick<Job, "account" | "id">): JobRef => ({ account: job.account, job: job.id });
 
 /** A job's output tree; its root is the job folder (path ""). */
-export const jobOutputs = (jobId: string) => call<OutputNode>("job_outputs", { jobId });
+export const jobOutputs = (job: JobRef) => call<OutputNode>("job_outputs", { account: job.account, jobId: job.job });
 
 /**
  * Starts downloading a job into the download folder: `paths` are output paths (files or folders) relative to
  * the job folder, or null for the whole job. Resolves with the new batch's id once it is queued.
  */
-export const startDownload = (jobId: string, paths: string[] | null) => call<BatchId>("start_download", { jobId, paths });
+export const startDownload = (job: JobRef, paths: string[] | null) =>
+  call<BatchId>("start_download", { account: job.account, jobId: job.job, paths });
 
 /**
  * Subscribes to the transfers' progress: `onEvent` gets every batch (newest first) at once, then on changes,
@@ -109,12 +123,16 @@ function limitsParam(limits: Limits): string {
   return limits.kind === "minMax" ? "minmax" : String(limits.percent);
 }
 
-/** The thumbnail URL for an output: served by the app's `thumb` URI scheme; `ticket` names the request for cancelling. */
-export function thumbUrl(jobId: string, path: string, options: ThumbOptions = {}, ticket?: string): string {
+/**
+ * The thumbnail URL for an output: served by the app's `thumb` URI scheme as `<account>/<job>/<path>`, each part
+ * percent-encoded (an account id holds `:`, `@` and `/`); `ticket` names the request for cancelling.
+ */
+export function thumbUrl(job: JobRef, path: string, options: ThumbOptions = {}, ticket?: string): string {
   const { size, stretch, limits } = renderOptions(options);
   const file = path.split("/").map(encodeURIComponent).join("/");
   const query = `?size=${size}&stretch=${stretch}&limits=${limitsParam(limits)}${ticket ? `&ticket=${ticket}` : ""}`;
-  return `${convertFileSrc("", "thumb")}${encodeURIComponent(jobId)}/${file}${query}`;
+  // convertFileSrc("", scheme) is the scheme's root with its trailing slash: thumb://localhost/ or http://thumb.localhost/.
+  return `${convertFileSrc("", "thumb")}${encodeURIComponent(job.account)}/${encodeURIComponent(job.job)}/${file}${query}`;
 }
 
 /** Stops the backend's work on previews whose requests were abandoned. */
@@ -149,13 +167,13 @@ async function errorFrom(response: Response): Promise<BackendError> {
  * Rejects with a BackendError (`noPreview` with the reason when the file has no picture); aborting `signal`
  * rejects with `cancelled` and tells the backend to stop.
  */
-export async function loadThumbnail(jobId: string, path: string, options: ThumbOptions, signal: AbortSignal): Promise<Blob | null> {
+export async function loadThumbnail(job: JobRef, path: string, options: ThumbOptions, signal: AbortSignal): Promise<Blob | null> {
   const ticket = `${TICKET_PREFIX}-${++ticketCount}`;
   const onAbort = () => abandon(ticket);
   signal.addEventListener("abort", onAbort, { once: true });
   try {
     signal.throwIfAborted();
-    const response = await fetch(thumbUrl(jobId, path, options, ticket), { signal });
+    const response = await fetch(thumbUrl(job, path, options, ticket), { signal });
     if (response.status === 204) return null;
     if (!response.ok) throw await errorFrom(response);
     return await response.blob();
@@ -168,8 +186,8 @@ export async function loadThumbnail(jobId: string, path: string, options: ThumbO
 }
 
 /** What a preview shows: image size, and for FITS the HDU, BITPIX, compression and header cards; where the file is on disk. */
-export const previewDetails = (jobId: string, path: string, options: ThumbOptions) =>
-  call<PreviewDetails>("preview_details", { jobId, path, options: renderOptions(options) });
+export const previewDetails = (job: JobRef, path: string, options: ThumbOptions) =>
+  call<PreviewDetails>("preview_details", { account: job.account, jobId: job.job, path, options: renderOptions(options) });
 
 /** The output paths of a job that are already whole on disk. */
-export const downloadedOutputs = (jobId: string) => call<string[]>("downloaded_outputs", { jobId });
+export const downloadedOutputs = (job: JobRef) => call<string[]>("downloaded_outputs", { account: job.account, jobId: job.job });

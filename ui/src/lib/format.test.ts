@@ -1,6 +1,6 @@
 // Tests for the formatting helpers: sizes, rates, times left, counts, local and relative times, kind labels and archive hosts.
 import { describe, expect, it } from "vitest";
-import { archiveHost, formatBytes, formatCount, formatEta, formatNumber, formatRate, formatRelative, formatTime, kindLabel } from "./format";
+import { formatBytes, formatCount, formatEta, formatNumber, formatRate, formatRelative, formatTime, kindLabel } from "./format";
 
 describe("formatBytes", () => {
   it("uses binary units with one decimal below 100 and none above", () => {
@@ -76,14 +76,6 @@ describe("kindLabel", () => {
     expect(kindLabel({ kind: "geoJson" })).toBe("GeoJSON");
     expect(kindLabel({ kind: "directory" })).toBe("Folder");
     expect(kindLabel({ kind: "other" })).toBe("File");
-  });
-});
-
-describe("archiveHost", () => {
-  it("shows the host of an API address, or the text when it is not a URL", () => {
-    expect(archiveHost("https://des.ncsa.illinois.edu/desaccess/api")).toBe("des.ncsa.illinois.edu");
-    expect(archiveHost("http://127.0.0.1:40123/desaccess/api")).toBe("127.0.0.1:40123");
-    expect(archiveHost("not a url")).toBe("not a url");
   });
 });
 

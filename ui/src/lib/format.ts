@@ -113,12 +113,3 @@ export function kindLabel(kind: OutputKind): string {
       return "File";
   }
 }
-
-/** The host an archive address points at (`des.ncsa.illinois.edu`), or the address itself if it is not a URL. */
-export function archiveHost(apiBase: string): string {
-  try {
-    return new URL(apiBase).host || apiBase;
-  } catch {
-    return apiBase;
-  }
-}

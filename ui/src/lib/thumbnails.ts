@@ -1,5 +1,5 @@
 // Loads one job's previews a few at a time, the most urgent first, and keeps the recent ones as object URLs.
-import { loadThumbnail, renderOptions, type BackendError, type ThumbOptions } from "./backend";
+import { loadThumbnail, renderOptions, type BackendError, type JobRef, type ThumbOptions } from "./backend";
 
 /** A loaded preview: the picture's object URL, or no picture because only the file's header was read. */
 export type Thumb = { kind: "image"; url: string } | { kind: "headerOnly" };
@@ -17,7 +17,7 @@ interface Waiting {
 const CANCELLED: BackendError = { code: "cancelled", message: "The preview is no longer wanted.", retryable: true };
 
 export class ThumbnailLoader {
-  #jobId: string;
+  #job: JobRef;
   #limit: number;
   #cacheSize: number;
   #running = 0;
@@ -26,8 +26,8 @@ export class ThumbnailLoader {
   #cache = new Map<string, Thumb>();
 
   /** At most `limit` requests at once; the last `cacheSize` previews are kept. */
-  constructor(jobId: string, limit = 12, cacheSize = 500) {
-    this.#jobId = jobId;
+  constructor(job: JobRef, limit = 12, cacheSize = 500) {
+    this.#job = job;
     this.#limit = limit;
     this.#cacheSize = cacheSize;
   }
@@ -84,7 +84,7 @@ export class ThumbnailLoader {
   async #run({ path, options, signal, resolve, reject }: Waiting) {
     this.#running += 1;
     try {
-      const blob = await loadThumbnail(this.#jobId, path, options, signal);
+      const blob = await loadThumbnail(this.#job, path, options, signal);
       const thumb: Thumb = blob ? { kind: "image", url: URL.createObjectURL(blob) } : { kind: "headerOnly" };
       this.#remember(this.#key(path, options), thumb);
       resolve(thumb);

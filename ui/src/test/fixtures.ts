@@ -1,28 +1,88 @@
 // Sample backend data for the tests, shaped like what the Rust side sends, and a mock of the IPC commands.
 import type { Channel } from "@tauri-apps/api/core";
 import { mockConvertFileSrc, mockIPC } from "@tauri-apps/api/mocks";
+import { vi } from "vitest";
+import { Accounts, type AccountActions } from "../lib/accounts.svelte";
 import type { BackendError } from "../lib/backend";
+import type { Account } from "../lib/bindings/Account";
 import type { BatchSnapshot } from "../lib/bindings/BatchSnapshot";
 import type { ItemSnapshot } from "../lib/bindings/ItemSnapshot";
 import type { Job } from "../lib/bindings/Job";
 import type { OutputKind } from "../lib/bindings/OutputKind";
 import type { OutputNode } from "../lib/bindings/OutputNode";
 import type { PreviewDetails } from "../lib/bindings/PreviewDetails";
-import type { Session } from "../lib/bindings/Session";
+import type { ProviderInfo } from "../lib/bindings/ProviderInfo";
+import type { SignedIn } from "../lib/bindings/SignedIn";
 import type { SignInForm } from "../lib/bindings/SignInForm";
+import type { StartupState } from "../lib/bindings/StartupState";
 import type { TransferEvent } from "../lib/bindings/TransferEvent";
 
-export const DEMO_FORM: SignInForm = {
-  apiBase: "http://127.0.0.1:40123/desaccess/api",
-  username: "demo",
-  password: "demo-password",
-  database: "desdr",
+/** The DESaccess provider as the backend describes it. */
+export const DESACCESS: ProviderInfo = {
+  id: "desaccess",
+  name: "DESaccess",
+  summary: "Dark Energy Survey cutout and query jobs (NCSA).",
+  fields: [
+    {
+      key: "api_base",
+      label: "Server",
+      kind: "url",
+      required: true,
+      default: "https://des.ncsa.illinois.edu/desaccess/api",
+      help: "The DESaccess API address.",
+      env: null,
+    },
+    { key: "username", label: "Username", kind: "text", required: true, default: null, help: "", env: null },
+    { key: "password", label: "Password", kind: "secret", required: true, default: null, help: "Kept in your system keyring, never on disk.", env: "DESACCESS_PASSWORD" },
+    {
+      key: "database",
+      label: "Database",
+      kind: "choice",
+      options: ["desdr", "dessci", "desoper"],
+      required: false,
+      default: "desdr",
+      help: "desdr for public data releases; dessci or desoper for the collaboration.",
+      env: null,
+    },
+  ],
+  abilities: { jobs: true, search: false, previews: true, uploads: false, requests: false },
 };
 
-export const SESSION: Session = {
-  account: { apiBase: DEMO_FORM.apiBase, filesBase: "http://127.0.0.1:40123/files", username: "demo", database: "desdr" },
-  profile: { username: "demo", name: "Dana", lastname: "Emo", email: "demo@example.org", db: "desdr", roles: ["default"] },
+const DEMO_API = "http://127.0.0.1:40123/desaccess/api";
+
+/** The built-in demo archive's sign-in, as `startup_state` gives it. */
+export const DEMO_FORM: SignInForm = {
+  provider: "desaccess",
+  values: { api_base: DEMO_API, username: "demo", password: "demo-password", database: "desdr" },
 };
+
+function desaccessAccount(username: string, port: number, database = "desdr"): Account {
+  const server = `127.0.0.1:${port}/desaccess/api`;
+  return {
+    id: `desaccess:${username}@${server}`,
+    provider: "desaccess",
+    label: `${username} on ${server}`,
+    settings: { api_base: `http://${server}`, username, database },
+  };
+}
+
+/** The demo account, and a second account on another server. */
+export const DEMO_ACCOUNT: Account = desaccessAccount("demo", 40123);
+export const OTHER_ACCOUNT: Account = desaccessAccount("ana", 40999, "dessci");
+
+export const SESSION: SignedIn = {
+  account: DEMO_ACCOUNT,
+  profile: { username: "demo", name: "Dana Emo", email: "demo@example.org" },
+};
+export const OTHER_SESSION: SignedIn = {
+  account: OTHER_ACCOUNT,
+  profile: { username: "ana", name: "Ana Lopes", email: "ana@example.org" },
+};
+
+/** What `startup_state` says of an app with the demo account added and active, not on the demo archive. */
+export function startup(extra: Partial<StartupState> = {}): StartupState {
+  return { providers: [DESACCESS], accounts: [DEMO_ACCOUNT], active: DEMO_ACCOUNT.id, demo: null, ...extra };
+}
 
 function job(id: string, name: string, status: Job["status"], extra: Partial<Job> = {}): Job {
   return {
@@ -35,7 +95,8 @@ function job(id: string, name: string, status: Job["status"], extra: Partial<Job
     started: "2020-09-22T18:27:30Z",
     completed: null,
     expires: null,
-    folderUrl: `http://127.0.0.1:40123/files/demo/cutout/${id}/`,
+    account: DEMO_ACCOUNT.id,
+    location: `http://127.0.0.1:40123/files/demo/cutout/${id}/`,
     ...extra,
   };
 }
@@ -52,6 +113,19 @@ export const JOBS: Job[] = [
     jobType: "query",
     completed: "2020-09-21T09:05:00Z",
     statusMessage: "ORA-00942: table or view does not exist",
+  }),
+];
+
+/** The second account's jobs. */
+export const OTHER_JOBS: Job[] = [
+  job("eeee0000000000000000000000000005", "ana_cutouts", "success", {
+    account: OTHER_ACCOUNT.id,
+    location: "http://127.0.0.1:40999/files/ana/cutout/eeee0000000000000000000000000005/",
+  }),
+  job("ffff0000000000000000000000000006", "ana_query", "success", {
+    account: OTHER_ACCOUNT.id,
+    jobType: "query",
+    location: "http://127.0.0.1:40999/files/ana/query/ffff0000000000000000000000000006/",
   }),
 ];
 
@@ -184,7 +258,7 @@ export function mockBackend(handlers: Record<string, Handler>) {
  */
 export function signedInHandlers(overrides: Record<string, Handler> = {}): Record<string, Handler> {
   return {
-    startup_state: () => ({ demo: null, savedAccount: SESSION.account }),
+    startup_state: () => startup(),
     resume_session: () => SESSION,
     list_jobs: () => JOBS,
     job_outputs: () => TREE,
@@ -197,4 +271,14 @@ export function signedInHandlers(overrides: Record<string, Handler> = {}): Recor
     cancel_previews: () => null,
     ...overrides,
   };
+}
+
+/** Account actions that do nothing, for components shown without the app around them. */
+export function noActions(): AccountActions {
+  return { switchTo: vi.fn(async () => {}), add: vi.fn(), signOut: vi.fn(async () => {}), remove: vi.fn(async () => {}) };
+}
+
+/** The props of a Workspace (or TopBar) signed in to the demo account. */
+export function workspaceProps() {
+  return { signedIn: SESSION, accounts: new Accounts(startup()), actions: noActions() };
 }

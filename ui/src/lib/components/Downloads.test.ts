@@ -2,7 +2,7 @@
 import { render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
-import { SESSION, TransferFeed, backendError, batch, folder, mockBackend, signedInHandlers } from "../../test/fixtures";
+import { DEMO_ACCOUNT, TransferFeed, backendError, batch, folder, mockBackend, signedInHandlers, workspaceProps } from "../../test/fixtures";
 import { Transfers } from "../transfers.svelte";
 import Workspace from "./Workspace.svelte";
 
@@ -13,7 +13,7 @@ const R_FITS = `${TILE}/DESJ022640.4160-154120.0040_r.fits`;
 async function openJob(id = JOB_ID) {
   const user = userEvent.setup();
   const onAuthExpired = vi.fn();
-  render(Workspace, { session: SESSION, transfers: new Transfers(), onSignOut: vi.fn(async () => {}), onAuthExpired });
+  render(Workspace, { ...workspaceProps(), transfers: new Transfers(), onAuthExpired });
   const rows = await screen.findAllByTestId("job-row");
   await user.click(rows.find((row) => row.dataset.jobId === id)!);
   const detail = screen.getByTestId("job-detail");
@@ -40,7 +40,7 @@ describe("downloading a job's outputs", () => {
     expect(screen.queryByTestId("transfers-panel")).not.toBeInTheDocument();
 
     await user.click(all);
-    expect(calls.find((call) => call.cmd === "start_download")?.args).toEqual({ jobId: JOB_ID, paths: null });
+    expect(calls.find((call) => call.cmd === "start_download")?.args).toEqual({ account: DEMO_ACCOUNT.id, jobId: JOB_ID, paths: null });
     const panel = await screen.findByTestId("transfers-panel");
     expect(screen.getByTestId("transfers-toggle")).toHaveAttribute("aria-expanded", "true");
 
@@ -79,6 +79,7 @@ describe("downloading a job's outputs", () => {
     expect(selected).toHaveTextContent("Download selected (3)");
     await user.click(selected);
     expect(calls.find((call) => call.cmd === "start_download")?.args).toEqual({
+      account: DEMO_ACCOUNT.id,
       jobId: JOB_ID,
       paths: [files[0], files[2], "BulkThumbs_20200706-152133.log"],
     });
@@ -96,6 +97,7 @@ describe("downloading a job's outputs", () => {
     expect(checkbox(TILE).checked).toBe(true);
     await user.click(within(detail).getByTestId("download-selected"));
     expect(calls.find((call) => call.cmd === "start_download")?.args).toEqual({
+      account: DEMO_ACCOUNT.id,
       jobId: JOB_ID,
       paths: [TILE, "BTL_C39008AA52F54B9E94335B566743AF0C.csv", "BulkThumbs_20200706-152133.log", "BulkThumbs_20200706-152133_SUMMARY.json"],
     });
@@ -147,8 +149,8 @@ describe("downloading a job's outputs", () => {
     await user.click(within(banner).getByRole("button", { name: "Retry" }));
     await screen.findByTestId("transfers-panel");
     expect(calls.filter((call) => call.cmd === "start_download").map((call) => call.args)).toEqual([
-      { jobId: JOB_ID, paths: null },
-      { jobId: JOB_ID, paths: null },
+      { account: DEMO_ACCOUNT.id, jobId: JOB_ID, paths: null },
+      { account: DEMO_ACCOUNT.id, jobId: JOB_ID, paths: null },
     ]);
     expect(within(detail).queryByTestId("error-banner")).not.toBeInTheDocument();
   });

@@ -101,7 +101,9 @@ describe("gallery tiles", () => {
     expect(tile(CSV)).toHaveTextContent("CSV");
 
     const request = thumbs.find(G)!;
-    expect(request.url).toMatch(/^thumb:\/\/localhost\/c39008aa52f54b9e94335b566743af0c\/DES0226-1541\/.*_g\.fits\?size=256&stretch=linear&limits=zscale&ticket=/);
+    expect(request.url).toMatch(
+      /^thumb:\/\/localhost\/desaccess%3Ademo%40127\.0\.0\.1%3A40123%2Fdesaccess%2Fapi\/c39008aa52f54b9e94335b566743af0c\/DES0226-1541\/.*_g\.fits\?size=256&stretch=linear&limits=zscale&ticket=/,
+    );
     request.answer(thumbs.png());
     await vi.waitFor(() => expect(tile(G).dataset.state).toBe("image"));
     expect(within(tile(G)).getByTestId("tile-image")).toHaveAttribute("src", expect.stringMatching(/^blob:/));
@@ -302,6 +304,7 @@ describe("preview pane", () => {
     expect(pane).toHaveTextContent(/Compression\s*RICE_1/);
     expect(pane).toHaveTextContent(/Image size\s*200 × 200 px/);
     expect(calls.find((call) => call.cmd === "preview_details")?.args).toEqual({
+      account: JOB.account,
       jobId: JOB.id,
       path: G,
       options: { size: 1024, stretch: "linear", limits: { kind: "zscale" } },

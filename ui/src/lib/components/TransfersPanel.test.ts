@@ -3,7 +3,7 @@ import { render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import type { BatchSnapshot } from "../bindings/BatchSnapshot";
-import { DOWNLOAD_FOLDER, SESSION, TransferFeed, backendError, batch, item, mockBackend, signedInHandlers } from "../../test/fixtures";
+import { DOWNLOAD_FOLDER, TransferFeed, backendError, batch, item, mockBackend, signedInHandlers, workspaceProps } from "../../test/fixtures";
 import { Transfers } from "../transfers.svelte";
 import TopBar from "./TopBar.svelte";
 import TransfersPanel from "./TransfersPanel.svelte";
@@ -26,7 +26,7 @@ function renderPanel(first: BatchSnapshot[], overrides = {}) {
   const calls = mockBackend(signedInHandlers({ watch_transfers: feed.subscribe, ...CONTROLS, ...overrides }));
   const transfers = new Transfers();
   transfers.start();
-  render(TopBar, { session: SESSION, transfers, onSignOut: vi.fn(async () => {}) });
+  render(TopBar, { ...workspaceProps(), transfers });
   render(TransfersPanel, { transfers });
   return { feed, calls, transfers, user: userEvent.setup() };
 }

@@ -3,7 +3,7 @@ import { render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import type { OutputNode } from "../bindings/OutputNode";
-import { JOBS, SESSION, TREE, backendError, folder, mockBackend, signedInHandlers } from "../../test/fixtures";
+import { DEMO_ACCOUNT, JOBS, TREE, backendError, folder, mockBackend, signedInHandlers, workspaceProps } from "../../test/fixtures";
 import { Transfers } from "../transfers.svelte";
 import Workspace from "./Workspace.svelte";
 
@@ -11,7 +11,7 @@ const SUCCESS_ID = "c39008aa52f54b9e94335b566743af0c";
 
 function renderWorkspace() {
   const onAuthExpired = vi.fn();
-  render(Workspace, { session: SESSION, transfers: new Transfers(), onSignOut: vi.fn(async () => {}), onAuthExpired });
+  render(Workspace, { ...workspaceProps(), transfers: new Transfers(), onAuthExpired });
   return { onAuthExpired, user: userEvent.setup() };
 }
 
@@ -144,7 +144,7 @@ describe("output tree", () => {
     const detail = await openJob(user, SUCCESS_ID);
 
     const tree = await within(detail).findByTestId("output-tree");
-    expect(calls.find((call) => call.cmd === "job_outputs")?.args).toEqual({ jobId: SUCCESS_ID });
+    expect(calls.find((call) => call.cmd === "job_outputs")?.args).toEqual({ account: DEMO_ACCOUNT.id, jobId: SUCCESS_ID });
     expect(detail).toHaveTextContent("6 files · 4.1 MiB");
     expect(within(tree).getAllByTestId("tree-file").map((row) => row.dataset.path)).toEqual([
       "BTL_C39008AA52F54B9E94335B566743AF0C.csv",

@@ -1,0 +1,120 @@
+// Tests for the sign-in form: drawn from the fields an archive declares, the archive picker, and what it sends.
+import { render, screen, within } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
+import type { ProviderInfo } from "../bindings/ProviderInfo";
+import type { SignedIn } from "../bindings/SignedIn";
+import { DESACCESS, backendError, mockBackend } from "../../test/fixtures";
+import AccountForm from "./AccountForm.svelte";
+
+/** A made-up archive with a URL that has a default, a secret, and a choice. */
+const VAULT: ProviderInfo = {
+  id: "vault",
+  name: "Tape Vault",
+  summary: "Files kept on tape, fetched on request.",
+  fields: [
+    { key: "endpoint", label: "Endpoint", kind: "url", required: false, default: "https://vault.example.org", help: "Leave empty for the public vault.", env: null },
+    { key: "token", label: "API token", kind: "secret", required: true, default: null, help: "From your profile page.", env: "VAULT_TOKEN" },
+    { key: "region", label: "Region", kind: "choice", options: ["eu", "us", "ap"], required: true, default: "us", help: "", env: null },
+  ],
+  abilities: { jobs: false, search: true, previews: false, uploads: false, requests: true },
+};
+
+const VAULT_SIGNED_IN: SignedIn = {
+  account: { id: "vault:me@vault.example.org", provider: "vault", label: "me on vault.example.org", settings: { region: "eu" } },
+  profile: { username: "me", name: "", email: "" },
+};
+
+function renderForm(providers: ProviderInfo[], initial = { provider: providers[0].id, values: {} }) {
+  const onSignedIn = vi.fn();
+  render(AccountForm, { providers, initial, onSignedIn });
+  return { onSignedIn, user: userEvent.setup(), form: screen.getByTestId("sign-in-form") };
+}
+
+describe("sign-in form", () => {
+  it("draws each field by its kind: a URL with its default as placeholder, a password for a secret, a list for a choice", async () => {
+    mockBackend({});
+    const { form } = renderForm([VAULT]);
+
+    expect(within(form).getByRole("heading")).toHaveTextContent("Sign in to Tape Vault");
+    expect(form).toHaveTextContent("Files kept on tape, fetched on request.");
+    expect(within(form).queryByRole("radiogroup")).not.toBeInTheDocument();
+
+    const endpoint = within(form).getByLabelText(/^Endpoint/);
+    expect(endpoint).toHaveAttribute("type", "url");
+    expect(endpoint).toHaveAttribute("placeholder", "https://vault.example.org");
+    expect(endpoint).toHaveValue("");
+    expect(endpoint).not.toBeRequired();
+    expect(endpoint).toHaveAccessibleDescription("Leave empty for the public vault.");
+    expect(within(form).getByText("optional")).toBeInTheDocument();
+
+    const token = within(form).getByLabelText(/^API token/);
+    expect(token).toHaveAttribute("type", "password");
+    expect(token).toBeRequired();
+    expect(token).toHaveAccessibleDescription("From your profile page.");
+
+    const region = within(form).getByLabelText(/^Region/);
+    expect(region.tagName).toBe("SELECT");
+    expect(region).toHaveValue("us");
+    expect(within(region).getAllByRole("option").map((option) => option.textContent)).toEqual(["eu", "us (default)", "ap"]);
+    expect(form).toHaveTextContent("Passwords and sessions are kept in your system keyring, never in a file.");
+  });
+
+  it("sends the archive and the filled fields, leaving empty ones to their defaults", async () => {
+    const calls = mockBackend({ add_account: () => VAULT_SIGNED_IN });
+    const { form, user, onSignedIn } = renderForm([VAULT]);
+
+    await user.type(within(form).getByLabelText(/^API token/), "t0ken");
+    await user.selectOptions(within(form).getByLabelText(/^Region/), "eu");
+    await user.click(within(form).getByRole("button", { name: "Sign in" }));
+
+    expect(calls).toEqual([{ cmd: "add_account", args: { provider: "vault", values: { token: "t0ken", region: "eu" } } }]);
+    expect(onSignedIn).toHaveBeenCalledWith(VAULT_SIGNED_IN);
+  });
+
+  it("offers a picker when several archives are registered, each drawing its own fields and keeping what was typed", async () => {
+    const calls = mockBackend({
+      add_account: () => {
+        throw backendError("authFailed", "The vault did not accept that token.");
+      },
+    });
+    const others: ProviderInfo[] = [
+      { ...VAULT, id: "survey", name: "Sky Survey", summary: "Catalogue queries.", fields: [VAULT.fields[1]] },
+      { ...VAULT, id: "lab", name: "Lab Archive", summary: "Instrument runs.", fields: [DESACCESS.fields[1], DESACCESS.fields[2]] },
+    ];
+    const { form, user, onSignedIn } = renderForm([DESACCESS, VAULT, ...others]);
+
+    const picker = within(form).getByRole("radiogroup", { name: "Archive" });
+    expect(within(picker).getAllByRole("radio")).toHaveLength(4);
+    expect(picker).toHaveTextContent("DESaccess");
+    expect(picker).toHaveTextContent("Dark Energy Survey cutout and query jobs (NCSA).");
+    expect(within(picker).getByRole("radio", { name: /DESaccess/ })).toBeChecked();
+    expect(within(form).getByRole("heading")).toHaveTextContent("Sign in to DESaccess");
+    await user.type(within(form).getByLabelText(/^Username/), "ana");
+
+    await user.click(within(picker).getByRole("radio", { name: /Tape Vault/ }));
+    expect(within(form).getByRole("heading")).toHaveTextContent("Sign in to Tape Vault");
+    expect(within(form).queryByLabelText(/^Username/)).not.toBeInTheDocument();
+    await user.type(within(form).getByLabelText(/^API token/), "nope");
+    await user.click(within(form).getByRole("button", { name: "Sign in" }));
+    expect(await within(form).findByTestId("error-banner")).toHaveTextContent("The vault did not accept that token.");
+    expect(calls.at(-1)?.args).toEqual({ provider: "vault", values: { token: "nope", region: "us" } });
+    expect(onSignedIn).not.toHaveBeenCalled();
+
+    await user.click(within(picker).getByRole("radio", { name: /DESaccess/ }));
+    expect(within(form).getByLabelText(/^Username/)).toHaveValue("ana");
+  });
+
+  it("starts from an account's settings, and keeps a saved choice the archive no longer lists", async () => {
+    mockBackend({});
+    const { form } = renderForm([DESACCESS], {
+      provider: "desaccess",
+      values: { api_base: "https://des.example.org/api", username: "ana", database: "desold" },
+    });
+
+    expect(within(form).getByLabelText(/^Server/)).toHaveValue("https://des.example.org/api");
+    expect(within(form).getByLabelText(/^Username/)).toHaveValue("ana");
+    expect(within(form).getByLabelText(/^Password/)).toHaveValue("");
+    expect(within(form).getByLabelText(/^Database/)).toHaveValue("desold");
+  });
+});
