@@ -46,7 +46,13 @@ fn main() {
                 Some(demo) => (demo.scratch.join("data"), demo.scratch.join("downloads")),
                 None => (app.path().app_data_dir()?, settings::download_dir()),
             };
-            let book = settings::StoreBook::new(app.handle().clone());
+            // The demo's accounts live and die with its scratch folder, never in the real settings.
+            let book: std::sync::Arc<dyn jobfetch_appkit::accounts::AccountBook> = match &demo {
+                Some(demo) => std::sync::Arc::new(jobfetch_appkit::accounts::JsonFileBook::new(
+                    &demo.scratch.join("accounts.json"),
+                )),
+                None => std::sync::Arc::new(settings::StoreBook::new(app.handle().clone())),
+            };
             let state = tauri::async_runtime::block_on(async {
                 state::AppState::new(demo, &data_dir, download_dir, book)
             })?;

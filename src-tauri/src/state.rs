@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use jobfetch_appkit::accounts::AccountBook;
 use jobfetch_appkit::keyring::KeyringSecrets;
 use jobfetch_appkit::Desk;
 use jobfetch_engine::ids::{AccountId, ProviderId};
@@ -16,7 +17,6 @@ use ts_rs::TS;
 
 use crate::demo::DemoArchive;
 use crate::progress::ProgressChannels;
-use crate::settings::StoreBook;
 
 /// A filled sign-in form: the archive and the values of its fields. Not `Debug`: it may hold a password.
 #[derive(Clone, Serialize, TS)]
@@ -58,7 +58,7 @@ impl AppState {
         demo: Option<DemoArchive>,
         data_dir: &Path,
         download_dir: PathBuf,
-        book: StoreBook,
+        book: Arc<dyn AccountBook>,
     ) -> Result<Self> {
         let transfers = Transfers::open(
             &data_dir.join("transfers.sqlite"),
@@ -72,7 +72,7 @@ impl AppState {
         };
         let cache = ThumbnailCache::open(&data_dir.join("previews"), DEFAULT_CAP_BYTES)?;
         Ok(AppState {
-            desk: Desk::new(Registry::builtin(), context, Arc::new(book), transfers),
+            desk: Desk::new(Registry::builtin(), context, book, transfers),
             previews: Previews::new(jobfetch_engine::http::transfer_client()?, cache),
             demo,
             download_dir,
