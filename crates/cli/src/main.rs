@@ -161,8 +161,15 @@ async fn get(
     };
     let bar = Arc::new(progress::Bar::new(quiet));
     transfers.observe(bar.clone());
+    // Downloads start with the first listed folder; the bar follows the batch from its creation.
+    let listed = async {
+        let prepared = folder::prepare(&transfers, "DESaccess", None, folder_url, out).await?;
+        bar.follow(prepared.batch);
+        folder::list_into(&transfers, &client, &prepared, concurrency).await?;
+        Ok::<_, jobfetch_engine::Error>(prepared.batch)
+    };
     let batch = tokio::select! {
-        batch = folder::download_folder(&transfers, &client, "DESaccess", folder_url, out, concurrency) => batch,
+        batch = listed => batch,
         _ = tokio::signal::ctrl_c() => return interrupted(&transfers, None).await,
     };
     let batch = match batch {

@@ -19,21 +19,6 @@ pub struct FolderBatch {
     pub root: PathBuf,
 }
 
-/// Starts (or continues) downloading the folder at `folder_url` into `<out_dir>/<folder name>`, and
-/// returns once the whole tree is listed; the batch keeps running. Wait for it with [`Transfers::wait`].
-pub async fn download_folder(
-    transfers: &Arc<Transfers>,
-    client: &reqwest::Client,
-    archive: &str,
-    folder_url: &str,
-    out_dir: &Path,
-    listing_concurrency: usize,
-) -> Result<BatchId> {
-    let prepared = prepare(transfers, archive, None, folder_url, out_dir).await?;
-    list_into(transfers, client, &prepared, listing_concurrency).await?;
-    Ok(prepared.batch)
-}
-
 /// Finds the batch of an earlier run of the same download (readied for another go), or creates one
 /// named `name` (default: the folder's name), and starts it; nothing is listed yet.
 pub async fn prepare(
