@@ -33,13 +33,13 @@ Exits 0 unless the harness itself breaks; missed targets are reported, not fatal
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import random
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -76,24 +76,29 @@ MiB = 1024 * 1024
 
 class Sim:
     def __init__(self, binary, work):
-        with socket.socket() as s:
-            s.bind(('127.0.0.1', 0))
-            port = s.getsockname()[1]
-        self.proc = start([binary, '--port', str(port), '--delay-ms', str(DELAY_MS)], os.path.join(work, 'sim.log'))
-        self.base = 'http://127.0.0.1:{}'.format(port)
-        self.files = self.base + '/files-desaccess'
+        log = os.path.join(work, 'sim.log')
+        self.proc = start([binary, '--port', '0', '--delay-ms', str(DELAY_MS)], log)
+        self.files = self.describe(log)['desaccess']['files']
+        self.base = '{0.scheme}://{0.netloc}'.format(urllib.parse.urlsplit(self.files))  # where /_sim is
         self.http = requests.Session()
         self.http.trust_env = False  # no proxies: the sim is on loopback
         self.http.mount('http://', requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=CONCURRENCY))
+
+    def describe(self, log):
+        """The JSON description the sim prints as its first line (its addresses and demo account),
+        read from its log; the sim is listening once it is there."""
         deadline = time.time() + 30
         while True:
-            try:
-                self.http.get(self.base + '/_sim/faults', timeout=1).raise_for_status()
-                break
-            except requests.RequestException:
-                if time.time() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError('jobfetch-sim did not start (see {})'.format(os.path.join(work, 'sim.log')))
-                time.sleep(0.05)
+            with open(log) as f:
+                first = f.readline()
+            if first.endswith('\n'):
+                try:
+                    return json.loads(first)
+                except ValueError:
+                    raise RuntimeError('jobfetch-sim did not describe itself (see {})'.format(log))
+            if time.time() > deadline or self.proc.poll() is not None:
+                raise RuntimeError('jobfetch-sim did not start (see {})'.format(log))
+            time.sleep(0.05)
 
     def folder(self, job_id):
         """The job folder URL, relative path (under /files-desaccess/) and all."""

@@ -7,6 +7,7 @@ Usage: run.py JOBFETCH_BIN SIM_BIN   (prints 'N passed, M failed' and exits non-
 """
 
 import filecmp
+import json
 import os
 import shutil
 import socket
@@ -42,6 +43,19 @@ def wait_for(url, timeout=20):
         except requests.RequestException:
             time.sleep(0.1)
     raise RuntimeError('nothing answers at ' + url)
+
+
+def start_sim(sim_bin):
+    """Starts jobfetch-sim on a free port; returns the process and the DESaccess part of the JSON
+    description it prints as its first line (addresses and demo account)."""
+    proc = subprocess.Popen([sim_bin, '--port', '0'], stdout=subprocess.PIPE, text=True)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # the rest is for people
+    try:
+        return proc, json.loads(first)['desaccess']
+    except (ValueError, KeyError):
+        proc.terminate()
+        raise RuntimeError('jobfetch-sim did not describe itself; its first line was {!r}'.format(first))
 
 
 # What Jobfetch adds at the top of a job folder besides the job's own files: its manifests
@@ -93,12 +107,11 @@ def main():
     os.chmod(work, 0o755)  # nginx's workers run as an unprivileged user when started by root
     procs = []
     try:
-        port = free_port()
-        procs.append(subprocess.Popen([sim_bin, '--port', str(port)], stdout=subprocess.DEVNULL))
-        base = 'http://127.0.0.1:{}'.format(port)
-        api = base + '/desaccess/api'
-        wait_for(api + '/status')
-        token = requests.post(api + '/login', data={'username': 'demo', 'password': 'demo-password', 'database': 'desdr'}).json()['token']
+        sim, desaccess = start_sim(sim_bin)
+        procs.append(sim)
+        api, files = desaccess['api'], desaccess['files']
+        account = {key: desaccess[key] for key in ('username', 'password', 'database')}
+        token = requests.post(api + '/login', data=account).json()['token']
         jobs = requests.post(api + '/job/status', data={'job-id': 'all'}, headers={'Authorization': 'Bearer ' + token}).json()['jobs']
         done = [j for j in jobs if j['job_status'] == 'success']
         check('the demo archive has finished jobs', len(done) >= 3, str(len(done)))
@@ -106,7 +119,7 @@ def main():
         nginx_port = free_port()
         nginx_root = os.path.join(work, 'nginx')
         for job in done:
-            folder = '{}/files-desaccess/demo/{}/{}'.format(base, job['job_type'], job['job_id'])
+            folder = '{}/{}/{}/{}'.format(files, account['username'], job['job_type'], job['job_id'])
             seed_tree = compare('sim ' + job['job_id'][:8], jobfetch, folder, os.path.join(work, job['job_id']))
             served = os.path.join(nginx_root, 'www', 'files-desaccess', 'demo', job['job_type'], job['job_id'])
             shutil.copytree(seed_tree + '/' + job['job_id'], served)

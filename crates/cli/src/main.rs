@@ -5,6 +5,7 @@ mod desk;
 mod jobs;
 mod progress;
 mod state;
+mod status;
 mod thumb;
 
 use std::path::{Path, PathBuf};
@@ -221,7 +222,7 @@ async fn main() -> ExitCode {
             }
             Err(code) => code,
         },
-        Command::Status => state_dir().map_or_else(|code| code, |dir| status(&dir)),
+        Command::Status => state_dir().map_or_else(|code| code, |dir| status::run(&dir)),
         Command::Export { batch, format } => {
             state_dir().map_or_else(|code| code, |dir| export(&dir, batch, format))
         }
@@ -333,6 +334,8 @@ async fn get(
         Ok(batch) => batch,
         Err(err) => return fail(&err.message),
     };
+    // The batch exists once its first folder is listed; from then on the bar shows it and no other.
+    bar.follow(batch);
     let state = tokio::select! {
         state = transfers.wait(batch) => state,
         _ = tokio::signal::ctrl_c() => return interrupted(&transfers, Some(batch)).await,
@@ -408,66 +411,6 @@ async fn interrupted(transfers: &Arc<Transfers>, batch: Option<i64>) -> ExitCode
     }
     eprintln!("\njobfetch: interrupted; run the same command again to continue where it stopped.");
     ExitCode::from(130)
-}
-
-fn status(state_dir: &Path) -> ExitCode {
-    let path = state::queue_path(state_dir);
-    if !path.exists() {
-        println!("No downloads yet.");
-        return ExitCode::SUCCESS;
-    }
-    let transfers = match Transfers::open(&path, TransferConfig::default()) {
-        Ok(transfers) => transfers,
-        Err(err) => return fail(&err.message),
-    };
-    let snapshots = match transfers.snapshots() {
-        Ok(snapshots) => snapshots,
-        Err(err) => return fail(&err.message),
-    };
-    // Batches the queue calls running but no process works on: their `jobfetch get` was killed.
-    let interrupted: Vec<i64> = snapshots
-        .iter()
-        .filter(|batch| transfers.is_interrupted(batch.id).unwrap_or(false))
-        .map(|batch| batch.id)
-        .collect();
-    println!(
-        "{:>4}  {:<16}  {:>13}  {:>21}  {:<34}  folder",
-        "id", "state", "files", "bytes", "name"
-    );
-    for batch in snapshots {
-        println!(
-            "{:>4}  {:<16}  {:>13}  {:>21}  {:<34}  {}",
-            batch.id,
-            if interrupted.contains(&batch.id) {
-                "interrupted"
-            } else {
-                state::describe(batch.state)
-            },
-            format!(
-                "{}/{}{}",
-                batch.files_done,
-                batch.files_total,
-                if batch.files_failed > 0 {
-                    format!(" ({} failed)", batch.files_failed)
-                } else {
-                    String::new()
-                }
-            ),
-            format!(
-                "{} / {}",
-                progress::human_bytes(batch.bytes_done),
-                progress::human_bytes(batch.bytes_total)
-            ),
-            batch.name,
-            batch.root
-        );
-    }
-    if !interrupted.is_empty() {
-        println!(
-            "\nAn interrupted batch continues when you run the same `jobfetch get` command again."
-        );
-    }
-    ExitCode::SUCCESS
 }
 
 fn export(state_dir: &Path, batch: i64, format: ExportFormat) -> ExitCode {

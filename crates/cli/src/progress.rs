@@ -1,13 +1,16 @@
 //! The terminal progress bar for downloads: indicatif on a terminal, silent otherwise.
 
 use std::io::IsTerminal;
+use std::sync::OnceLock;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use jobfetch_engine::transfer::{BatchSnapshot, Observer};
+use jobfetch_engine::transfer::{BatchId, BatchSnapshot, Observer};
 
-/// Progress of the batch being downloaded; totals grow while folders are listed.
+/// Progress of this run's batch; totals grow while folders are listed. The queue may hold other batches,
+/// older ones and those of other `jobfetch get`s at the same time: the bar shows only the one it follows.
 pub struct Bar {
     bar: ProgressBar,
+    batch: OnceLock<BatchId>,
 }
 
 impl Bar {
@@ -22,7 +25,16 @@ impl Bar {
             ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}")
                 .expect("valid template"),
         );
-        Bar { bar }
+        bar.set_message("listing…");
+        Bar {
+            bar,
+            batch: OnceLock::new(),
+        }
+    }
+
+    /// Shows `batch` from now on; until then the bar only says that the folder is being listed.
+    pub fn follow(&self, batch: BatchId) {
+        let _ = self.batch.set(batch);
     }
 
     pub fn finish(&self) {
@@ -32,8 +44,9 @@ impl Bar {
 
 impl Observer for Bar {
     fn snapshot(&self, batches: &[BatchSnapshot]) {
-        // The CLI runs one batch, which is the newest.
-        let Some(batch) = batches.first() else { return };
+        let Some(batch) = followed(batches, self.batch.get().copied()) else {
+            return;
+        };
         self.bar.set_length(batch.bytes_total);
         self.bar.set_position(batch.bytes_done);
         let listing = if batch.listing_complete {
@@ -46,6 +59,11 @@ impl Observer for Bar {
             batch.files_done, batch.files_total
         ));
     }
+}
+
+/// The batch the bar follows among the queue's, once it is known.
+fn followed(batches: &[BatchSnapshot], batch: Option<BatchId>) -> Option<&BatchSnapshot> {
+    batches.iter().find(|snapshot| Some(snapshot.id) == batch)
 }
 
 /// Bytes in the units people read: `1.5 MiB`.

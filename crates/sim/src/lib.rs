@@ -72,6 +72,7 @@ mod clock;
 mod control;
 mod cutout_job;
 pub mod demo;
+mod describe;
 mod fault_layer;
 mod faults;
 mod files;
@@ -96,5 +97,6 @@ mod stats;
 mod text_log;
 mod vfs;
 
+pub use describe::{Desaccess, Description};
 pub use faults::{FaultAction, FaultRule, Faults};
 pub use server::{Sim, SimConfig};

@@ -1,11 +1,14 @@
-//! `jobfetch-sim`: runs the fake DESaccess server until Ctrl-C.
+//! `jobfetch-sim`: runs the fake DESaccess server until Ctrl-C; its first stdout line is its [`Description`](jobfetch_sim::Description) as JSON.
 
+use std::io::Write;
 use std::time::Duration;
 
 use clap::Parser;
-use jobfetch_sim::{demo, Sim, SimConfig};
+use jobfetch_sim::{Description, Sim, SimConfig};
 
 /// A local fake of the DESaccess archive (API and file server).
+///
+/// The first line on stdout is one JSON object with each archive's addresses and demo account.
 #[derive(Parser)]
 #[command(version, about)]
 struct Args {
@@ -34,15 +37,24 @@ async fn main() -> std::io::Result<()> {
     let sim = Sim::start(config).await?;
     sim.faults()
         .set_global_delay(Duration::from_millis(args.delay_ms));
-    println!("desaccess api: {}", sim.desaccess_api_url());
-    println!("desaccess files: {}", sim.desaccess_files_url());
-    println!(
-        "demo login: {} / {} (database {})",
-        demo::USERNAME,
-        demo::PASSWORD,
-        demo::DATABASE
-    );
+    announce(&sim.description())?;
     tokio::signal::ctrl_c().await?;
     sim.shutdown().await;
+    Ok(())
+}
+
+/// Prints the description as one JSON line for programs, flushed at once, then a few lines for people.
+/// A client that closed the pipe after the first line must not stop the sim, so those later lines may fail.
+fn announce(description: &Description) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", serde_json::to_string(description)?)?;
+    out.flush()?;
+    let desaccess = &description.desaccess;
+    let _ = writeln!(
+        out,
+        "DESaccess API {}, files {}\ndemo login: {} / {} (database {})\nCtrl-C stops the sim.",
+        desaccess.api, desaccess.files, desaccess.username, desaccess.password, desaccess.database
+    )
+    .and_then(|()| out.flush());
     Ok(())
 }

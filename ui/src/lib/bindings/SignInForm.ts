@@ -2,6 +2,6 @@
 import type { ProviderId } from "./ProviderId";
 
 /**
- * A filled sign-in form: the archive and the values of its fields.
+ * A filled sign-in form: the archive and the values of its fields. Not `Debug`: it may hold a password.
  */
 export type SignInForm = { provider: ProviderId, values: { [key in string]: string }, };

@@ -5,7 +5,7 @@ import type { ProviderInfo } from "./ProviderInfo";
 import type { SignInForm } from "./SignInForm";
 
 /**
- * What the UI needs to know when it starts.
+ * What the UI needs to know when it starts. Not `Debug`: the demo's sign-in holds its password.
  */
 export type StartupState = { 
 /**

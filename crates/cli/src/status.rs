@@ -1,0 +1,107 @@
+//! `jobfetch status`: every download batch and how far it got, as a table sized to its content.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use jobfetch_engine::transfer::{BatchSnapshot, TransferConfig, Transfers};
+
+use crate::{fail, progress, state};
+
+const HEADER: [&str; 6] = ["id", "state", "files", "bytes", "name", "folder"];
+
+pub fn run(state_dir: &Path) -> ExitCode {
+    let path = state::queue_path(state_dir);
+    if !path.exists() {
+        println!("No downloads yet.");
+        return ExitCode::SUCCESS;
+    }
+    let transfers = match Transfers::open(&path, TransferConfig::default()) {
+        Ok(transfers) => transfers,
+        Err(err) => return fail(&err.message),
+    };
+    let snapshots = match transfers.snapshots() {
+        Ok(snapshots) => snapshots,
+        Err(err) => return fail(&err.message),
+    };
+    let mut any_interrupted = false;
+    let rows: Vec<[String; 6]> = snapshots
+        .iter()
+        .map(|batch| {
+            // A batch the queue calls running but no process works on: its `jobfetch get` was killed.
+            let interrupted = transfers.is_interrupted(batch.id).unwrap_or(false);
+            any_interrupted |= interrupted;
+            row(batch, interrupted)
+        })
+        .collect();
+    print!("{}", table(&rows));
+    if any_interrupted {
+        println!(
+            "\nAn interrupted batch continues when you run the same `jobfetch get` command again."
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn row(batch: &BatchSnapshot, interrupted: bool) -> [String; 6] {
+    let failed = if batch.files_failed > 0 {
+        format!(" ({} failed)", batch.files_failed)
+    } else {
+        String::new()
+    };
+    [
+        batch.id.to_string(),
+        if interrupted {
+            "interrupted"
+        } else {
+            state::describe(batch.state)
+        }
+        .to_string(),
+        format!("{}/{}{failed}", batch.files_done, batch.files_total),
+        format!(
+            "{} / {}",
+            progress::human_bytes(batch.bytes_done),
+            progress::human_bytes(batch.bytes_total)
+        ),
+        batch.name.clone(),
+        batch.root.clone(),
+    ]
+}
+
+/// The header and rows, each column as wide as its widest cell, two spaces apart; no trailing spaces.
+fn table(rows: &[[String; 6]]) -> String {
+    let mut widths = HEADER.map(|title| title.chars().count());
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let header = HEADER.map(String::from);
+    let mut text = String::new();
+    for cells in std::iter::once(&header).chain(rows) {
+        let line: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        text.push_str(line.join("  ").trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_as_wide_as_their_widest_cell() {
+        let row =
+            |state: &str| ["7", state, "1/2", "1 B / 2 B", "job", "/tmp/job"].map(String::from);
+        assert_eq!(
+            table(&[row("done"), row("done, with errors")]),
+            "id  state              files  bytes      name  folder\n\
+             7   done               1/2    1 B / 2 B  job   /tmp/job\n\
+             7   done, with errors  1/2    1 B / 2 B  job   /tmp/job\n"
+        );
+    }
+}

@@ -1,0 +1,94 @@
+//! `jobfetch-sim` as a process: its first stdout line describes each archive, and a client can sign in with it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+/// A `jobfetch-sim` process, killed when dropped.
+struct SimProcess {
+    child: Child,
+    /// The first line it printed, parsed.
+    description: Value,
+}
+
+impl SimProcess {
+    /// Starts the binary on a free port, reads its first stdout line and closes the pipe, as a client that
+    /// wants only the description does: the sim must keep serving.
+    fn start() -> SimProcess {
+        let child = Command::new(env!("CARGO_BIN_EXE_jobfetch-sim"))
+            .args(["--port", "0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("jobfetch-sim starts");
+        let mut sim = SimProcess {
+            child,
+            description: Value::Null,
+        };
+        let mut first = String::new();
+        BufReader::new(sim.child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .expect("jobfetch-sim prints a line");
+        sim.description = serde_json::from_str(&first)
+            .unwrap_or_else(|err| panic!("the first line is not JSON ({err}): {first:?}"));
+        sim
+    }
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Signs in with the described DESaccess account against the described API, returning the token.
+async fn sign_in(desaccess: &Value) -> String {
+    let text = |key: &str| {
+        desaccess[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {key} in {desaccess}"))
+            .to_owned()
+    };
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let reply: Value = client
+        .post(format!("{}/login", text("api")))
+        .form(&[
+            ("username", text("username")),
+            ("password", text("password")),
+            ("database", text("database")),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reply["status"], "ok", "{reply}");
+    reply["token"].as_str().expect("a token").to_owned()
+}
+
+#[tokio::test]
+async fn the_first_line_describes_desaccess_and_its_account_signs_in() {
+    let sim = SimProcess::start();
+    let desaccess = &sim.description["desaccess"];
+    let (api, files) = (
+        desaccess["api"].as_str().unwrap(),
+        desaccess["files"].as_str().unwrap(),
+    );
+    assert!(
+        api.starts_with("http://127.0.0.1:") && api.ends_with("/desaccess/api"),
+        "{api}"
+    );
+    assert!(files.ends_with("/files-desaccess"), "{files}");
+    assert!(!sign_in(desaccess).await.is_empty());
+}
+
+#[tokio::test]
+async fn two_sims_run_side_by_side() {
+    let (one, two) = (SimProcess::start(), SimProcess::start());
+    let (a, b) = (&one.description["desaccess"], &two.description["desaccess"]);
+    assert_ne!(a["api"], b["api"], "two sims, two ports");
+    sign_in(a).await;
+    sign_in(b).await;
+}
