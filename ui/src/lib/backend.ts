@@ -1,5 +1,6 @@
 // The one door to the Rust side: a typed function per Tauri command, rejecting only with the backend's Error shape.
 import { Channel, convertFileSrc, invoke, type InvokeArgs } from "@tauri-apps/api/core";
+import type { Command } from "./bindings/Command";
 import type { BatchSnapshot } from "./bindings/BatchSnapshot";
 import type { Error as BackendError } from "./bindings/Error";
 import type { AccountId } from "./bindings/AccountId";
@@ -35,7 +36,7 @@ export function toBackendError(raw: unknown): BackendError {
   return { code: "internal", message: `Something went wrong inside Jobfetch: ${message}`, retryable: false };
 }
 
-async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
+async function call<T>(command: Command, args?: InvokeArgs): Promise<T> {
   try {
     return await invoke<T>(command, args);
   } catch (raw) {
