@@ -159,11 +159,19 @@ impl Desk {
         Ok(self.keep_session(session).await)
     }
 
+    /// Keeps a session and lets the transfer engine use its credentials and resolver for the account's items.
     async fn keep_session(&self, session: Arc<dyn Session>) -> SignedIn {
         let signed_in = SignedIn {
             account: session.account().clone(),
             profile: session.profile().clone(),
         };
+        if let Some(credentials) = session.credentials() {
+            self.transfers
+                .set_credentials(&signed_in.account.id, credentials);
+        }
+        if let Some(resolver) = session.resolver() {
+            self.transfers.set_resolver(&signed_in.account.id, resolver);
+        }
         self.sessions
             .write()
             .await
@@ -203,6 +211,7 @@ impl Desk {
     /// Signs out: forgets the session and every secret of the account, keeping the account itself.
     pub async fn sign_out(&self, id: &AccountId) -> Result<()> {
         self.sessions.write().await.remove(id);
+        self.transfers.forget_account(id);
         self.listed
             .lock()
             .expect("listed lock")

@@ -18,7 +18,7 @@ use crate::error::Result;
 use crate::ids::{AccountId, ProviderId};
 use crate::paths::SafeRelPath;
 use crate::secret::SecretStore;
-use crate::transfer::auth::{BoxFuture, Credentials};
+use crate::transfer::auth::{BoxFuture, Credentials, Resolver};
 use crate::transfer::model::{AuthPolicy, Source};
 use crate::transfer::plan::Plan;
 
@@ -171,4 +171,8 @@ pub trait Session: Send + Sync {
     fn plan(self: Arc<Self>, job: Job) -> Plan;
     /// The credentials downloads and previews of this account carry: the one way a session is renewed.
     fn credentials(&self) -> Option<Arc<dyn Credentials>>;
+    /// Turns the keys of `Source::Resolver` items into URLs to fetch now (e.g. fresh signed URLs).
+    fn resolver(&self) -> Option<Arc<dyn Resolver>> {
+        None
+    }
 }

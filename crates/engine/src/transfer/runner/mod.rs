@@ -150,6 +150,18 @@ impl Transfers {
             .insert(account.clone(), resolver);
     }
 
+    /// Forgets an account's credentials and resolver (it signed out): its items wait for a new sign-in.
+    pub fn forget_account(&self, account: &AccountId) {
+        self.credentials
+            .write()
+            .expect("credentials lock")
+            .remove(account);
+        self.resolvers
+            .write()
+            .expect("resolvers lock")
+            .remove(account);
+    }
+
     /// Limits all transfers together to `bytes_per_second` (`None`: no limit); applies at once.
     pub fn set_bandwidth_limit(&self, bytes_per_second: Option<u64>) {
         self.bandwidth.set_limit(bytes_per_second);
