@@ -216,6 +216,13 @@ fn report(transfers: &Transfers, batch: i64, state: BatchState) -> ExitCode {
         .map(|i| i.bytes_done)
         .sum();
     let failed = count(ItemState::Failed) + problems.len();
+    // A batch that did not finish with nothing to blame, or something that may pass, is worth another go.
+    let worth_retrying = failed == 0
+        || problems.iter().any(|problem| problem.error.retryable)
+        || items
+            .iter()
+            .filter(|i| i.state == ItemState::Failed)
+            .any(|i| i.error.as_ref().is_none_or(|e| e.retryable));
     eprintln!(
         "{} file(s) fetched ({}), {} already present, {} failed → {}",
         count(ItemState::Done),
@@ -234,10 +241,14 @@ fn report(transfers: &Transfers, batch: i64, state: BatchState) -> ExitCode {
             eprintln!("jobfetch: {message}\njobfetch: nothing was lost; free some space and run the same command again.");
             ExitCode::FAILURE
         }
-        _ => {
+        _ if worth_retrying => {
             eprintln!(
                 "jobfetch: not every file arrived; run the same command again to fetch the rest."
             );
+            ExitCode::FAILURE
+        }
+        _ => {
+            eprintln!("jobfetch: not every file arrived, for the reasons above; running the same command again will not change that.");
             ExitCode::FAILURE
         }
     }
