@@ -1,6 +1,7 @@
 //! jobfetch: the Jobfetch engine from a terminal, for scripts and HPC nodes.
 
 mod progress;
+mod source_hint;
 mod state;
 mod status;
 mod thumb;
@@ -145,6 +146,9 @@ async fn get(
     limit_rate: Option<u64>,
     quiet: bool,
 ) -> ExitCode {
+    if let Err(message) = source_hint::check(folder_url) {
+        return fail(&message);
+    }
     let config = TransferConfig {
         concurrency,
         per_host: concurrency,

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use jobfetch_sim::{Sim, SimConfig};
+use jobfetch_sim::{demo, FaultAction, FaultRule, Sim, SimConfig};
 
 /// What `jobfetch get SOURCE --out OUT --quiet` said, with a download queue of its own.
 struct Run {
@@ -92,4 +92,70 @@ async fn a_missing_job_folder_names_the_folder_given_and_no_json_url() {
         &[&not_found, "may have expired", "the address is wrong"],
         &[&RUN_AGAIN[..], &["/json"]].concat(),
     );
+}
+
+/// Sources recognised as something other than a job folder: refused with exit status 2 before any
+/// request (a one-shot fault rule on every path stays unused) and before anything is written.
+#[tokio::test]
+async fn not_a_job_folder_is_recognised_before_any_download() {
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let files = sim.desaccess_files_url();
+    let seed = format!("{files}/demo/cutout/{}", demo::SEED_TREE_JOB_ID);
+    let example = "https://des.ncsa.illinois.edu/files-desaccess/<user>/cutout/";
+    let cases: Vec<(String, Vec<String>)> = vec![
+        (
+            format!("{}/job/status", sim.desaccess_api_url()),
+            vec!["is a DESaccess API address".into(), example.into()],
+        ),
+        (
+            format!("{seed}/DES0226-1541/DESJ022640.4160-154120.0040_r.fits"),
+            vec![
+                "is a single file, not a folder".into(),
+                format!("{seed}/DES0226-1541/"),
+            ],
+        ),
+        (
+            format!("{seed}/BulkThumbs_20200706-152133_SUMMARY.json"),
+            vec!["is a single file, not a folder".into(), format!("{seed}/")],
+        ),
+        (
+            demo::SEED_TREE_JOB_ID.into(),
+            vec![
+                "looks like a job id".into(),
+                "jobfetch account add desaccess".into(),
+                format!("{example}{}/", demo::SEED_TREE_JOB_ID),
+            ],
+        ),
+        (
+            "3f6d0e9a-1b2c-4d5e-8f7a-6b5c4d3e2f10".into(),
+            vec![
+                "looks like a job id".into(),
+                "jobfetch account add desaccess".into(),
+            ],
+        ),
+    ];
+    for (source, phrases) in cases {
+        let out = tempfile::tempdir().unwrap();
+        let unused = FaultRule::new(
+            "/",
+            FaultAction::Status {
+                code: 418,
+                retry_after_secs: None,
+            },
+        )
+        .times(1);
+        sim.faults().add(unused.clone());
+        let run = get(&source, out.path()).await;
+        assert_eq!(run.code, Some(2), "{source}: {}", run.stderr);
+        let phrases: Vec<&str> = phrases.iter().map(String::as_str).collect();
+        says(&run, &phrases, &RUN_AGAIN);
+        assert_eq!(
+            sim.faults().rules(),
+            [unused],
+            "{source}: a request was made"
+        );
+        sim.faults().clear();
+        let written: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
+        assert!(written.is_empty(), "{source}: wrote {written:?}");
+    }
 }
