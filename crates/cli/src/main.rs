@@ -1,5 +1,6 @@
 //! jobfetch: the Jobfetch engine from a terminal, for scripts and HPC nodes.
 
+mod out_dir;
 mod progress;
 mod source_hint;
 mod state;
@@ -146,7 +147,7 @@ async fn get(
     limit_rate: Option<u64>,
     quiet: bool,
 ) -> ExitCode {
-    if let Err(message) = source_hint::check(folder_url) {
+    if let Err(message) = source_hint::check(folder_url).and_then(|()| out_dir::check(out)) {
         return fail(&message);
     }
     let config = TransferConfig {

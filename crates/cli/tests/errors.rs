@@ -1,6 +1,7 @@
 //! `jobfetch get` given something that cannot work: each answer says what is wrong and what to do next,
 //! and never advises running the same command again when that cannot help.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -158,4 +159,83 @@ async fn not_a_job_folder_is_recognised_before_any_download() {
         let written: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
         assert!(written.is_empty(), "{source}: wrote {written:?}");
     }
+}
+
+/// True when this process may write into a folder whose mode forbids it (root, or CAP_DAC_OVERRIDE).
+fn permissions_are_overridden(dir: &Path) -> bool {
+    let probe = dir.join("probe");
+    let written = std::fs::create_dir(&probe).is_ok();
+    let _ = std::fs::remove_dir(&probe);
+    written
+}
+
+#[tokio::test]
+async fn a_folder_that_may_not_be_written_says_to_choose_another() {
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let folder = format!(
+        "{}/demo/cutout/{}",
+        sim.desaccess_files_url(),
+        demo::SEED_TREE_JOB_ID
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let locked = tmp.path().join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let out = if permissions_are_overridden(&locked) {
+        // Root writes through a mode of 0555; sysfs refuses new folders even to root.
+        println!("running with permission checks overridden: using /sys for a folder that may not be written");
+        Path::new("/sys/jobfetch-test").to_owned()
+    } else {
+        locked.join("out")
+    };
+    let run = get(&folder, &out).await;
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    says(
+        &run,
+        &["may not write", "Choose another folder with --out."],
+        &RUN_AGAIN,
+    );
+}
+
+#[tokio::test]
+async fn a_read_only_file_system_says_to_choose_another_folder() {
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let folder = format!(
+        "{}/demo/cutout/{}",
+        sim.desaccess_files_url(),
+        demo::SEED_TREE_JOB_ID
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let mount = tmp.path().join("ro");
+    std::fs::create_dir(&mount).unwrap();
+    // A read-only tmpfs in a mount namespace of its own (unshare(1) from util-linux), so nothing
+    // outlives the command and no privilege is needed where user namespaces are allowed.
+    let jobfetch = env!("CARGO_BIN_EXE_jobfetch");
+    let script = format!(
+        "mount -t tmpfs -o ro tmpfs '{0}' && exec '{jobfetch}' get '{folder}' --quiet --out '{0}/out'",
+        mount.display()
+    );
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("unshare")
+            .args(["--map-root-user", "--mount", "sh", "-c", &script])
+            .env("JOBFETCH_STATE_DIR", STATE_DIR.path())
+            .output()
+            .expect("unshare runs")
+    })
+    .await
+    .unwrap();
+    let run = Run::from(output);
+    if run.stderr.contains("unshare:") || run.stderr.contains("mount:") {
+        println!(
+            "skipped: cannot make a read-only file system here ({})",
+            run.stderr.trim()
+        );
+        return;
+    }
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    says(
+        &run,
+        &["read-only", "Choose another folder with --out."],
+        &RUN_AGAIN,
+    );
 }

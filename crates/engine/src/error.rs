@@ -108,7 +108,12 @@ impl Error {
             );
         }
         let hint = match err.kind() {
-            std::io::ErrorKind::PermissionDenied => " Check that you may write to this folder.",
+            std::io::ErrorKind::ReadOnlyFilesystem => {
+                " The file system there is read-only: nothing can be written to it."
+            }
+            std::io::ErrorKind::PermissionDenied => {
+                " You may not write there: check the folder's permissions."
+            }
             _ => "",
         };
         Error::new(
