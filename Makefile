@@ -76,6 +76,7 @@ test-ui: deps
 test-e2e: build
 	mkdir -p target/e2e
 	JOBFETCH_APP=$(abspath $(APP)) scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x900x24" node tests/e2e/app.test.mjs
+	JOBFETCH_APP=$(abspath $(APP)) scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x900x24" node tests/e2e/demo_exit.test.mjs
 
 clean:
 	cargo clean

@@ -24,6 +24,27 @@ pub struct DemoArchive {
     _sim: Sim,
 }
 
+impl DemoArchive {
+    /// Removes the scratch folder now: the app exits without dropping its state, so the folder's
+    /// guard (which removes it when setup fails) never runs. Downloads still writing may put a file
+    /// back while it goes, hence a few tries.
+    pub fn remove_scratch(&self) {
+        let mut result = Ok(());
+        for _ in 0..3 {
+            result = std::fs::remove_dir_all(&self.scratch);
+            if result.is_ok() || !self.scratch.exists() {
+                return;
+            }
+        }
+        if let Err(err) = result {
+            tracing::warn!(
+                "could not remove the demo's scratch folder {}: {err}",
+                self.scratch.display()
+            );
+        }
+    }
+}
+
 /// Starts the simulator on a free loopback port.
 pub async fn start() -> std::io::Result<DemoArchive> {
     let sim = Sim::start(SimConfig::default()).await?;

@@ -10,6 +10,7 @@ mod downloads;
 mod previews;
 mod progress;
 mod settings;
+mod shutdown;
 mod state;
 
 use tauri::Manager;
@@ -37,6 +38,7 @@ fn main() {
         .plugin(tauri_plugin_opener::init())
         .register_asynchronous_uri_scheme_protocol(previews::SCHEME, previews::serve)
         .setup(|app| {
+            shutdown::exit_on_signals(app.handle());
             let demo = if demo::requested() {
                 Some(tauri::async_runtime::block_on(demo::start())?)
             } else {
@@ -75,9 +77,12 @@ fn main() {
             Ok(())
         })
         .invoke_handler(with_commands!(handler))
-        .run(tauri::generate_context!());
-    if let Err(err) = result {
-        eprintln!("Jobfetch could not start: {err}");
-        std::process::exit(1);
+        .build(tauri::generate_context!());
+    match result {
+        Ok(app) => app.run(shutdown::on_event),
+        Err(err) => {
+            eprintln!("Jobfetch could not start: {err}");
+            std::process::exit(1);
+        }
     }
 }

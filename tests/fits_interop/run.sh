@@ -9,6 +9,7 @@ jobfetch=$1
 astropy_data=$(python3 -c 'import astropy, os; print(os.path.join(os.path.dirname(astropy.__file__), "io", "fits", "tests", "data"))')
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+export JOBFETCH_STATE_DIR="$out/state"  # `thumb` keeps no queue, but no test may use the user's
 status=0
 for source in "$astropy_data" "$here/cfitsio"; do
   echo "==> jobfetch thumb on $(ls "$source" | grep -cE '\.(fits|fit|fz|std)$') FITS files in $source"

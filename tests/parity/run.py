@@ -4,6 +4,9 @@ against the simulator and against a real nginx serving the tree with the DESacce
 (Hostile listings are covered by crates/cli/tests, which can inject them into the simulator.)
 
 Usage: run.py JOBFETCH_BIN SIM_BIN   (prints 'N passed, M failed' and exits non-zero on any failure)
+
+Everything runs with HOME and XDG_DATA_HOME in a temporary folder and jobfetch's queue in
+JOBFETCH_STATE_DIR there; the last check fails if any run wrote a queue into that home.
 """
 
 import filecmp
@@ -105,6 +108,13 @@ def main():
     jobfetch, sim_bin = (os.path.abspath(p) for p in sys.argv[1:3])
     work = tempfile.mkdtemp(prefix='jobfetch-parity-')
     os.chmod(work, 0o755)  # nginx's workers run as an unprivileged user when started by root
+    # Everything started from here gets a home of its own: a run that fell back to the user's data
+    # folder would leave its batches in this home's, which is checked at the end, and not the user's.
+    home = os.path.join(work, 'home')
+    os.mkdir(home)
+    os.environ['HOME'] = home
+    os.environ['XDG_DATA_HOME'] = os.path.join(home, '.local', 'share')
+    os.environ['JOBFETCH_STATE_DIR'] = os.path.join(work, 'state')  # jobfetch's download queue
     procs = []
     try:
         sim, desaccess = start_sim(sim_bin)
@@ -136,6 +146,10 @@ def main():
         for job in done:
             folder = '{}/files-desaccess/demo/{}/{}/'.format(nginx_base, job['job_type'], job['job_id'])
             compare('nginx ' + job['job_id'][:8], jobfetch, folder, os.path.join(work, 'nginx-' + job['job_id']))
+
+        touched = os.path.join(os.environ['XDG_DATA_HOME'], 'jobfetch')
+        check('no run wrote into the home folder\'s download queue', not os.path.exists(touched),
+              touched + ' exists: a jobfetch run went without JOBFETCH_STATE_DIR')
 
     finally:
         for proc in procs:

@@ -3,7 +3,9 @@
 mod accounts;
 mod desk;
 mod jobs;
+mod out_dir;
 mod progress;
+mod source_hint;
 mod state;
 mod status;
 mod thumb;
@@ -281,8 +283,9 @@ async fn start_batch(
             .trim()
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    let is_url = !is_job_id;
-    if is_url {
+    if !is_job_id {
+        source_hint::check(what.source, desk.registry())
+            .map_err(jobfetch_engine::Error::invalid_input)?;
         if !what.select.is_empty() {
             return Err(jobfetch_engine::Error::invalid_input(
                 "--select works with a job id of an account (see `jobfetch jobs`), not with a folder URL.",
@@ -290,7 +293,19 @@ async fn start_batch(
         }
         return desk.download_folder(what.source, out).await;
     }
-    let account = accounts::pick(desk, what.account)?;
+    let account = accounts::pick(desk, what.account).map_err(|mut err| {
+        if err.code == jobfetch_engine::ErrorCode::NotSignedIn {
+            err.message = format!(
+                "{:?} looks like a job id. {}",
+                what.source.trim(),
+                err.message
+            );
+            if let Some(advice) = source_hint::advice(what.source, desk.registry()) {
+                err.message = format!("{} {advice}", err.message);
+            }
+        }
+        err
+    })?;
     let job = JobRef {
         account: account.id,
         job: what.source.trim().to_string(),
@@ -313,6 +328,9 @@ async fn get(
     limit_rate: Option<u64>,
     quiet: bool,
 ) -> ExitCode {
+    if let Err(message) = out_dir::check(out) {
+        return fail(&message);
+    }
     let config = TransferConfig {
         concurrency,
         per_host: concurrency,
@@ -376,6 +394,13 @@ fn report(transfers: &Transfers, batch: i64, state: BatchState) -> ExitCode {
         .map(|i| i.bytes_done)
         .sum();
     let failed = count(ItemState::Failed) + problems.len();
+    // A batch that did not finish with nothing to blame, or something that may pass, is worth another go.
+    let worth_retrying = failed == 0
+        || problems.iter().any(|problem| problem.error.retryable)
+        || items
+            .iter()
+            .filter(|i| i.state == ItemState::Failed)
+            .any(|i| i.error.as_ref().is_none_or(|e| e.retryable));
     eprintln!(
         "{} file(s) fetched ({}), {} already present, {} failed → {}",
         count(ItemState::Done),
@@ -394,10 +419,14 @@ fn report(transfers: &Transfers, batch: i64, state: BatchState) -> ExitCode {
             eprintln!("jobfetch: {message}\njobfetch: nothing was lost; free some space and run the same command again.");
             ExitCode::FAILURE
         }
-        _ => {
+        _ if worth_retrying => {
             eprintln!(
                 "jobfetch: not every file arrived; run the same command again to fetch the rest."
             );
+            ExitCode::FAILURE
+        }
+        _ => {
+            eprintln!("jobfetch: not every file arrived, for the reasons above; running the same command again will not change that.");
             ExitCode::FAILURE
         }
     }

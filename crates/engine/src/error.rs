@@ -108,7 +108,12 @@ impl Error {
             );
         }
         let hint = match err.kind() {
-            std::io::ErrorKind::PermissionDenied => " Check that you may write to this folder.",
+            std::io::ErrorKind::ReadOnlyFilesystem => {
+                " The file system there is read-only: nothing can be written to it."
+            }
+            std::io::ErrorKind::PermissionDenied => {
+                " You may not write there: check the folder's permissions."
+            }
             _ => "",
         };
         Error::new(
@@ -119,6 +124,23 @@ impl Error {
 
     /// A transport failure talking to `what` (a URL or server name), without leaking any secret.
     pub fn network(what: &str, err: &reqwest::Error) -> Self {
+        // A resolver that could not be reached ("Temporary failure in name resolution") may work again.
+        if let Some(lookup) =
+            name_lookup_failure(err).filter(|said| !said.contains("Temporary failure"))
+        {
+            let host = err
+                .url()
+                .and_then(|url| url.host_str())
+                .unwrap_or("the server name");
+            return Error::new(
+                ErrorCode::Network,
+                format!(
+                    "{host} does not resolve to any server ({lookup}): check the address for \
+                     typos; retrying will not help."
+                ),
+            )
+            .retryable(false);
+        }
         let cause = if err.is_timeout() {
             "the server did not answer in time".to_string()
         } else if err.is_connect() {
@@ -132,6 +154,17 @@ impl Error {
             ErrorCode::Network,
             format!(
                 "Network error talking to {what}: {cause}. Check your connection and try again."
+            ),
+        )
+    }
+
+    /// A 404 for the listing of `folder` (a job folder or one inside it), naming the folder, not its listing.
+    pub fn folder_not_found(folder: &url::Url) -> Self {
+        Error::new(
+            ErrorCode::NotFound,
+            format!(
+                "The folder {}/ was not found (HTTP 404): the job may have expired, or the address is wrong.",
+                folder.as_str().trim_end_matches('/')
             ),
         )
     }
@@ -163,6 +196,25 @@ impl Error {
     }
 }
 
+/// What the resolver said when the connection failed because the server's name could not be looked up
+/// (hyper-util reports a "dns error" around getaddrinfo's answer), e.g. "Name or service not known".
+fn name_lookup_failure(err: &reqwest::Error) -> Option<String> {
+    let mut current: &(dyn std::error::Error + 'static) = err;
+    while let Some(next) = current.source() {
+        if current.to_string() == "dns error" {
+            let cause = root_cause(current);
+            return Some(
+                cause
+                    .strip_prefix("failed to lookup address information: ")
+                    .unwrap_or(&cause)
+                    .to_string(),
+            );
+        }
+        current = next;
+    }
+    None
+}
+
 /// The innermost error message of a chain, which is usually the informative one.
 fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     let mut current = err;
@@ -170,4 +222,30 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
         current = next;
     }
     current.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_name_that_does_not_resolve_says_so_and_is_not_retried() {
+        // `.invalid` never resolves (RFC 6761).
+        let err = crate::http::client()
+            .unwrap()
+            .get("http://no-such-host.invalid/")
+            .send()
+            .await
+            .unwrap_err();
+        let err = Error::network("the listing", &err);
+        assert!(
+            err.message
+                .contains("no-such-host.invalid does not resolve")
+                && err.message.contains("typo")
+                && !err.message.contains("try again"),
+            "{}",
+            err.message
+        );
+        assert_eq!((err.code, err.retryable), (ErrorCode::Network, false));
+    }
 }

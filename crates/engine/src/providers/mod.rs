@@ -145,6 +145,13 @@ pub trait Provider: Send + Sync {
     /// Checks the non-secret values of a sign-in form and makes the account (no network).
     fn account(&self, values: &FieldValues) -> Result<Account>;
 
+    /// What to tell someone who gave `source` (a job id, an address) where a download address or a job
+    /// of a signed-in account belongs, when this archive recognises it: e.g. its API address given for
+    /// its file server, with an example of what to give instead.
+    fn advise(&self, _source: &str) -> Option<String> {
+        None
+    }
+
     /// Opens a session for `account`: with the session token kept from last time while it works, else
     /// by signing in with the account's secrets from `context.secrets`. A new token is kept there too.
     fn open<'a>(

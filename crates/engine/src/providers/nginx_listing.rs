@@ -113,6 +113,9 @@ pub async fn list_folder(client: &reqwest::Client, folder: &Url) -> Result<Listi
         .send()
         .await
         .map_err(|err| Error::network(&what, &err))?;
+    if response.status() == reqwest::StatusCode::NOT_FOUND {
+        return Err(Error::folder_not_found(folder));
+    }
     if !response.status().is_success() {
         return Err(Error::http_status(&what, response.status()));
     }

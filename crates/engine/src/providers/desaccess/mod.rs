@@ -1,6 +1,7 @@
 //! DESaccess (Dark Energy Survey data access): accounts, sign-in, jobs and their output trees on the
 //! file server (nginx JSON listings), and how its outputs are named.
 
+mod advice;
 mod api;
 pub mod kinds;
 mod server;
@@ -125,6 +126,10 @@ impl Provider for DesAccessProvider {
             ]
             .into(),
         })
+    }
+
+    fn advise(&self, source: &str) -> Option<String> {
+        advice::advise(source)
     }
 
     fn open<'a>(
