@@ -739,6 +739,25 @@ fn parts(engine: &Engine) -> [Option<u64>; 2] {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_left_running_by_a_stopped_process_resumes() {
+    let sim = sim().await;
+    let file = sim_file(&sim, "left.bin", 50_000);
+    let engine = Engine::new();
+    let t = &engine.transfers;
+    // Recorded as running but never run here: what a process that was killed leaves in the queue.
+    let id = t
+        .create_batch("left", "test", "test", &engine.root)
+        .unwrap();
+    t.add_items(id, &[item(&file.url, "left.bin", Some(file.bytes.len()))])
+        .unwrap();
+    t.set_listing_complete(id, true).unwrap();
+    assert_eq!(t.resume_interrupted().unwrap(), vec![id]);
+    assert_eq!(engine.wait(id).await, BatchState::Done);
+    engine.assert_whole("left.bin", &file.bytes);
+    assert_eq!(t.resume_interrupted().unwrap(), Vec::<BatchId>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pausing_a_batch_stops_its_bytes_and_resuming_finishes_it() {
     let (_sim, engine, files, id) = slow_batch(300_000).await;
     engine
