@@ -2,8 +2,9 @@
 //! and stream progress to the UI.
 
 use jobfetch_engine::catalog::{OutputKind, OutputNode};
+use jobfetch_engine::ids::ProviderId;
 use jobfetch_engine::providers::desaccess::{listing, LISTING_CONCURRENCY};
-use jobfetch_engine::transfer::model::{AuthPolicy, Source};
+use jobfetch_engine::transfer::model::{AuthPolicy, BatchOrigin, OriginScope, Source};
 use jobfetch_engine::transfer::{folder, BatchId, ItemId, ItemSpec, TransferEvent};
 use jobfetch_engine::{Error, Result};
 use tauri::ipc::Channel;
@@ -13,8 +14,15 @@ use tauri_plugin_opener::OpenerExt;
 use crate::listed::file_url;
 use crate::state::AppState;
 
-/// The archive name recorded on DESaccess batches.
-const ARCHIVE: &str = "DESaccess";
+/// Where a DESaccess batch comes from: the job, if known, whole or a selection of it.
+fn desaccess_origin(job: Option<&str>, scope: OriginScope) -> Result<BatchOrigin> {
+    Ok(BatchOrigin {
+        provider: ProviderId::new("desaccess")?,
+        account: None,
+        job: job.map(str::to_string),
+        scope,
+    })
+}
 
 #[tauri::command]
 pub async fn download_folder(state: State<'_, AppState>) -> Result<String> {
@@ -34,7 +42,7 @@ pub async fn start_download(
     let Some(paths) = paths else {
         let prepared = folder::prepare(
             &state.transfers,
-            ARCHIVE,
+            &desaccess_origin(Some(&job.id), OriginScope::Whole)?,
             Some(&job.name),
             &job.folder_url,
             &state.download_dir,
@@ -82,7 +90,8 @@ pub async fn start_download(
         tree.file_count
     );
     let transfers = &state.transfers;
-    let batch = transfers.create_batch(&name, ARCHIVE, &format!("{folder}#selection"), &root)?;
+    let origin = desaccess_origin(Some(&job.id), OriginScope::Selection)?;
+    let batch = transfers.create_batch(&name, &origin, &format!("{folder}#selection"), &root)?;
     transfers.add_items(batch, &items)?;
     transfers.set_listing_complete(batch, true)?;
     transfers.run(batch)?;
@@ -207,6 +216,10 @@ pub fn resume_interrupted(state: &AppState) -> Result<()> {
         if row.listing_complete || row.source.contains('#') {
             continue;
         }
+        let origin = match row.origin.clone() {
+            Some(origin) => origin,
+            None => desaccess_origin(None, OriginScope::Whole)?,
+        };
         let (transfers, client) = (state.transfers.clone(), state.client.clone());
         tauri::async_runtime::spawn(async move {
             let parent = row
@@ -215,7 +228,7 @@ pub fn resume_interrupted(state: &AppState) -> Result<()> {
                 .map(|p| p.to_path_buf())
                 .unwrap_or_default();
             let listed =
-                match folder::prepare(&transfers, &row.archive, None, &row.source, &parent).await {
+                match folder::prepare(&transfers, &origin, None, &row.source, &parent).await {
                     Ok(prepared) => {
                         folder::list_into(&transfers, &client, &prepared, LISTING_CONCURRENCY).await
                     }

@@ -9,7 +9,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use jobfetch_engine::ids::ProviderId;
 use jobfetch_engine::preview::{Limits, RenderOptions, Stretch, DEFAULT_SIZE};
+use jobfetch_engine::transfer::model::{BatchOrigin, OriginScope};
 use jobfetch_engine::transfer::{folder, BatchState, ItemState, TransferConfig, Transfers};
 
 #[derive(Parser)]
@@ -158,10 +160,19 @@ async fn get(
         Ok(client) => client,
         Err(err) => return fail(&err.message),
     };
+    let origin = match ProviderId::new("desaccess") {
+        Ok(provider) => BatchOrigin {
+            provider,
+            account: None,
+            job: None,
+            scope: OriginScope::Whole,
+        },
+        Err(err) => return fail(&err.message),
+    };
     let bar = Arc::new(progress::Bar::new(quiet));
     transfers.observe(bar.clone());
     let batch = tokio::select! {
-        batch = folder::download_folder(&transfers, &client, "DESaccess", folder_url, out, concurrency) => batch,
+        batch = folder::download_folder(&transfers, &client, &origin, folder_url, out, concurrency) => batch,
         _ = tokio::signal::ctrl_c() => return interrupted(&transfers, None).await,
     };
     let batch = match batch {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use url::Url;
 
-use super::model::{AuthPolicy, BatchId, ItemSpec, Source};
+use super::model::{AuthPolicy, BatchId, BatchOrigin, ItemSpec, Source};
 use super::runner::Transfers;
 use crate::error::{Error, Result};
 use crate::paths::safe_component;
@@ -24,12 +24,12 @@ pub struct FolderBatch {
 pub async fn download_folder(
     transfers: &Arc<Transfers>,
     client: &reqwest::Client,
-    archive: &str,
+    origin: &BatchOrigin,
     folder_url: &str,
     out_dir: &Path,
     listing_concurrency: usize,
 ) -> Result<BatchId> {
-    let prepared = prepare(transfers, archive, None, folder_url, out_dir).await?;
+    let prepared = prepare(transfers, origin, None, folder_url, out_dir).await?;
     list_into(transfers, client, &prepared, listing_concurrency).await?;
     Ok(prepared.batch)
 }
@@ -38,7 +38,7 @@ pub async fn download_folder(
 /// named `name` (default: the folder's name), and starts it; nothing is listed yet.
 pub async fn prepare(
     transfers: &Arc<Transfers>,
-    archive: &str,
+    origin: &BatchOrigin,
     name: Option<&str>,
     folder_url: &str,
     out_dir: &Path,
@@ -59,12 +59,9 @@ pub async fn prepare(
             transfers.prepare_rerun(earlier.id).await?;
             earlier.id
         }
-        None => transfers.create_batch(
-            name.unwrap_or(&folder_name),
-            archive,
-            folder.as_str(),
-            &root,
-        )?,
+        None => {
+            transfers.create_batch(name.unwrap_or(&folder_name), origin, folder.as_str(), &root)?
+        }
     };
     transfers.set_listing_complete(batch, false)?;
     transfers.run(batch)?;

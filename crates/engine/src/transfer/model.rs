@@ -152,6 +152,8 @@ pub struct BatchSnapshot {
     #[ts(type = "number")]
     pub id: BatchId,
     pub name: String,
+    /// Where the batch came from; `None` for batches written by releases before origins were kept.
+    pub origin: Option<BatchOrigin>,
     /// The local folder the batch writes into.
     pub root: String,
     pub state: BatchState,

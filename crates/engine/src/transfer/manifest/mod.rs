@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{BatchState, Digest, ItemState};
+use super::model::{BatchOrigin, BatchState, Digest, ItemState};
 use crate::error::{Error, Result};
 
 pub use redact::{redact_text, redact_url, REDACTED};
@@ -49,8 +49,13 @@ pub struct ManifestHeader {
     /// The local folder the batch writes into; the manifests go at its top.
     #[serde(serialize_with = "path_lossy")]
     pub root: PathBuf,
-    /// The archive's name, e.g. `DESaccess`.
+    /// The archive: its provider id, e.g. `desaccess` (`DESaccess` in batches from releases before
+    /// origins were kept).
     pub archive: String,
+    /// Which archive, account and job the batch came from, and whether it is the whole job;
+    /// `null` for batches from releases before origins were kept.
+    #[serde(default)]
+    pub origin: Option<BatchOrigin>,
     /// Where the batch came from, e.g. the job folder's URL.
     pub source: String,
     /// ISO 8601.
