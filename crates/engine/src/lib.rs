@@ -9,5 +9,6 @@ pub mod preview;
 pub mod providers;
 pub mod sqlite;
 pub mod transfer;
+pub mod units;
 
 pub use error::{Error, ErrorCode, Result};

@@ -243,21 +243,6 @@ pub(super) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// A byte count for people: `999 B`, `1.5 kB`, `12.3 MB`, ... (SI units).
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["kB", "MB", "GB", "TB", "PB", "EB"];
-    if bytes < 1000 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1000.0;
-    let mut unit = 0;
-    while value >= 999.95 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
-
 fn item_state_label(state: ItemState) -> &'static str {
     match state {
         ItemState::Queued => "Queued",
