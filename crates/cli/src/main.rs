@@ -278,17 +278,17 @@ fn status(state_dir: &Path) -> ExitCode {
         .map(|batch| batch.id)
         .collect();
     println!(
-        "{:>4}  {:<16}  {:>13}  {:>21}  {:<34}  folder",
+        "{:>4}  {:<17}  {:>13}  {:>21}  {:<34}  folder",
         "id", "state", "files", "bytes", "name"
     );
     for batch in snapshots {
         println!(
-            "{:>4}  {:<16}  {:>13}  {:>21}  {:<34}  {}",
+            "{:>4}  {:<17}  {:>13}  {:>21}  {:<34}  {}",
             batch.id,
             if interrupted.contains(&batch.id) {
-                "interrupted"
+                "Interrupted"
             } else {
-                state::describe(batch.state)
+                batch.state.label()
             },
             format!(
                 "{}/{}{}",

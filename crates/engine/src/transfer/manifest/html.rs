@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use super::{batch_state_label, item_state_label, Manifest};
+use super::Manifest;
 use crate::transfer::model::{Digest, ItemState};
 use crate::units::human_size;
 
@@ -34,7 +34,7 @@ impl Manifest {
         about("Folder", &b.root.to_string_lossy());
         about("Created", &b.created);
         about("Finished", b.finished.as_deref().unwrap_or("not yet"));
-        about("State", batch_state_label(b.state));
+        about("State", b.state.label());
         out.push_str("</dl>\n<p class=\"summary\">");
         let _ = write!(
             out,
@@ -102,7 +102,7 @@ impl Manifest {
             let _ = writeln!(
                 out,
                 "<td class=\"status\">{}</td><td class=\"message\">{}</td></tr>",
-                item_state_label(entry.state),
+                entry.state.label(),
                 html(entry.message.as_deref().unwrap_or(""))
             );
         }

@@ -243,30 +243,6 @@ pub(super) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-fn item_state_label(state: ItemState) -> &'static str {
-    match state {
-        ItemState::Queued => "Queued",
-        ItemState::Running => "Running",
-        ItemState::Retrying => "Retrying",
-        ItemState::Paused => "Paused",
-        ItemState::Done => "Done",
-        ItemState::Skipped => "Already present",
-        ItemState::Failed => "Failed",
-        ItemState::Cancelled => "Cancelled",
-    }
-}
-
-fn batch_state_label(state: BatchState) -> &'static str {
-    match state {
-        BatchState::Running => "running",
-        BatchState::Paused => "paused",
-        BatchState::PausedDiskFull => "paused: the disk is full",
-        BatchState::Done => "done",
-        BatchState::DoneWithErrors => "done, with errors",
-        BatchState::Cancelled => "cancelled",
-    }
-}
-
 fn path_lossy<S: serde::Serializer>(
     path: &Path,
     serializer: S,
