@@ -5,6 +5,7 @@
 //! fresh token in `new_token`, which replaces the stored one.
 
 pub mod listing;
+pub mod time;
 
 use std::sync::{Arc, Mutex};
 
@@ -13,7 +14,8 @@ use serde_json::Value;
 use ts_rs::TS;
 use url::Url;
 
-use crate::catalog::{archive_time_to_iso, Job, JobStatus, OutputNode};
+use self::time::archive_time_to_iso;
+use crate::catalog::{Job, JobStatus, OutputNode};
 use crate::error::{Error, ErrorCode, Result};
 use crate::http;
 
