@@ -386,9 +386,17 @@ impl Desk {
         Ok(resumed)
     }
 
+    /// Lists a batch's job (through its account) or folder again into the batch.
     async fn relist(&self, row: &jobfetch_engine::transfer::store::BatchRow) -> Result<BatchId> {
         let parent = row.root.parent().map(Path::to_path_buf).unwrap_or_default();
-        self.download_folder(&row.source, &parent).await
+        let account_job = row
+            .origin
+            .as_ref()
+            .and_then(|origin| Some((origin.account.clone()?, origin.job.clone()?)));
+        match account_job {
+            Some((account, job)) => self.download(&JobRef { account, job }, None, &parent).await,
+            None => self.download_folder(&row.source, &parent).await,
+        }
     }
 }
 

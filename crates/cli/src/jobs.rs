@@ -8,7 +8,7 @@ use jobfetch_engine::ids::JobRef;
 use jobfetch_engine::Result;
 
 use crate::accounts::pick;
-use crate::progress::human_bytes as human_size;
+use jobfetch_engine::units::human_size;
 
 /// Prints the account's jobs, newest first.
 pub async fn jobs(desk: &Desk, account: Option<&str>, json: bool) -> Result<()> {

@@ -18,6 +18,7 @@ use clap::{Parser, Subcommand};
 use jobfetch_engine::ids::JobRef;
 use jobfetch_engine::preview::{Limits, RenderOptions, Stretch, DEFAULT_SIZE};
 use jobfetch_engine::transfer::{BatchState, ItemState, TransferConfig, Transfers};
+use jobfetch_engine::units::{self, human_size};
 
 #[derive(Parser)]
 #[command(
@@ -53,7 +54,7 @@ enum Command {
         /// Files (and folder listings) fetched at once.
         #[arg(long, short = 'j', default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=256))]
         concurrency: u64,
-        /// Bandwidth limit, e.g. 500K, 20M (bytes per second).
+        /// Bandwidth limit per second, in binary units as the progress shows them: 500K, 20M, 1.5MiB.
         #[arg(long, value_parser = parse_rate)]
         limit_rate: Option<u64>,
         /// No progress bar, even on a terminal.
@@ -404,7 +405,7 @@ fn report(transfers: &Transfers, batch: i64, state: BatchState) -> ExitCode {
     eprintln!(
         "{} file(s) fetched ({}), {} already present, {} failed → {}",
         count(ItemState::Done),
-        progress::human_bytes(bytes),
+        human_size(bytes),
         count(ItemState::Skipped),
         failed,
         row.root.display()
@@ -465,23 +466,9 @@ fn export(state_dir: &Path, batch: i64, format: ExportFormat) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Reads a rate like `500K`, `20M`, `1G` or a plain number of bytes per second.
+/// Reads a rate as the progress shows it (`1.5MiB`, `1.5 MiB/s`) or the short way (`500K`, `20M`).
 fn parse_rate(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let (number, scale) = match text.char_indices().last() {
-        Some((i, 'k' | 'K')) => (&text[..i], 1u64 << 10),
-        Some((i, 'm' | 'M')) => (&text[..i], 1 << 20),
-        Some((i, 'g' | 'G')) => (&text[..i], 1 << 30),
-        _ => (text, 1),
-    };
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("{text:?} is not a rate; try 500K or 20M"))?;
-    if value.is_nan() || value <= 0.0 {
-        return Err("the rate must be more than zero".into());
-    }
-    Ok((value * scale as f64) as u64)
+    units::parse_rate(text).map_err(|err| err.message)
 }
 
 /// Parses an engine option (`--stretch`, `--limits`), keeping the engine's advice on failure.

@@ -1,10 +1,12 @@
 //! The terminal progress bar for downloads: indicatif on a terminal, silent otherwise.
 
+use std::fmt::Write;
 use std::io::IsTerminal;
 use std::sync::OnceLock;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use jobfetch_engine::transfer::{BatchId, BatchSnapshot, Observer};
+use jobfetch_engine::units::human_size;
 
 /// Progress of this run's batch; totals grow while folders are listed. The queue may hold other batches,
 /// older ones and those of other `jobfetch get`s at the same time: the bar shows only the one it follows.
@@ -22,8 +24,20 @@ impl Bar {
         };
         let bar = ProgressBar::with_draw_target(Some(0), target);
         bar.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}")
-                .expect("valid template"),
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {done}/{total} {rate} ETA {eta} {msg}",
+            )
+            .expect("valid template")
+            // Sizes as the rest of Jobfetch writes them (engine units), not indicatif's own.
+            .with_key("done", |state: &ProgressState, w: &mut dyn Write| {
+                let _ = w.write_str(&human_size(state.pos()));
+            })
+            .with_key("total", |state: &ProgressState, w: &mut dyn Write| {
+                let _ = w.write_str(&human_size(state.len().unwrap_or(0)));
+            })
+            .with_key("rate", |state: &ProgressState, w: &mut dyn Write| {
+                let _ = write!(w, "{}/s", human_size(state.per_sec() as u64));
+            }),
         );
         bar.set_message("listing…");
         Bar {
@@ -64,20 +78,4 @@ impl Observer for Bar {
 /// The batch the bar follows among the queue's, once it is known.
 fn followed(batches: &[BatchSnapshot], batch: Option<BatchId>) -> Option<&BatchSnapshot> {
     batches.iter().find(|snapshot| Some(snapshot.id) == batch)
-}
-
-/// Bytes in the units people read: `1.5 MiB`.
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }

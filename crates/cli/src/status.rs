@@ -4,8 +4,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use jobfetch_engine::transfer::{BatchSnapshot, TransferConfig, Transfers};
+use jobfetch_engine::units::human_size;
 
-use crate::{fail, progress, state};
+use crate::{fail, state};
 
 const HEADER: [&str; 6] = ["id", "state", "files", "bytes", "name", "folder"];
 
@@ -51,16 +52,16 @@ fn row(batch: &BatchSnapshot, interrupted: bool) -> [String; 6] {
     [
         batch.id.to_string(),
         if interrupted {
-            "interrupted"
+            "Interrupted"
         } else {
-            state::describe(batch.state)
+            batch.state.label()
         }
         .to_string(),
         format!("{}/{}{failed}", batch.files_done, batch.files_total),
         format!(
             "{} / {}",
-            progress::human_bytes(batch.bytes_done),
-            progress::human_bytes(batch.bytes_total)
+            human_size(batch.bytes_done),
+            human_size(batch.bytes_total)
         ),
         batch.name.clone(),
         batch.root.clone(),

@@ -223,7 +223,7 @@ async fn kill_9_then_the_same_command_fetches_only_what_is_missing() {
         "a second run into the same folder is refused: {}",
         stderr(&meanwhile)
     );
-    assert!(status_line(state.path(), &job.name).contains("running"));
+    assert!(status_line(state.path(), &job.name).contains("Downloading"));
     first.0.kill().unwrap(); // SIGKILL
     first.0.wait().unwrap();
 
@@ -242,7 +242,7 @@ async fn kill_9_then_the_same_command_fetches_only_what_is_missing() {
         );
     }
     let line = status_line(state.path(), &job.name);
-    assert!(line.contains("interrupted"), "{line}");
+    assert!(line.contains("Interrupted"), "{line}");
     assert_eq!(recorded(state.path()).0.state, BatchState::Running);
 
     let again = get(state.path(), &job.url, out.path(), 2).output().unwrap();
@@ -264,7 +264,7 @@ async fn kill_9_then_the_same_command_fetches_only_what_is_missing() {
         "big.bin continued from the {big_kept} bytes of its .part"
     );
     let line = status_line(state.path(), &job.name);
-    assert!(line.contains("done") && line.contains("9/9"), "{line}");
+    assert!(line.contains("Done") && line.contains("9/9"), "{line}");
 }
 
 /// A file system of about 1 MB that only the commands given to [`SmallDisk::run`] see.
@@ -488,7 +488,7 @@ async fn a_full_disk_pauses_the_batch_and_the_same_command_finishes_it_later() {
     assert_eq!(batch.state, BatchState::PausedDiskFull);
     assert_eq!(batch.error.map(|e| e.code), Some(ErrorCode::DiskFull));
     let line = status_line(state.path(), &job.name);
-    assert!(line.contains("paused: disk full"), "{line}");
+    assert!(line.contains("Paused: disk full"), "{line}");
 
     disk.grow();
     let (code, said) = get_on(&mut disk, state.path(), &job, &log);
@@ -506,5 +506,5 @@ async fn a_full_disk_pauses_the_batch_and_the_same_command_finishes_it_later() {
         );
     }
     let line = status_line(state.path(), &job.name);
-    assert!(line.contains("done") && line.contains("4/4"), "{line}");
+    assert!(line.contains("Done") && line.contains("4/4"), "{line}");
 }

@@ -63,7 +63,7 @@ async fn columns_line_up_with_a_long_state() {
     let rows: Vec<&str> = lines.take_while(|line| !line.is_empty()).collect();
     assert_eq!(rows.len(), 2, "{table}");
     assert!(
-        rows.iter().any(|row| row.contains("done, with errors")),
+        rows.iter().any(|row| row.contains("Done with errors")),
         "{table}"
     );
     let columns = cell_starts(header);

@@ -1,6 +1,9 @@
 //! What an archive holds for a user: jobs, their output trees, and what kind of file each output is.
 
 use serde::Serialize;
+use time::format_description::FormatItem;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use ts_rs::TS;
 
 use crate::ids::AccountId;
@@ -136,77 +139,42 @@ pub struct OutputNode {
     pub children: Vec<OutputNode>,
 }
 
-/// Converts an archive timestamp (`2020-09-22 18:27:27[.ffffff]`, UTC, no zone) to ISO 8601 with `Z`.
-/// Empty or malformed strings give `None`: the archive writes `""` for times not yet reached.
-pub fn archive_time_to_iso(raw: &str) -> Option<String> {
-    let raw = raw.trim();
-    let (date, time) = raw.split_once([' ', 'T'])?;
-    let time = time.trim_end_matches('Z');
-    let (hms, fraction) = time.split_once('.').unwrap_or((time, ""));
-    let shape_ok = has_shape(date, "9999-99-99")
-        && has_shape(hms, "99:99:99")
-        && fraction.bytes().all(|b| b.is_ascii_digit());
-    shape_ok.then(|| format!("{date}T{hms}Z"))
+/// ISO 8601 in UTC to the second, as Jobfetch writes every time: `2020-09-22T18:27:27Z`.
+const ISO: &[FormatItem<'_>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+
+/// An HTTP date as nginx writes it (IMF-fixdate, RFC 9110): `Tue, 22 Sep 2020 18:27:27 GMT`.
+const HTTP_DATE: &[FormatItem<'_>] = format_description!(
+    "[weekday repr:short], [day padding:none] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+);
+
+/// A time as Jobfetch writes it: ISO 8601 in UTC, to the second (`2020-09-22T18:27:27Z`).
+pub fn to_iso(time: OffsetDateTime) -> String {
+    time.to_offset(UtcOffset::UTC)
+        .format(ISO)
+        .expect("a date and time in UTC has every part ISO 8601 needs")
 }
 
 /// Converts an HTTP date (`Tue, 22 Sep 2020 18:27:27 GMT`, as nginx lists it) to ISO 8601 UTC.
 /// The weekday is not checked: a server that gets it wrong still has the right date.
 pub fn http_time_to_iso(raw: &str) -> Option<String> {
-    let (_, rest) = raw.trim().split_once(", ")?;
-    let mut parts = rest.split(' ');
-    let (day, month, year, hms, zone) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let month = MONTHS.iter().position(|m| *m == month)? + 1;
-    let day: u8 = day.parse().ok().filter(|d| (1..=31).contains(d))?;
-    let year: u16 = year.parse().ok().filter(|_| year.len() == 4)?;
-    (zone == "GMT" && has_shape(hms, "99:99:99") && parts.next().is_none())
-        .then(|| format!("{year:04}-{month:02}-{day:02}T{hms}Z"))
+    PrimitiveDateTime::parse(raw.trim(), HTTP_DATE)
+        .ok()
+        .map(|time| to_iso(time.assume_utc()))
 }
 
 /// The current time as ISO 8601 UTC.
 pub fn now_iso() -> String {
-    iso(time::OffsetDateTime::now_utc())
+    to_iso(OffsetDateTime::now_utc())
 }
 
 /// Formats seconds since the Unix epoch as ISO 8601 UTC (times past the year 9999 read as the epoch).
 pub fn unix_to_iso(secs: u64) -> String {
     let time = i64::try_from(secs)
         .ok()
-        .and_then(|secs| time::OffsetDateTime::from_unix_timestamp(secs).ok())
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    iso(time)
-}
-
-fn iso(time: time::OffsetDateTime) -> String {
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        time.year(),
-        u8::from(time.month()),
-        time.day(),
-        time.hour(),
-        time.minute(),
-        time.second()
-    )
-}
-
-/// True when `text` has the shape of `pattern`: each `9` a digit, any other character itself.
-fn has_shape(text: &str, pattern: &str) -> bool {
-    text.len() == pattern.len()
-        && text.bytes().zip(pattern.bytes()).all(|(b, p)| {
-            if p == b'9' {
-                b.is_ascii_digit()
-            } else {
-                b == p
-            }
-        })
+        .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok())
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    to_iso(time)
 }
 
 #[cfg(test)]
@@ -225,20 +193,6 @@ mod tests {
         assert_eq!(classify("quicklook.jpg"), OutputKind::Image);
         assert_eq!(classify("footprint.geojson"), OutputKind::GeoJson);
         assert_eq!(classify("README"), OutputKind::Other);
-    }
-
-    #[test]
-    fn archive_times_become_iso() {
-        assert_eq!(
-            archive_time_to_iso("2020-09-22 18:27:27").as_deref(),
-            Some("2020-09-22T18:27:27Z")
-        );
-        assert_eq!(
-            archive_time_to_iso("2020-09-22 18:27:27.123456").as_deref(),
-            Some("2020-09-22T18:27:27Z")
-        );
-        assert_eq!(archive_time_to_iso(""), None);
-        assert_eq!(archive_time_to_iso("yesterday at noon"), None);
     }
 
     #[test]

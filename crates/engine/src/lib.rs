@@ -30,5 +30,6 @@ pub mod providers;
 pub mod secret;
 pub mod sqlite;
 pub mod transfer;
+pub mod units;
 
 pub use error::{Error, ErrorCode, Result};

@@ -8,10 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
+use jobfetch_engine::ids::ProviderId;
 use jobfetch_engine::transfer::auth::{BoxFuture, Credentials, Resolver};
 use jobfetch_engine::transfer::fetch::part_path;
 use jobfetch_engine::transfer::manifest::Manifest;
-use jobfetch_engine::transfer::model::{AuthPolicy, Digest, Source};
+use jobfetch_engine::transfer::model::{AuthPolicy, BatchOrigin, Digest, OriginScope, Source};
 use jobfetch_engine::transfer::retry::RetryPolicy;
 use jobfetch_engine::transfer::store::ItemRow;
 use jobfetch_engine::transfer::{
@@ -52,6 +53,16 @@ fn config() -> TransferConfig {
     }
 }
 
+/// Where test batches come from: the test archive, a whole job.
+fn test_origin() -> BatchOrigin {
+    BatchOrigin {
+        provider: ProviderId::new("test").unwrap(),
+        account: Some(test_account()),
+        job: Some("42".into()),
+        scope: OriginScope::Whole,
+    }
+}
+
 fn item(url: &str, dest: &str, size: Option<usize>) -> ItemSpec {
     ItemSpec {
         source: Source::Url { url: url.into() },
@@ -89,7 +100,9 @@ impl Engine {
     /// Queues `items` as one batch and starts it.
     fn start(&self, items: &[ItemSpec]) -> BatchId {
         let t = &self.transfers;
-        let id = t.create_batch("test", "test", "test", &self.root).unwrap();
+        let id = t
+            .create_batch("test", &test_origin(), "test", &self.root)
+            .unwrap();
         assert_eq!(t.add_items(id, items).unwrap(), items.len());
         t.set_listing_complete(id, true).unwrap();
         t.run(id).unwrap();
@@ -674,6 +687,16 @@ async fn one_failed_item_does_not_fail_the_batch() {
     );
     let manifest = Manifest::read(&engine.root.join("MANIFEST.json")).unwrap();
     assert_eq!((manifest.totals.retrieved, manifest.totals.failed), (2, 1));
+
+    // The batch keeps where it came from, in the queue, its snapshots and its manifest.
+    assert_eq!(snapshot.origin, Some(test_origin()));
+    let batch = engine.transfers.batch(id).unwrap();
+    assert_eq!(
+        (batch.archive.as_str(), batch.origin),
+        ("test", Some(test_origin()))
+    );
+    assert_eq!(manifest.batch.origin, Some(test_origin()));
+    assert_eq!(manifest.batch.archive, "test");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -741,6 +764,25 @@ async fn slow_batch(rate: u64) -> (Sim, Engine, [SimFile; 2], BatchId) {
 /// Bytes in the two files' `.part`s.
 fn parts(engine: &Engine) -> [Option<u64>; 2] {
     ["big.fits", "bigger.fits"].map(|f| engine.part_len(f))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_left_running_by_a_stopped_process_resumes() {
+    let sim = sim().await;
+    let file = sim_file(&sim, "left.bin", 50_000);
+    let engine = Engine::new();
+    let t = &engine.transfers;
+    // Recorded as running but never run here: what a process that was killed leaves in the queue.
+    let id = t
+        .create_batch("left", &test_origin(), "test", &engine.root)
+        .unwrap();
+    t.add_items(id, &[item(&file.url, "left.bin", Some(file.bytes.len()))])
+        .unwrap();
+    t.set_listing_complete(id, true).unwrap();
+    assert_eq!(t.resume_interrupted().unwrap(), vec![id]);
+    assert_eq!(engine.wait(id).await, BatchState::Done);
+    engine.assert_whole("left.bin", &file.bytes);
+    assert_eq!(t.resume_interrupted().unwrap(), Vec::<BatchId>::new());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -965,7 +1007,7 @@ async fn two_processes_never_download_into_the_same_folder_at_once() {
         second.run(id).unwrap_err(),
         second.prepare_rerun(id).await.unwrap_err(),
         second
-            .create_batch("again", "test", "test", &first.root)
+            .create_batch("again", &test_origin(), "test", &first.root)
             .unwrap_err(),
     ] {
         assert_eq!(refused.code, ErrorCode::Busy, "{}", refused.message);

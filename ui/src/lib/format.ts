@@ -1,7 +1,7 @@
 // Human-readable sizes, counts, times and output-kind labels, shared by every view.
 import type { OutputKind } from "./bindings/OutputKind";
 
-const BINARY_UNITS = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+const BINARY_UNITS = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const NUMBER = new Intl.NumberFormat("en-US");
 const RELATIVE = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
@@ -13,17 +13,25 @@ const RELATIVE_STEPS: [Intl.RelativeTimeFormatUnit, number][] = [
   ["year", 365 * 86_400],
 ];
 
-/** Bytes in binary units: `512 B`, `1.5 KiB`, `23.4 MiB`, `120 GiB`; `—` when unknown. */
+/**
+ * Bytes in binary units, as everywhere in Jobfetch: `512 B`, `1.5 KiB`, `99.9 KiB`, `100 KiB`, `1.0 MiB`;
+ * `—` when unknown. One decimal below 100, none from there, rounded half up; a value that would round
+ * to 1024 takes the next unit. The engine's `units::human_size` does the same, step for step, and both
+ * are tested against crates/engine/vectors/sizes.json.
+ */
 export function formatBytes(bytes: number | null): string {
   if (bytes === null) return "—";
   if (bytes < 1024) return `${bytes} B`;
   let value = bytes / 1024;
   let unit = 0;
-  while (value >= 1024 && unit < BINARY_UNITS.length - 1) {
+  for (;;) {
+    const tenths = Math.floor(value * 10 + 0.5);
+    if (tenths < 1000) return `${Math.floor(tenths / 10)}.${tenths % 10} ${BINARY_UNITS[unit]}`;
+    const whole = Math.floor(value + 0.5);
+    if (whole < 1024 || unit === BINARY_UNITS.length - 1) return `${whole} ${BINARY_UNITS[unit]}`;
     value /= 1024;
     unit += 1;
   }
-  return `${value.toFixed(value < 100 ? 1 : 0)} ${BINARY_UNITS[unit]}`;
 }
 
 /** A transfer rate: `512 B/s`, `1.4 MiB/s`. */

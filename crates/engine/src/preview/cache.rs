@@ -19,7 +19,9 @@ pub const DEFAULT_CAP_BYTES: u64 = 512 << 20;
 /// The cache, as messages name it.
 const PLACE: &str = "the preview cache";
 
-const SCHEMA: &str = "
+/// The cache's schema, one step per version (see [`crate::sqlite::open`]); version 1 is the schema of
+/// the releases before versions, which their caches (`user_version` 0) take without change.
+const MIGRATIONS: &[&str] = &["
 CREATE TABLE IF NOT EXISTS previews (
     url TEXT NOT NULL,
     variant TEXT NOT NULL,
@@ -32,7 +34,7 @@ CREATE TABLE IF NOT EXISTS previews (
     PRIMARY KEY (url, variant)
 );
 CREATE INDEX IF NOT EXISTS previews_by_use ON previews(last_used);
-";
+"];
 
 /// Which preview: the file, its version, and how it is rendered.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -92,9 +94,7 @@ impl ThumbnailCache {
         let blobs = dir.join("previews");
         std::fs::create_dir_all(&blobs)
             .map_err(|err| Error::disk("create the folder", &blobs, err))?;
-        let db = crate::sqlite::open(&dir.join("previews.sqlite"), PLACE)?;
-        db.execute_batch(SCHEMA)
-            .map_err(|err| db_error("create the cache table", err))?;
+        let db = crate::sqlite::open(&dir.join("previews.sqlite"), PLACE, MIGRATIONS)?;
         Ok(ThumbnailCache {
             db: Mutex::new(db),
             blobs,
@@ -359,6 +359,43 @@ mod tests {
 
     fn blob_files(dir: &Path) -> usize {
         std::fs::read_dir(dir.join("previews")).unwrap().count()
+    }
+
+    #[test]
+    fn a_cache_from_before_versions_keeps_its_entries_and_a_newer_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = dir.path().join("previews.sqlite");
+        let version = || -> u32 {
+            Connection::open(&index)
+                .unwrap()
+                .query_row("PRAGMA user_version", [], |row| row.get(0))
+                .unwrap()
+        };
+        let set_version = |v: u32| {
+            Connection::open(&index)
+                .unwrap()
+                .pragma_update(None, "user_version", v)
+                .unwrap()
+        };
+        let kept = CachedPreview::NoPreview("a table".into());
+        ThumbnailCache::open(dir.path(), DEFAULT_CAP_BYTES)
+            .unwrap()
+            .put(&key("u", "v1"), &kept)
+            .unwrap();
+        assert_eq!(version(), 1);
+        set_version(0); // as the releases before versions left it
+        let cache = ThumbnailCache::open(dir.path(), DEFAULT_CAP_BYTES).unwrap();
+        assert_eq!(cache.get(&key("u", "v1")).unwrap(), Some(kept));
+        assert_eq!(version(), 1);
+        drop(cache);
+
+        set_version(2);
+        let err = match ThumbnailCache::open(dir.path(), DEFAULT_CAP_BYTES) {
+            Ok(_) => panic!("a newer cache was opened"),
+            Err(err) => err,
+        };
+        assert!(err.message.contains("Update Jobfetch"), "{}", err.message);
+        assert_eq!(version(), 2);
     }
 
     #[test]

@@ -94,8 +94,7 @@ pub async fn start(transfers: &Arc<Transfers>, new: NewBatch, mut plan: Plan) ->
     tokio::fs::create_dir_all(&new.root)
         .await
         .map_err(|err| Error::disk("create the folder", &new.root, err))?;
-    let batch =
-        transfers.create_batch(&new.name, new.origin.provider.as_str(), &new.key, &new.root)?;
+    let batch = transfers.create_batch(&new.name, &new.origin, &new.key, &new.root)?;
     transfers.set_listing_complete(batch, false)?;
     for (place, error) in &early_problems {
         transfers.add_problem(batch, place, error)?;

@@ -5,13 +5,20 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{de::DeserializeOwned, Serialize};
 
-use super::model::{AuthPolicy, BatchId, BatchState, Digest, ItemId, ItemSpec, ItemState, Source};
+use super::model::{
+    AuthPolicy, BatchId, BatchOrigin, BatchState, Digest, ItemId, ItemSpec, ItemState, Source,
+};
 use crate::error::{Error, ErrorCode, Result};
 
 /// The store, as messages name it.
 const QUEUE: &str = "the transfer queue";
 
-const SCHEMA: &str = "
+/// The queue's schema, one step per version (see [`crate::sqlite::open`]).
+///
+/// Version 1 is the schema of the releases before versions, written so that their databases
+/// (`user_version` 0, same tables) take it without change.
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE IF NOT EXISTS batches (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
@@ -46,14 +53,21 @@ CREATE TABLE IF NOT EXISTS problems (
     place TEXT NOT NULL,
     error TEXT NOT NULL
 );
-";
+",
+    // 2: where each batch came from, as JSON (`BatchOrigin`); NULL for batches of earlier releases.
+    "ALTER TABLE batches ADD COLUMN origin TEXT;",
+];
 
 /// A batch as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchRow {
     pub id: BatchId,
     pub name: String,
+    /// The provider id (`desaccess`) for batches with an origin; the archive's name as earlier
+    /// releases wrote it (`DESaccess`) for the others.
     pub archive: String,
+    /// Where the batch came from; `None` for batches written by releases before origins were kept.
+    pub origin: Option<BatchOrigin>,
     /// What the batch was made from, e.g. a job folder URL; with `root` it identifies a repeated download.
     pub source: String,
     pub root: PathBuf,
@@ -111,26 +125,25 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the store at `path`, in WAL mode so a crash loses nothing that was written.
     pub fn open(path: &Path) -> Result<Store> {
-        let db = crate::sqlite::open(path, QUEUE)?;
+        let db = crate::sqlite::open(path, QUEUE, MIGRATIONS)?;
         db.pragma_update(None, "foreign_keys", "ON")
             .map_err(|err| db_error("enable foreign keys", err))?;
-        db.execute_batch(SCHEMA)
-            .map_err(|err| db_error("create the queue tables", err))?;
         Ok(Store { db })
     }
 
+    /// Records a new, running batch; its `archive` column holds the origin's provider id.
     pub fn create_batch(
         &self,
         name: &str,
-        archive: &str,
+        origin: &BatchOrigin,
         source: &str,
         root: &Path,
         created: &str,
     ) -> Result<BatchId> {
         self.db
             .execute(
-                "INSERT INTO batches (name, archive, source, root, state, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![name, archive, source, root.to_string_lossy(), to_json(&BatchState::Running), created],
+                "INSERT INTO batches (name, archive, origin, source, root, state, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![name, origin.provider.as_str(), to_json(origin), source, root.to_string_lossy(), to_json(&BatchState::Running), created],
             )
             .map_err(|err| db_error("record a new batch", err))?;
         Ok(self.db.last_insert_rowid())
@@ -437,7 +450,7 @@ impl Store {
 }
 
 const BATCH_COLUMNS: &str =
-    "id, name, archive, source, root, state, listing_complete, error, created, finished";
+    "id, name, archive, source, root, state, listing_complete, error, created, finished, origin";
 const ITEM_COLUMNS: &str =
     "id, batch_id, dest, source, auth, size, digest, state, validator, attempts, bytes_done, error";
 
@@ -456,6 +469,10 @@ fn batch_row(row: &rusqlite::Row) -> rusqlite::Result<BatchRow> {
             .transpose()?,
         created: row.get(8)?,
         finished: row.get(9)?,
+        origin: row
+            .get::<_, Option<String>>(10)?
+            .map(|o| from_json(&o))
+            .transpose()?,
     })
 }
 

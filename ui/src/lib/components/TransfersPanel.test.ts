@@ -179,7 +179,7 @@ describe("transfers panel", () => {
     expect(alert).toHaveAttribute("role", "alert");
     expect(alert).toHaveTextContent("Disk full — free space, then Resume");
     expect(alert).toHaveTextContent("Free some space, then resume.");
-    expect(within(card(7)).getByTestId("transfer-badge")).toHaveTextContent("Disk full");
+    expect(within(card(7)).getByTestId("transfer-badge")).toHaveTextContent("Paused: disk full");
     expect(screen.getByTestId("transfers-toggle").querySelector(".problem")).not.toBeNull();
 
     await user.click(screen.getByTestId("batch-resume"));

@@ -6,6 +6,7 @@ mod api;
 pub mod kinds;
 mod server;
 mod session;
+pub mod time;
 
 use std::sync::Arc;
 

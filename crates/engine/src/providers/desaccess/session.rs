@@ -7,8 +7,9 @@ use serde_json::Value;
 use url::Url;
 
 use super::api::Api;
+use super::time::archive_time_to_iso;
 use super::{kinds, LISTING_CONCURRENCY};
-use crate::catalog::{archive_time_to_iso, Job, JobStatus, OutputNode};
+use crate::catalog::{Job, JobStatus, OutputNode};
 use crate::error::{Error, ErrorCode, Result};
 use crate::paths::SafeRelPath;
 use crate::providers::{nginx_listing, Account, Located, Profile, Session};

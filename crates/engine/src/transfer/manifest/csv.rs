@@ -1,6 +1,6 @@
 //! `manifest.csv`: astroquery's `download_products` columns, for existing pipelines.
 
-use super::{item_state_label, Manifest};
+use super::Manifest;
 use crate::transfer::model::ItemState;
 
 impl Manifest {
@@ -46,10 +46,7 @@ impl Manifest {
                 state => (
                     "SKIPPED",
                     entry.message.clone().unwrap_or_else(|| {
-                        format!(
-                            "Not downloaded yet ({})",
-                            item_state_label(state).to_lowercase()
-                        )
+                        format!("Not downloaded yet ({})", state.label().to_lowercase())
                     }),
                     entry.uri.clone(),
                 ),

@@ -4,8 +4,9 @@ use std::fmt::Write as _;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use super::{batch_state_label, human_size, item_state_label, Manifest};
+use super::Manifest;
 use crate::transfer::model::{Digest, ItemState};
+use crate::units::human_size;
 
 impl Manifest {
     /// `MANIFEST.html`'s text: one self-contained page, with every server-supplied string escaped.
@@ -33,7 +34,7 @@ impl Manifest {
         about("Folder", &b.root.to_string_lossy());
         about("Created", &b.created);
         about("Finished", b.finished.as_deref().unwrap_or("not yet"));
-        about("State", batch_state_label(b.state));
+        about("State", b.state.label());
         out.push_str("</dl>\n<p class=\"summary\">");
         let _ = write!(
             out,
@@ -101,11 +102,11 @@ impl Manifest {
             let _ = writeln!(
                 out,
                 "<td class=\"status\">{}</td><td class=\"message\">{}</td></tr>",
-                item_state_label(entry.state),
+                entry.state.label(),
                 html(entry.message.as_deref().unwrap_or(""))
             );
         }
-        out.push_str("</tbody>\n</table>\n<p class=\"foot\">Written by Jobfetch. Links open the local copies; sizes are in SI units (1 kB = 1000 bytes).</p>\n</body>\n</html>\n");
+        out.push_str("</tbody>\n</table>\n<p class=\"foot\">Written by Jobfetch. Links open the local copies; sizes are in binary units (1 KiB = 1024 bytes).</p>\n</body>\n</html>\n");
         out
     }
 }

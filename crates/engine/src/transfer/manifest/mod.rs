@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{BatchState, Digest, ItemState};
+use super::model::{BatchOrigin, BatchState, Digest, ItemState};
 use crate::error::{Error, Result};
 
 pub use redact::{redact_text, redact_url, REDACTED};
@@ -49,8 +49,13 @@ pub struct ManifestHeader {
     /// The local folder the batch writes into; the manifests go at its top.
     #[serde(serialize_with = "path_lossy")]
     pub root: PathBuf,
-    /// The archive's name, e.g. `DESaccess`.
+    /// The archive: its provider id, e.g. `desaccess` (`DESaccess` in batches from releases before
+    /// origins were kept).
     pub archive: String,
+    /// Which archive, account and job the batch came from, and whether it is the whole job;
+    /// `null` for batches from releases before origins were kept.
+    #[serde(default)]
+    pub origin: Option<BatchOrigin>,
     /// Where the batch came from, e.g. the job folder's URL.
     pub source: String,
     /// ISO 8601.
@@ -236,45 +241,6 @@ pub(super) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(not(unix))]
     let _ = dir;
     Ok(())
-}
-
-/// A byte count for people: `999 B`, `1.5 kB`, `12.3 MB`, ... (SI units).
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["kB", "MB", "GB", "TB", "PB", "EB"];
-    if bytes < 1000 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1000.0;
-    let mut unit = 0;
-    while value >= 999.95 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
-
-fn item_state_label(state: ItemState) -> &'static str {
-    match state {
-        ItemState::Queued => "Queued",
-        ItemState::Running => "Running",
-        ItemState::Retrying => "Retrying",
-        ItemState::Paused => "Paused",
-        ItemState::Done => "Done",
-        ItemState::Skipped => "Already present",
-        ItemState::Failed => "Failed",
-        ItemState::Cancelled => "Cancelled",
-    }
-}
-
-fn batch_state_label(state: BatchState) -> &'static str {
-    match state {
-        BatchState::Running => "running",
-        BatchState::Paused => "paused",
-        BatchState::PausedDiskFull => "paused: the disk is full",
-        BatchState::Done => "done",
-        BatchState::DoneWithErrors => "done, with errors",
-        BatchState::Cancelled => "cancelled",
-    }
 }
 
 fn path_lossy<S: serde::Serializer>(

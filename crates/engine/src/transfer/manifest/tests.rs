@@ -11,11 +11,22 @@ fn header(root: &Path) -> ManifestHeader {
     ManifestHeader {
         batch_name: "cutout 42".to_string(),
         root: root.to_path_buf(),
-        archive: "DESaccess".to_string(),
+        archive: "desaccess".to_string(),
+        origin: Some(origin()),
         source: "https://des.example.org/files-desaccess/alice/cutout/42/".to_string(),
         created: "2025-01-02T03:04:05Z".to_string(),
         finished: Some("2025-01-02T03:05:00Z".to_string()),
         state: BatchState::DoneWithErrors,
+    }
+}
+
+fn origin() -> BatchOrigin {
+    let provider = crate::ids::ProviderId::new("desaccess").unwrap();
+    BatchOrigin {
+        account: Some(crate::ids::AccountId::new(&provider, "alice", "des.example.org").unwrap()),
+        provider,
+        job: Some("42".to_string()),
+        scope: crate::transfer::model::OriginScope::Whole,
     }
 }
 
@@ -181,14 +192,14 @@ fn html_summarises_and_marks_failures() {
     assert!(page.starts_with("<!DOCTYPE html>"));
     assert!(page.contains("<title>Manifest of cutout 42</title>"));
     assert!(page.contains(
-        "Requested <b>3</b> · retrieved <b>1</b> (2.5 MB) · failed <b>1</b> · cancelled <b>1</b>"
+        "Requested <b>3</b> · retrieved <b>1</b> (2.4 MiB) · failed <b>1</b> · cancelled <b>1</b>"
     ));
     assert!(page.contains(
         "<th>URI</th><th>File</th><th>Size</th><th>Digest</th><th>Status</th><th>Message</th>"
     ));
     assert!(page.contains("<tr class=\"failed\">"));
     assert!(page.contains("<tr class=\"other\">"));
-    assert!(page.contains("title=\"2500000 bytes\">2.5 MB<"));
+    assert!(page.contains("title=\"2500000 bytes\">2.4 MiB<"));
     assert!(page.contains(&format!("SHA-256 <code>{}</code>", "ab".repeat(32))));
     assert!(page.contains("<a href=\"./big.fits\">big.fits</a>"));
 }
@@ -207,17 +218,6 @@ fn links_cannot_become_schemes_or_queries() {
         relative_href("DES0226-1541/x_r.fits"),
         "./DES0226-1541/x_r.fits"
     );
-}
-
-#[test]
-fn sizes_read_well() {
-    assert_eq!(human_size(0), "0 B");
-    assert_eq!(human_size(999), "999 B");
-    assert_eq!(human_size(1000), "1.0 kB");
-    assert_eq!(human_size(1_234_567), "1.2 MB");
-    assert_eq!(human_size(999_999), "1.0 MB");
-    assert_eq!(human_size(5_000_000_000_000), "5.0 TB");
-    assert_eq!(human_size(u64::MAX), "18.4 EB");
 }
 
 // ---- files ----
@@ -279,6 +279,16 @@ fn writes_three_files_atomically_and_json_round_trips() {
     assert_eq!(json["format"], FORMAT);
     assert_eq!(json["batch"]["batchName"], "cutout 42");
     assert_eq!(json["batch"]["state"], "doneWithErrors");
+    assert_eq!(json["batch"]["archive"], "desaccess");
+    assert_eq!(
+        json["batch"]["origin"],
+        serde_json::json!({
+            "provider": "desaccess",
+            "account": "desaccess:alice@des.example.org",
+            "job": "42",
+            "scope": "whole"
+        })
+    );
     assert_eq!(json["totals"]["retrieved"], 2);
     assert_eq!(json["entries"][0]["digest"]["algorithm"], "sha256");
     assert_eq!(json["entries"][1]["state"], "skipped");
@@ -288,6 +298,23 @@ fn writes_three_files_atomically_and_json_round_trips() {
     write_manifests(&header(&root), &entries[..1]).unwrap();
     assert_eq!(Manifest::read(&paths.json).unwrap().totals.requested, 1);
     assert_eq!(fs::read_dir(&root).unwrap().count(), 3);
+}
+
+#[test]
+fn a_manifest_from_before_origins_reads_with_no_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut old = header(dir.path());
+    old.archive = "DESaccess".to_string();
+    old.origin = None;
+    let paths = write_manifests(&old, &[entry("x.fits", ItemState::Done)]).unwrap();
+    // What releases before origins wrote: the same header without the field.
+    let mut json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&paths.json).unwrap()).unwrap();
+    json["batch"].as_object_mut().unwrap().remove("origin");
+    fs::write(&paths.json, json.to_string()).unwrap();
+    let back = Manifest::read(&paths.json).unwrap();
+    assert_eq!(back.batch, old);
+    assert_eq!(back.batch.archive, "DESaccess");
 }
 
 #[test]

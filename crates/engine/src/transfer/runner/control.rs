@@ -94,7 +94,9 @@ impl Transfers {
     /// process is working on; returns the ones it started.
     pub fn resume_interrupted(self: &Arc<Self>) -> Result<Vec<BatchId>> {
         let mut resumed = Vec::new();
-        for batch in self.store().batches()? {
+        // Read before the loop: `run` takes the store's lock, which a guard in the loop's head would hold.
+        let batches = self.store().batches()?;
+        for batch in batches {
             if batch.state != BatchState::Running {
                 continue;
             }

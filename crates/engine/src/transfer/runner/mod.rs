@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use super::auth::{Credentials, Resolver};
 use super::claim::Claims;
 use super::limits::{Bandwidth, Slots};
-use super::model::{BatchId, BatchState, ItemId, ItemSpec, ItemState};
+use super::model::{BatchId, BatchOrigin, BatchState, ItemId, ItemSpec, ItemState};
 use super::progress::{Observer, RateWindow};
 use super::retry::RetryPolicy;
 use super::store::{BatchRow, ItemRow, Store};
@@ -176,14 +176,14 @@ impl Transfers {
     pub fn create_batch(
         &self,
         name: &str,
-        archive: &str,
+        origin: &BatchOrigin,
         source: &str,
         root: &Path,
     ) -> Result<BatchId> {
         self.claims.take(root)?;
         let id = self
             .store()
-            .create_batch(name, archive, source, root, &now_iso())?;
+            .create_batch(name, origin, source, root, &now_iso())?;
         self.changed.notify_one();
         Ok(id)
     }

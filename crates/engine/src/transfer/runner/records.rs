@@ -29,6 +29,7 @@ impl Transfers {
             batch_name: batch.name,
             root: batch.root,
             archive: batch.archive,
+            origin: batch.origin,
             source: batch.source,
             created: batch.created,
             finished: batch.finished,

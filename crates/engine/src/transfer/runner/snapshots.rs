@@ -117,6 +117,7 @@ impl Transfers {
         Ok(BatchSnapshot {
             id: batch.id,
             name: batch.name,
+            origin: batch.origin,
             root: batch.root.display().to_string(),
             state: batch.state,
             listing_complete: batch.listing_complete,

@@ -1,4 +1,7 @@
-//! Opens Jobfetch's SQLite files one way (WAL, waiting for other processes) and words their errors.
+//! Opens Jobfetch's SQLite files one way (WAL, waiting for other processes, schema brought up to
+//! date) and words their errors.
+
+mod migrate;
 
 use std::path::Path;
 use std::time::Duration;
@@ -8,17 +11,20 @@ use rusqlite::Connection;
 use crate::error::{Error, ErrorCode, Result};
 
 /// Opens (or creates) the database at `path`, called `place` in messages (e.g. "the transfer queue"),
-/// in WAL mode so a crash loses nothing that was written.
-pub fn open(path: &Path, place: &str) -> Result<Connection> {
+/// in WAL mode so a crash loses nothing that was written, and runs the schema `steps` it has not had
+/// (see [`migrate::migrate`]). A database from a newer Jobfetch, with more steps than these, is
+/// refused before anything in it changes.
+pub fn open(path: &Path, place: &str, steps: &[&str]) -> Result<Connection> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)
             .map_err(|err| Error::disk("create the folder", parent, err))?;
     }
-    let db = Connection::open(path)
+    let mut db = Connection::open(path)
         .map_err(|err| error(place, &format!("open {place} at {}", path.display()), err))?;
     // Other processes (a second `jobfetch`, the app) may hold the file for a moment: wait for them.
     db.busy_timeout(Duration::from_secs(10))
         .map_err(|err| error(place, "set a busy timeout", err))?;
+    migrate::check_not_newer(&db, path, place, steps.len())?;
     // Switching to WAL takes an exclusive lock that the busy timeout does not wait for; it is only
     // contended while two processes create the file at the same moment, so try again briefly.
     let mut tries = 0;
@@ -31,6 +37,7 @@ pub fn open(path: &Path, place: &str) -> Result<Connection> {
     }
     db.pragma_update(None, "synchronous", "NORMAL")
         .map_err(|err| error(place, "set durability", err))?;
+    migrate::migrate(&mut db, path, place, steps)?;
     Ok(db)
 }
 
