@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use jobfetch_engine::transfer::part_file::part_path;
 use jobfetch_sim::{demo, FaultAction, FaultRule, Sim, SimConfig};
 
 /// The documented sample job's files, relative to the job folder.
@@ -240,10 +241,11 @@ async fn a_file_that_always_breaks_fails_the_run_and_is_not_kept() {
         "a broken file kept its final name"
     );
     let others: Vec<&str> = SEED_FILES.into_iter().filter(|f| *f != VICTIM).collect();
+    let victim_part = part_path(Path::new(VICTIM)).to_string_lossy().into_owned();
     assert!(
         files(&job_dir)
             .iter()
-            .all(|f| others.contains(&f.as_str()) || f == &format!("{VICTIM}.part")),
+            .all(|f| others.contains(&f.as_str()) || *f == victim_part),
         "{:?}",
         files(&job_dir)
     );

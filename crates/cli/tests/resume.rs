@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
+use jobfetch_engine::transfer::part_file::part_path;
 use jobfetch_engine::transfer::store::ItemRow;
 use jobfetch_engine::transfer::{BatchState, TransferConfig, Transfers};
 use jobfetch_engine::ErrorCode;
@@ -192,7 +193,7 @@ async fn kill_9_then_the_same_command_fetches_only_what_is_missing() {
     sim.faults().add(job.fault("big.bin", stall).times(1));
     let (state, out) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let dir = out.path().join(&job.name);
-    let big_part = dir.join("big.bin.part");
+    let big_part = part_path(&dir.join("big.bin"));
 
     let mut first = Running(
         get(state.path(), &job.url, out.path(), 2)

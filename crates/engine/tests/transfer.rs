@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use axum::http::StatusCode;
 use jobfetch_engine::ids::ProviderId;
 use jobfetch_engine::transfer::auth::{BoxFuture, Credentials, Resolver};
-use jobfetch_engine::transfer::fetch::part_path;
 use jobfetch_engine::transfer::manifest::Manifest;
 use jobfetch_engine::transfer::model::{AuthPolicy, BatchOrigin, Digest, OriginScope, Source};
+use jobfetch_engine::transfer::part_file::part_path;
 use jobfetch_engine::transfer::retry::RetryPolicy;
 use jobfetch_engine::transfer::store::ItemRow;
 use jobfetch_engine::transfer::{

@@ -39,6 +39,10 @@ pub fn check_not_newer(db: &Connection, path: &Path, place: &str, known: usize) 
 /// Each step is taken under a write lock and the version read again inside it, so two processes
 /// opening the same file at once run every step once.
 pub fn migrate(db: &mut Connection, path: &Path, place: &str, steps: &[&str]) -> Result<()> {
+    // Up to date, the usual case: no write lock needed, so opening never waits for another writer.
+    if version(db).map_err(|err| error(place, "read the schema version", err))? == steps.len() {
+        return Ok(());
+    }
     loop {
         let tx = db
             .transaction_with_behavior(TransactionBehavior::Immediate)

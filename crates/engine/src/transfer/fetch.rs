@@ -1,7 +1,7 @@
 //! Fetches one file: resumes its `.part` with `Range`/`If-Range`, follows redirects under the auth policy,
 //! streams to disk within the bandwidth limit, verifies, fsyncs and renames it into place.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use reqwest::header::{self, HeaderMap, HeaderValue};
@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 
 use super::limits::Bandwidth;
 use super::model::Digest;
-use super::part_file::PartFile;
+use super::part_file::{part_path, PartFile};
 use super::request::{
     content_length, content_range, next_chunk, open, validator_of, AuthorizedRequest, Opened,
 };
@@ -45,16 +45,6 @@ pub struct FetchJob<'a> {
 pub struct Fetched {
     pub bytes: u64,
     pub resumed_from: u64,
-}
-
-/// The `.part` path beside `target`, where bytes go until the file is whole.
-pub fn part_path(target: &Path) -> PathBuf {
-    let mut name = target
-        .file_name()
-        .expect("targets have file names")
-        .to_os_string();
-    name.push(".part");
-    target.with_file_name(name)
 }
 
 /// Readies the target before any network work: true when the file is already whole on disk (nothing

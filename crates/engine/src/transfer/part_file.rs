@@ -5,7 +5,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
 use tokio::sync::mpsc;
@@ -22,6 +22,17 @@ const BLOCK_BYTES: usize = 2 << 20;
 /// Alignment of memory, file offsets and lengths for direct writes: the largest logical block size
 /// of common disks, so it suits all of them.
 const DIRECT_ALIGN: usize = 4096;
+
+/// The `.part` path beside `target`, where bytes go until the file is whole: the one place
+/// that names it, for downloads and for every other file written whole-or-not-at-all (manifests).
+pub fn part_path(target: &Path) -> PathBuf {
+    let mut name = target
+        .file_name()
+        .expect("targets have file names")
+        .to_os_string();
+    name.push(".part");
+    target.with_file_name(name)
+}
 
 /// An open `.part` file, positioned after the bytes it already holds.
 pub enum PartFile {
@@ -329,6 +340,15 @@ fn write_at(file: &mut File, block: &Block, direct: bool) -> io::Result<()> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_part_file_sits_beside_its_target() {
+        assert_eq!(
+            part_path(Path::new("/out/42/DES0226-1541/x_r.fits")),
+            Path::new("/out/42/DES0226-1541/x_r.fits.part")
+        );
+        assert_eq!(part_path(Path::new("README")), Path::new("README.part"));
+    }
+
     fn pattern(len: usize, seed: u8) -> Vec<u8> {
         (0..len)
             .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
@@ -359,7 +379,7 @@ mod tests {
     async fn a_large_file_of_odd_length_arrives_whole() {
         let dir = tempfile::tempdir().unwrap();
         let data = pattern(LARGE_FILE_BYTES as usize + BLOCK_BYTES + 12_345, 7);
-        let path = dir.path().join("big.fits.part");
+        let path = part_path(&dir.path().join("big.fits"));
         let (large, written) = download_into(&path, 0, Some(data.len()), &data, 65_521).await;
         assert!(large);
         assert!(written == data);
@@ -368,7 +388,7 @@ mod tests {
     #[tokio::test]
     async fn a_large_file_resumes_from_an_unaligned_offset() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("big.fits.part");
+        let path = part_path(&dir.path().join("big.fits"));
         let data = pattern(2 * BLOCK_BYTES + 999, 3);
         let kept = BLOCK_BYTES + 5_000;
         // A previous attempt left more than it vouches for: only `kept` bytes count.
@@ -381,7 +401,7 @@ mod tests {
     #[tokio::test]
     async fn a_small_file_is_replaced_when_started_again() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("cutout.png.part");
+        let path = part_path(&dir.path().join("cutout.png"));
         std::fs::write(&path, pattern(50_000, 1)).unwrap();
         let data = pattern(30_000, 9);
         let (large, written) = download_into(&path, 0, Some(30_000), &data, 4_096).await;
@@ -393,7 +413,7 @@ mod tests {
     async fn a_file_of_unknown_length_that_stays_small_is_written() {
         let dir = tempfile::tempdir().unwrap();
         let data = pattern(10_001, 5);
-        let path = dir.path().join("listing.part");
+        let path = part_path(&dir.path().join("listing"));
         assert_eq!(download_into(&path, 0, None, &data, 1_000).await.1, data);
     }
 

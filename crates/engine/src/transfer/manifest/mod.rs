@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::model::{BatchOrigin, BatchState, Digest, ItemState};
+use super::part_file::part_path;
 use crate::error::{Error, Result};
 
 pub use redact::{redact_text, redact_url, REDACTED};
@@ -196,7 +197,8 @@ fn manifest_names(entries: &[ManifestEntry]) -> [String; 3] {
     let clashes = |prefix: &str| {
         NAMES.iter().any(|name| {
             let name = format!("{prefix}{name}").to_lowercase();
-            taken.contains(&name) || taken.contains(&format!("{name}.part"))
+            let part = part_path(Path::new(&name));
+            taken.contains(&name) || taken.contains(part.to_string_lossy().as_ref())
         })
     };
     let mut prefix = String::new();
@@ -214,12 +216,7 @@ fn manifest_names(entries: &[ManifestEntry]) -> [String; 3] {
 
 /// Writes `bytes` to `<path>.part`, syncs it and renames it to `path`; on failure the `.part` is removed.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut part_name = path
-        .file_name()
-        .expect("manifest paths have file names")
-        .to_os_string();
-    part_name.push(".part");
-    let part = path.with_file_name(part_name);
+    let part = part_path(path);
     let attempt = || -> std::io::Result<()> {
         let mut file = fs::File::create(&part)?;
         file.write_all(bytes)?;

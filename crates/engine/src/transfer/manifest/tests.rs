@@ -340,6 +340,13 @@ fn a_downloaded_file_with_a_manifest_name_is_never_overwritten() {
         entry("jobfetch-manifest.csv", ItemState::Done),
     ];
     assert_eq!(manifest_names(&taken)[0], "jobfetch2-MANIFEST.json");
+
+    // A download still under way into a manifest's name is as good as taken.
+    let partial = vec![entry(
+        &part_path(Path::new("MANIFEST.html")).to_string_lossy(),
+        ItemState::Running,
+    )];
+    assert_eq!(manifest_names(&partial)[1], "jobfetch-MANIFEST.html");
 }
 
 #[test]
@@ -350,7 +357,7 @@ fn a_failed_write_names_the_file_and_leaves_no_part() {
     let err = write_manifests(&header(&root), &[]).unwrap_err();
     assert_eq!(err.code, crate::error::ErrorCode::Disk);
     assert!(err.message.contains("MANIFEST.json"), "{}", err.message);
-    assert!(!root.join("MANIFEST.json.part").exists());
+    assert!(!part_path(&root.join("MANIFEST.json")).exists());
 }
 
 #[test]

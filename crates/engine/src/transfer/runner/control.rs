@@ -12,8 +12,8 @@ use super::{Control, Live, Transfers};
 use crate::catalog::now_iso;
 use crate::error::{Error, ErrorCode, Result};
 use crate::paths::SafeRelPath;
-use crate::transfer::fetch::part_path;
 use crate::transfer::model::{BatchId, BatchState, ItemId, ItemState};
+use crate::transfer::part_file::part_path;
 
 impl Transfers {
     /// Prepares a batch for another go: forgets earlier listing problems and re-checks files recorded as

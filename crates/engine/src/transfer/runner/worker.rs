@@ -11,9 +11,10 @@ use url::Url;
 use super::{Active, Live, Transfers};
 use crate::error::{Error, ErrorCode, Result};
 use crate::paths::SafeRelPath;
-use crate::transfer::fetch::{fetch, part_path, prepare_target, FetchJob, Fetched};
+use crate::transfer::fetch::{fetch, prepare_target, FetchJob, Fetched};
 use crate::transfer::limits::SlotGuard;
 use crate::transfer::model::{AuthPolicy, BatchState, ItemId, ItemState, Source};
+use crate::transfer::part_file::part_path;
 use crate::transfer::request::AuthorizedRequest;
 use crate::transfer::store::ItemRow;
 
