@@ -53,7 +53,7 @@ impl AccountBook for JsonFileBook {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|err| Error::disk("create the folder", dir, err))?;
         let text = serde_json::to_vec_pretty(accounts).expect("accounts serialize");
-        let part = self.path.with_extension("json.part");
+        let part = jobfetch_engine::transfer::part_file::part_path(&self.path);
         std::fs::write(&part, text).map_err(|err| Error::disk("write", &part, err))?;
         std::fs::rename(&part, &self.path).map_err(|err| Error::disk("write", &self.path, err))
     }
