@@ -28,7 +28,7 @@ pub mod paths;
 pub mod preview;
 pub mod providers;
 pub mod secret;
-pub mod sqlite;
+pub(crate) mod sqlite;
 pub mod transfer;
 pub mod units;
 

@@ -5,20 +5,20 @@
 //! are verified and renamed into place; a half-written file never appears under its final name.
 
 pub mod auth;
-pub mod claim;
+pub(crate) mod claim;
 pub mod export;
 pub mod fetch;
-pub mod limits;
+pub(crate) mod limits;
 pub mod manifest;
 pub mod model;
 pub mod part_file;
 pub mod plan;
-pub mod progress;
+pub(crate) mod progress;
 pub mod request;
 pub mod retry;
 pub mod runner;
 pub mod store;
-pub mod verify;
+pub(crate) mod verify;
 
 pub use model::{
     BatchId, BatchSnapshot, BatchState, ItemId, ItemSnapshot, ItemSpec, ItemState, TransferEvent,
