@@ -24,6 +24,10 @@ pub fn run(state_dir: &Path) -> ExitCode {
         Ok(snapshots) => snapshots,
         Err(err) => return fail(&err.message),
     };
+    if snapshots.is_empty() {
+        println!("No downloads yet.");
+        return ExitCode::SUCCESS;
+    }
     let mut any_interrupted = false;
     let rows: Vec<[String; 6]> = snapshots
         .iter()
