@@ -2,6 +2,7 @@
 
 mod accounts;
 mod desk;
+mod export;
 mod jobs;
 mod out_dir;
 mod progress;
@@ -140,7 +141,7 @@ enum AccountCommand {
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
-enum ExportFormat {
+pub enum ExportFormat {
     /// A bash script of curl commands that resume, verify and report.
     Curl,
     /// An input file for `aria2c -i`.
@@ -227,7 +228,7 @@ async fn main() -> ExitCode {
         },
         Command::Status => state_dir().map_or_else(|code| code, |dir| status::run(&dir)),
         Command::Export { batch, format } => {
-            state_dir().map_or_else(|code| code, |dir| export(&dir, batch, format))
+            state_dir().map_or_else(|code| code, |dir| export::run(&dir, batch, format))
         }
         Command::Thumb {
             files,
@@ -441,29 +442,6 @@ async fn interrupted(transfers: &Arc<Transfers>, batch: Option<i64>) -> ExitCode
     }
     eprintln!("\njobfetch: interrupted; run the same command again to continue where it stopped.");
     ExitCode::from(130)
-}
-
-fn export(state_dir: &Path, batch: i64, format: ExportFormat) -> ExitCode {
-    let transfers = match Transfers::open(&state::queue_path(state_dir), TransferConfig::default())
-    {
-        Ok(transfers) => transfers,
-        Err(err) => return fail(&err.message),
-    };
-    let (row, items) = match transfers
-        .batch(batch)
-        .and_then(|row| Ok((row, transfers.export_items(batch)?)))
-    {
-        Ok(found) => found,
-        Err(err) => return fail(&err.message),
-    };
-    print!(
-        "{}",
-        match format {
-            ExportFormat::Curl => jobfetch_engine::transfer::export::curl_script(&row.name, &items),
-            ExportFormat::Aria2 => jobfetch_engine::transfer::export::aria2_input(&items),
-        }
-    );
-    ExitCode::SUCCESS
 }
 
 /// Reads a rate as the progress shows it (`1.5MiB`, `1.5 MiB/s`) or the short way (`500K`, `20M`).

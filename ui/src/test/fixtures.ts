@@ -46,6 +46,7 @@ export const DESACCESS: ProviderInfo = {
     },
   ],
   abilities: { jobs: true, search: false, previews: true, uploads: false, requests: false },
+  tokenEnv: null,
 };
 
 const DEMO_API = "http://127.0.0.1:40123/desaccess/api";

@@ -94,6 +94,10 @@ pub struct ProviderInfo {
     pub summary: String,
     pub fields: Vec<Field>,
     pub abilities: Abilities,
+    /// The environment variable the archive's own scripts read an API token from (e.g. MAST's
+    /// `MAST_API_TOKEN`), which exported curl scripts read too; `None` when its sessions are not tokens
+    /// a user holds.
+    pub token_env: Option<String>,
 }
 
 /// The values typed into a sign-in form, by field key (secrets included until they are stored).

@@ -14,4 +14,10 @@ name: string,
 /**
  * One line saying what the archive is.
  */
-summary: string, fields: Array<Field>, abilities: Abilities, };
+summary: string, fields: Array<Field>, abilities: Abilities, 
+/**
+ * The environment variable the archive's own scripts read an API token from (e.g. MAST's
+ * `MAST_API_TOKEN`), which exported curl scripts read too; `None` when its sessions are not tokens
+ * a user holds.
+ */
+tokenEnv: string | null, };

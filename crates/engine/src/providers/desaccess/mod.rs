@@ -88,6 +88,7 @@ impl DesAccessProvider {
                     previews: true,
                     ..Abilities::default()
                 },
+                token_env: None,
             },
         }
     }
