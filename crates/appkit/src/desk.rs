@@ -21,6 +21,7 @@ use ts_rs::TS;
 
 use crate::accounts::{AccountBook, SavedAccounts};
 use crate::selection::ListedJob;
+use crate::trial::TrialSecrets;
 
 /// A signed-in account, as the UI and the CLI see it: no secrets.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -128,21 +129,19 @@ impl Desk {
                 field.label.to_lowercase()
             )));
         }
-        self.sign_out(&account.id).await?;
-        let (store, id) = (self.context.secrets.clone(), account.id.clone());
-        blocking(move || {
-            secrets
-                .iter()
-                .try_for_each(|(name, value)| store.set(&id, name, value))
-        })
-        .await?;
-        let session = match provider.open(&self.context, &account).await {
-            Ok(session) => session,
-            Err(err) => {
-                let _ = self.forget_secrets(&account).await;
-                return Err(err);
-            }
+        // The typed secrets are tried in memory first: a failed sign-in leaves the keyring as it was.
+        let trial = Arc::new(TrialSecrets::new(
+            self.context.secrets.clone(),
+            account.id.clone(),
+            secrets.into_iter().collect(),
+        ));
+        let context = Context {
+            client: self.context.client.clone(),
+            secrets: trial.clone(),
         };
+        let session = provider.open(&context, &account).await?;
+        let names = secret_names(provider.info());
+        blocking(move || trial.commit(&names)).await?;
         if ephemeral {
             let mut kept = self.ephemeral.lock().expect("ephemeral lock");
             kept.retain(|a| a.id != account.id);
@@ -249,15 +248,7 @@ impl Desk {
     }
 
     async fn forget_secrets(&self, account: &Account) -> Result<()> {
-        let provider = self.registry.get(&account.provider)?;
-        let mut names: Vec<String> = provider
-            .info()
-            .fields
-            .iter()
-            .filter(|f| f.is_secret())
-            .map(|f| f.key.clone())
-            .collect();
-        names.push(SESSION_TOKEN.to_string());
+        let names = secret_names(self.registry.get(&account.provider)?.info());
         let (store, id) = (self.context.secrets.clone(), account.id.clone());
         blocking(move || names.iter().try_for_each(|name| store.delete(&id, name))).await
     }
@@ -398,6 +389,18 @@ impl Desk {
             None => self.download_folder(&row.source, &parent).await,
         }
     }
+}
+
+/// Every secret an account of the archive may keep: its secret fields and the session token.
+fn secret_names(info: &ProviderInfo) -> Vec<String> {
+    let mut names: Vec<String> = info
+        .fields
+        .iter()
+        .filter(|f| f.is_secret())
+        .map(|f| f.key.clone())
+        .collect();
+    names.push(SESSION_TOKEN.to_string());
+    names
 }
 
 /// The batch and plan for a public folder at `url`, downloaded into `<out_dir>/<folder name>`.

@@ -10,5 +10,6 @@ pub mod desk;
 pub mod env_secrets;
 pub mod keyring;
 pub mod selection;
+mod trial;
 
 pub use desk::Desk;

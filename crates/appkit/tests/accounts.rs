@@ -282,3 +282,30 @@ async fn accounts_side_by_side_survive_a_restart_and_their_secrets_live_only_in_
         second.remove_account(id).await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mistyped_password_on_an_existing_account_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let des = ProviderId::new("desaccess").unwrap();
+    let first = desk(dir.path());
+    let added = first
+        .add_account(&des, des_values(&sim), false)
+        .await
+        .unwrap();
+    let mut wrong = des_values(&sim);
+    wrong.insert(desaccess::PASSWORD.into(), "not-the-password".into());
+    let err = match first.add_account(&des, wrong, false).await {
+        Ok(_) => panic!("a wrong password signed in"),
+        Err(err) => err,
+    };
+    assert_eq!(err.code, ErrorCode::AuthFailed, "{}", err.message);
+    let kept = KeyringSecrets
+        .get(&added.account.id, desaccess::PASSWORD)
+        .unwrap();
+    assert_eq!(kept.as_ref().map(Secret::expose), Some(demo::PASSWORD));
+    drop(first);
+    let second = desk(dir.path());
+    assert_eq!(second.jobs(&added.account.id).await.unwrap().len(), 13);
+    second.remove_account(&added.account.id).await.unwrap();
+}
