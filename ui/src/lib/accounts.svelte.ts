@@ -1,4 +1,5 @@
 // The archives the backend offers and the accounts added for them: names to show, and sign-in forms to fill.
+import type { BatchSnapshot } from "./bindings/BatchSnapshot";
 import type { Account } from "./bindings/Account";
 import type { AccountId } from "./bindings/AccountId";
 import type { Field } from "./bindings/Field";
@@ -51,6 +52,14 @@ export class Accounts {
   /** The archive an account belongs to: the account's own record says, else its id's prefix. */
   providerOf(account: AccountId): ProviderInfo | undefined {
     return this.provider(this.find(account)?.provider ?? providerIdOf(account));
+  }
+
+  /** Where a batch came from, for the transfers panel: the archive and the account, when there is more
+   * than one account to tell apart; `null` otherwise or for a batch of no account (a public folder). */
+  originOf(batch: BatchSnapshot): string | null {
+    const account = batch.origin?.account;
+    if (!account || this.list.length < 2) return null;
+    return `${this.archiveName(account)} · ${this.find(account)?.label ?? account}`;
   }
 
   /** The name of an account's archive as users know it (its id if the backend does not offer it). */

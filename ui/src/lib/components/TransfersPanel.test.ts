@@ -3,7 +3,8 @@ import { render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import type { BatchSnapshot } from "../bindings/BatchSnapshot";
-import { DOWNLOAD_FOLDER, TransferFeed, backendError, batch, item, mockBackend, signedInHandlers, workspaceProps } from "../../test/fixtures";
+import { Accounts } from "../accounts.svelte";
+import { DEMO_ACCOUNT, DOWNLOAD_FOLDER, OTHER_ACCOUNT, TransferFeed, backendError, batch, item, mockBackend, signedInHandlers, startup, workspaceProps } from "../../test/fixtures";
 import { Transfers } from "../transfers.svelte";
 import TopBar from "./TopBar.svelte";
 import TransfersPanel from "./TransfersPanel.svelte";
@@ -32,6 +33,11 @@ function renderPanel(first: BatchSnapshot[], overrides = {}) {
 }
 
 const card = (id = 1) => document.querySelector<HTMLElement>(`[data-testid=batch][data-batch-id="${id}"]`)!;
+/** The card of batch `id`, once the panel shows it. */
+async function waitForCard(id: number): Promise<HTMLElement> {
+  await vi.waitFor(() => expect(card(id)).toBeTruthy());
+  return card(id);
+}
 /** The calls whose command matches `pattern`, as [command, args]. */
 const commands = (calls: { cmd: string; args: Record<string, unknown> }[], pattern: RegExp) =>
   calls.filter((call) => pattern.test(call.cmd)).map((call) => [call.cmd, call.args]);
@@ -80,6 +86,21 @@ describe("transfers panel", () => {
 
     feed.send([batch({ id: 3, state: "done" })]);
     await vi.waitFor(() => expect(within(toggle).queryByTestId("transfers-count")).not.toBeInTheDocument());
+  });
+
+  it("names each batch's archive and account when there is more than one account", async () => {
+    const two = new Accounts({ ...startup(), accounts: [DEMO_ACCOUNT, OTHER_ACCOUNT] });
+    const mine = batch({ id: 1, origin: { provider: "desaccess", account: OTHER_ACCOUNT.id, job: "j1", scope: "whole" } });
+    const folder = batch({ id: 2, origin: null });
+    const feed = new TransferFeed([mine, folder]);
+    mockBackend(signedInHandlers({ watch_transfers: feed.subscribe, ...CONTROLS }));
+    const transfers = new Transfers();
+    transfers.start();
+    render(TransfersPanel, { transfers, originOf: (b: BatchSnapshot) => two.originOf(b) });
+    expect(await within(await waitForCard(1)).findByTestId("batch-origin")).toHaveTextContent(`DESaccess · ${OTHER_ACCOUNT.label}`);
+    expect(within(card(2)).queryByTestId("batch-origin")).toBeNull();
+    const one = new Accounts({ ...startup(), accounts: [OTHER_ACCOUNT] });
+    expect(one.originOf(mine)).toBeNull();
   });
 
   it("says so when there are no downloads", async () => {
