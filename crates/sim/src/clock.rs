@@ -1,4 +1,4 @@
-//! UTC calendar arithmetic and the timestamp formats used by DESaccess, the cutout worker and nginx.
+//! UTC calendar arithmetic and the timestamp formats used by DESaccess, the cutout worker, nginx and MAST.
 
 /// Seconds since the Unix epoch, UTC.
 pub(crate) type UnixTime = i64;
@@ -78,6 +78,23 @@ pub(crate) fn compact(t: UnixTime) -> String {
     )
 }
 
+/// A MAST bundle name's stamp: `2020-09-22T1827`.
+pub(crate) fn bundle(t: UnixTime) -> String {
+    let c = civil(t);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}{:02}",
+        c.year, c.month, c.day, c.hour, c.minute
+    )
+}
+
+/// The current time.
+pub(crate) fn now() -> UnixTime {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as UnixTime)
+        .unwrap_or_default()
+}
+
 /// nginx's HTML autoindex date column: `22-Sep-2020 18:27`.
 pub(crate) fn autoindex(t: UnixTime) -> String {
     let c = civil(t);
@@ -112,6 +129,7 @@ mod tests {
         assert_eq!(sql(t), "2020-09-22 18:27:27");
         assert_eq!(compact(t), "20200922-182727");
         assert_eq!(autoindex(t), "22-Sep-2020 18:27");
+        assert_eq!(bundle(t), "2020-09-22T1827");
         assert_eq!(http(t), "Tue, 22 Sep 2020 18:27:27 GMT");
         assert_eq!(parse_http(&http(t)), Some(t));
     }

@@ -2,12 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{demo, Sim};
+use crate::{demo, mast, Sim};
 
 /// The sim's self-description, one key per archive it serves; `jobfetch-sim` prints it as its first line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Description {
     pub desaccess: Desaccess,
+    pub mast: Mast,
 }
 
 /// The fake DESaccess: where its API and file server are, and the demo account to sign in with.
@@ -22,6 +23,17 @@ pub struct Desaccess {
     pub database: String,
 }
 
+/// The fake MAST: its base URL (astroquery's `[mast] server`), the demo token, and a proposal to query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mast {
+    /// `http://127.0.0.1:PORT`, no trailing slash; routes such as `/api/v0/invoke` are at its root.
+    pub base: String,
+    /// Sent as `Authorization: token <token>` or cookie `mast_token`; may fetch exclusive-access files.
+    pub token: String,
+    pub collection: String,
+    pub proposal: String,
+}
+
 impl Sim {
     /// Every archive this sim serves, with its addresses and demo account.
     pub fn description(&self) -> Description {
@@ -32,6 +44,12 @@ impl Sim {
                 username: demo::USERNAME.into(),
                 password: demo::PASSWORD.into(),
                 database: demo::DATABASE.into(),
+            },
+            mast: Mast {
+                base: self.mast_url(),
+                token: mast::DEMO_TOKEN.into(),
+                collection: mast::DEMO_COLLECTION.into(),
+                proposal: mast::DEMO_PROPOSAL.into(),
             },
         }
     }

@@ -1,4 +1,4 @@
-//! A local fake of the DESaccess archive (Dark Energy Survey) for tests, benchmarks and the demo.
+//! A local fake of the DESaccess (Dark Energy Survey) and MAST archives for tests, benchmarks and the demo.
 //!
 //! One [`Sim`] is a real HTTP server on `127.0.0.1` that serves:
 //!
@@ -10,6 +10,11 @@
 //!   gives nginx's JSON autoindex (byte-exact), `<folder>/` an HTML autoindex, and files come with
 //!   `ETag`, `Last-Modified`, `Accept-Ranges`, single byte ranges, `If-Range` and `HEAD`. No auth.
 //! * `/_sim` — control routes (below).
+//!
+//! On a second port, [`Sim::mast_url`], it serves the fake [`mast`] (STScI) at the root, as
+//! astroquery's `[mast] server` expects; its JWST downloads redirect to a third port, a
+//! storage host. The same fault rules apply there, matched on those ports' paths
+//! (e.g. `/api/v0.1/Download/` or `/stpubdata/`).
 //!
 //! The [`demo`] account's jobs cover every status and both cutout layouts; their FITS and PNG
 //! files are real, deterministic from [`SimConfig::seed`], and rendered on first request.
@@ -79,6 +84,7 @@ mod files;
 mod fits;
 mod generated;
 mod jobs;
+pub mod mast;
 mod nginx_error;
 mod params;
 mod preview;
@@ -97,6 +103,6 @@ mod stats;
 mod text_log;
 mod vfs;
 
-pub use describe::{Desaccess, Description};
+pub use describe::{Desaccess, Description, Mast};
 pub use faults::{FaultAction, FaultRule, Faults};
 pub use server::{Sim, SimConfig};

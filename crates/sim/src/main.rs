@@ -1,4 +1,4 @@
-//! `jobfetch-sim`: runs the fake DESaccess server until Ctrl-C; its first stdout line is its [`Description`](jobfetch_sim::Description) as JSON.
+//! `jobfetch-sim`: runs the fake DESaccess and MAST servers until Ctrl-C; its first stdout line is its [`Description`](jobfetch_sim::Description) as JSON.
 
 use std::io::Write;
 use std::time::Duration;
@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::Parser;
 use jobfetch_sim::{Description, Sim, SimConfig};
 
-/// A local fake of the DESaccess archive (API and file server).
+/// A local fake of the DESaccess (API and file server) and MAST archives.
 ///
 /// The first line on stdout is one JSON object with each archive's addresses and demo account.
 #[derive(Parser)]
@@ -49,11 +49,20 @@ fn announce(description: &Description) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", serde_json::to_string(description)?)?;
     out.flush()?;
-    let desaccess = &description.desaccess;
+    let (desaccess, mast) = (&description.desaccess, &description.mast);
     let _ = writeln!(
         out,
-        "DESaccess API {}, files {}\ndemo login: {} / {} (database {})\nCtrl-C stops the sim.",
-        desaccess.api, desaccess.files, desaccess.username, desaccess.password, desaccess.database
+        "DESaccess API {}, files {}\ndemo login: {} / {} (database {})\n\
+         MAST {} (astroquery [mast] server), demo token {}, proposal {} {}\nCtrl-C stops the sim.",
+        desaccess.api,
+        desaccess.files,
+        desaccess.username,
+        desaccess.password,
+        desaccess.database,
+        mast.base,
+        mast.token,
+        mast.collection,
+        mast.proposal
     )
     .and_then(|()| out.flush());
     Ok(())

@@ -30,6 +30,18 @@ impl Args {
         })
     }
 
+    /// Every value given for a repeated form or query field, in order (none for a JSON body).
+    pub(crate) fn all(&self, name: &str) -> Vec<String> {
+        match self {
+            Args::Json(_) => Vec::new(),
+            Args::Form(pairs) => pairs
+                .iter()
+                .filter(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+                .collect(),
+        }
+    }
+
     /// An argument if present; JSON numbers and booleans are given as text.
     pub(crate) fn optional(&self, name: &str) -> Option<String> {
         match self {
@@ -76,7 +88,7 @@ impl<S: Send + Sync> FromRequest<S> for Args {
 }
 
 /// Decodes `application/x-www-form-urlencoded` text into key/value pairs.
-fn form_pairs(bytes: &[u8]) -> Vec<(String, String)> {
+pub(crate) fn form_pairs(bytes: &[u8]) -> Vec<(String, String)> {
     bytes
         .split(|&b| b == b'&')
         .filter(|pair| !pair.is_empty())

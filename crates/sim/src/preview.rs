@@ -1,8 +1,9 @@
-//! Colour PNG previews of a cutout with a STIFF-like power-law stretch or a Lupton asinh stretch.
+//! Colour PNG and JPEG previews of a cutout with a STIFF-like power-law stretch or a Lupton asinh stretch.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
+use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ExtendedColorType, ImageEncoder};
 
@@ -41,15 +42,32 @@ pub(crate) fn file_len(width: u32, height: u32) -> u64 {
     })
 }
 
-/// The RGB preview of a cutout; `colors` are the bands shown as red, green and blue.
+/// The RGB preview of a cutout as PNG; `colors` are the bands shown as red, green and blue.
 pub(crate) fn encode(stamp: &Stamp, colors: [Band; 3], stretch: Stretch) -> Vec<u8> {
+    png(&rgb(stamp, colors, stretch), stamp.width, stamp.height)
+}
+
+/// The same preview as a baseline JPEG (quality 85), as archive preview services make them.
+pub(crate) fn jpeg(stamp: &Stamp, colors: [Band; 3], stretch: Stretch) -> Vec<u8> {
+    let mut out = Vec::new();
+    JpegEncoder::new_with_quality(&mut out, 85)
+        .write_image(
+            &rgb(stamp, colors, stretch),
+            stamp.width,
+            stamp.height,
+            ExtendedColorType::Rgb8,
+        )
+        .expect("encoding an in-memory RGB8 JPEG cannot fail");
+    out
+}
+
+fn rgb(stamp: &Stamp, colors: [Band; 3], stretch: Stretch) -> Vec<u8> {
     let scene = stamp.scene();
     let channels = colors.map(|band| scene.render(band));
-    let rgb = match stretch {
+    match stretch {
         Stretch::Stiff => stiff(&channels),
         Stretch::Lupton => lupton(&channels),
-    };
-    png(&rgb, stamp.width, stamp.height)
+    }
 }
 
 fn png(rgb: &[u8], width: u32, height: u32) -> Vec<u8> {

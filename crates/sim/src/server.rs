@@ -8,12 +8,13 @@ use axum::http::StatusCode;
 use axum::Router;
 use bytes::Bytes;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::archive::Archive;
 use crate::auth::Tokens;
 use crate::faults::Faults;
+use crate::mast::{self, Mast};
 use crate::raw::RawEntries;
 use crate::state::SimState;
 use crate::stats::{self, Stats};
@@ -40,13 +41,15 @@ impl Default for SimConfig {
     }
 }
 
-/// A running fake DESaccess: API, file server and `/_sim` control routes on one port.
+/// A running fake DESaccess (API, file server and `/_sim` control routes on one port) and fake
+/// MAST (on a second port, with a storage host for its redirects on a third).
 ///
-/// Dropping it stops the server too, like [`Sim::shutdown`] without waiting.
+/// Dropping it stops the servers too, like [`Sim::shutdown`] without waiting.
 pub struct Sim {
     address: SocketAddr,
+    mast_address: SocketAddr,
     state: Arc<SimState>,
-    stop: oneshot::Sender<()>,
+    stop: watch::Sender<()>,
     server: JoinHandle<()>,
 }
 
@@ -57,27 +60,51 @@ impl Sim {
     /// Binds 127.0.0.1 and serves on the current tokio runtime. Nothing is generated until asked for.
     pub async fn start(config: SimConfig) -> std::io::Result<Sim> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
+        let mast_listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let storage_listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let address = listener.local_addr()?;
+        let mast_address = mast_listener.local_addr()?;
+        let storage_address = storage_listener.local_addr()?;
         let state = Arc::new(SimState {
             archive: Archive::demo(config.seed),
             tokens: Tokens::new(config.seed, config.token_ttl),
             faults: Faults::default(),
+            mast: Mast::new(
+                config.seed,
+                format!("http://{mast_address}"),
+                format!("http://{storage_address}"),
+            ),
             raw: RawEntries::default(),
             stats: Stats::default(),
         });
-        let app = app(state.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
+        let (stop, stopped) = watch::channel(());
+        let serve = |listener: TcpListener, app: Router| {
+            let mut stopped = stopped.clone();
+            async move {
+                // Stops on a send or when the sender is dropped.
+                let shutdown = async move {
+                    let _ = stopped.changed().await;
+                };
+                // Errors here only happen once the listener is gone.
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await;
+            }
+        };
+        let servers = (
+            serve(listener, app(state.clone())),
+            serve(mast_listener, mast_app(state.clone(), mast::router())),
+            serve(
+                storage_listener,
+                mast_app(state.clone(), mast::storage_router()),
+            ),
+        );
         let server = tokio::spawn(async move {
-            let shutdown = async {
-                let _ = stopped.await;
-            };
-            // Errors here only happen once the listener is gone.
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await;
+            tokio::join!(servers.0, servers.1, servers.2);
         });
         Ok(Sim {
             address,
+            mast_address,
             state,
             stop,
             server,
@@ -99,7 +126,13 @@ impl Sim {
         format!("{}{}", self.base_url(), files::ROOT)
     }
 
-    /// The fault rules applied to API and file requests.
+    /// MAST's base URL, `http://127.0.0.1:PORT` (no trailing slash): what astroquery's
+    /// `[mast] server` option holds. Its routes are at the root of that port.
+    pub fn mast_url(&self) -> String {
+        format!("http://{}", self.mast_address)
+    }
+
+    /// The fault rules applied to API, file, MAST and storage requests.
     pub fn faults(&self) -> &Faults {
         &self.state.faults
     }
@@ -151,5 +184,15 @@ fn app(state: Arc<SimState>) -> Router {
         .nest("/_sim", control::router())
         .merge(faulty)
         .fallback(|| async { nginx_error::page(StatusCode::NOT_FOUND) })
+        .with_state(state)
+}
+
+/// MAST's port or its storage host: `routes` under the same fault injection as DESaccess.
+fn mast_app(state: Arc<SimState>, routes: Router<Arc<SimState>>) -> Router {
+    routes
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            fault_layer::apply,
+        ))
         .with_state(state)
 }

@@ -3,6 +3,7 @@
 use crate::archive::Archive;
 use crate::auth::Tokens;
 use crate::faults::Faults;
+use crate::mast::Mast;
 use crate::raw::RawEntries;
 use crate::stats::Stats;
 
@@ -10,6 +11,7 @@ pub(crate) struct SimState {
     pub(crate) archive: Archive,
     pub(crate) tokens: Tokens,
     pub(crate) faults: Faults,
+    pub(crate) mast: Mast,
     pub(crate) raw: RawEntries,
     pub(crate) stats: Stats,
 }

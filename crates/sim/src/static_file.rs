@@ -75,6 +75,7 @@ fn content_type(name: &str) -> &'static str {
         .unwrap_or_default();
     match extension.as_str() {
         "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
         "json" => "application/json",
         "csv" => "text/csv",
         "log" | "txt" => "text/plain",
