@@ -85,6 +85,36 @@ async fn the_first_line_describes_desaccess_and_its_account_signs_in() {
 }
 
 #[tokio::test]
+async fn the_first_line_describes_mast_and_its_token_signs_in() {
+    let sim = SimProcess::start();
+    let mast = &sim.description["mast"];
+    let base = mast["base"].as_str().unwrap();
+    assert!(
+        base.starts_with("http://127.0.0.1:") && !base.ends_with('/'),
+        "{base}"
+    );
+    assert_ne!(
+        base, sim.description["desaccess"]["api"],
+        "a port of its own"
+    );
+    assert_eq!(mast["collection"], "HST");
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let me: Value = client
+        .get(format!("{base}/whoami"))
+        .header(
+            "cookie",
+            format!("mast_token={}", mast["token"].as_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["anon"], false, "{me}");
+}
+
+#[tokio::test]
 async fn two_sims_run_side_by_side() {
     let (one, two) = (SimProcess::start(), SimProcess::start());
     let (a, b) = (&one.description["desaccess"], &two.description["desaccess"]);
