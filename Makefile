@@ -17,14 +17,14 @@ APP := $(BIN_DIR)/jobfetch-app
 CARGO_BUILD := cargo build --locked --workspace --all-targets
 CARGO_TEST := cargo test --locked --workspace
 
-.PHONY: run test deps ui build test-rust test-parity test-fits test-ui test-e2e bindings check-bindings clean
+.PHONY: run test deps ui build test-rust test-parity test-fits test-astroquery test-ui test-e2e bindings check-bindings clean
 
 ## run: install what is missing, build, and open the app on the demo archive
 run: build
 	scripts/with-keyring.sh $(APP) --demo
 
 ## test: install what is missing and run the Rust, UI and end-to-end suites
-test: build test-rust check-bindings test-parity test-fits test-ui test-e2e
+test: build test-rust check-bindings test-parity test-fits test-astroquery test-ui test-e2e
 	@echo "make test: all suites passed"
 
 ## deps: system packages, tauri-driver, and the UI's npm packages
@@ -50,6 +50,11 @@ test-fits: build
 ## test-parity: `jobfetch get` against the seed script, on the simulator and on nginx
 test-parity: build
 	python3 tests/parity/run.py $(BIN_DIR)/jobfetch $(BIN_DIR)/jobfetch-sim
+
+## test-astroquery: the real astroquery MAST client (PyPI, pinned in scripts/install-deps.sh) against the
+## simulator's MAST: query, product list, filters, direct and curl-script downloads, token sign-in
+test-astroquery: build
+	python3 tests/astroquery/run.py $(BIN_DIR)/jobfetch-sim
 
 ## bench: `jobfetch get` side by side with the seed script, aria2c, curl and rclone on the simulator, and
 ## `jobfetch thumb` side by side with Pillow and astropy (release builds; the download contenders come from

@@ -43,6 +43,12 @@ if ! python3 -c 'import PIL, numpy, astropy' 2>/dev/null; then
   }
 fi
 
+ASTROQUERY_VERSION="0.4.11"
+if ! python3 -c "import sys, astroquery; sys.exit(astroquery.__version__ != '$ASTROQUERY_VERSION')" 2>/dev/null; then
+  echo "==> installing astroquery ${ASTROQUERY_VERSION} (the real MAST client, checked against the simulator in tests/astroquery)"
+  python3 -m pip install --quiet "astroquery==${ASTROQUERY_VERSION}"
+fi
+
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then
   echo "==> Node.js 20 or newer is needed for the UI (found: $(node --version 2>/dev/null || echo none))."
