@@ -4,4 +4,5 @@
 
 pub mod invoke;
 pub mod model;
+pub mod script;
 pub mod search;
