@@ -6,3 +6,4 @@ pub mod invoke;
 pub mod model;
 pub mod script;
 pub mod search;
+pub mod token;
