@@ -8,7 +8,9 @@ use url::Url;
 use super::invoke::invoke;
 use super::model::{Observation, Product};
 use crate::error::{Error, Result};
+use crate::ids::AccountId;
 use crate::paths::{safe_component, SafeRelPath};
+use crate::transfer::model::{AuthPolicy, ItemSpec, Source};
 
 /// Observations whose products are asked for in one call: MAST is slow on big product joins
 /// (astroquery issues #2473, #2507), so ask a few at a time.
@@ -128,6 +130,48 @@ pub fn download_url(base: &str, data_uri: &str) -> Result<Url> {
         .map_err(|err| Error::invalid_input(format!("{base:?} is not a MAST address ({err}).")))
 }
 
+/// The download of each product: from MAST's `Download/file`, saved as [`local_path`] says, with the
+/// account's token (`Authorization: token …`) allowed only to MAST's own host: a redirect elsewhere
+/// (cloud storage) goes without it, unlike MAST's scripts' `--location-trusted`. Without an account
+/// (anonymous use) nothing is sent, and exclusive-access products will be refused by MAST.
+pub fn items(
+    base: &str,
+    products: &[Product],
+    account: Option<&AccountId>,
+) -> Result<Vec<ItemSpec>> {
+    let host = Url::parse(base)
+        .ok()
+        .and_then(|url| {
+            Some(match url.port() {
+                Some(port) => format!("{}:{port}", url.host_str()?),
+                None => url.host_str()?.to_string(),
+            })
+        })
+        .ok_or_else(|| Error::invalid_input(format!("{base:?} is not a MAST address.")))?;
+    products
+        .iter()
+        .map(|product| {
+            Ok(ItemSpec {
+                source: Source::Url {
+                    url: download_url(base, &product.data_uri)?.to_string(),
+                },
+                dest: local_path(product)?.to_string(),
+                // MAST's sizes are not reliable (0 or wrong for some products): never checked against.
+                size: None,
+                digest: None,
+                auth: match account {
+                    Some(account) => AuthPolicy::ArchiveToken {
+                        account: account.clone(),
+                        scheme: "token".into(),
+                        hosts: vec![host.clone()],
+                    },
+                    None => AuthPolicy::Anonymous,
+                },
+            })
+        })
+        .collect()
+}
+
 /// Where a product is saved below the batch's folder: `<collection>/<obs_id>/<file>`, as
 /// astroquery's `download_products` lays it out, every part checked.
 pub fn local_path(product: &Product) -> Result<SafeRelPath> {
@@ -215,5 +259,35 @@ mod tests {
         assert_eq!(path.to_string(), "HST/u9o40504m/u9o40504m_c3m.fits");
         assert!(local_path(&product("HST", "..", "x.fits")).is_err());
         assert!(local_path(&product("HST", "a", "")).is_err());
+
+        let account = AccountId::new(
+            &crate::ids::ProviderId::new("mast").unwrap(),
+            "alice",
+            "127.0.0.1:9000",
+        )
+        .unwrap();
+        let signed = items(
+            "http://127.0.0.1:9000",
+            &[product("JWST", "jw01234", "jw01234_cal.fits")],
+            Some(&account),
+        )
+        .unwrap();
+        assert_eq!(signed[0].dest, "JWST/jw01234/jw01234_cal.fits");
+        assert_eq!(
+            signed[0].auth,
+            AuthPolicy::ArchiveToken {
+                account,
+                scheme: "token".into(),
+                hosts: vec!["127.0.0.1:9000".into()]
+            }
+        );
+        assert_eq!(signed[0].size, None, "MAST's sizes are not trusted");
+        let anonymous = items(
+            "https://mast.stsci.edu",
+            &[product("HST", "a", "a.fits")],
+            None,
+        )
+        .unwrap();
+        assert_eq!(anonymous[0].auth, AuthPolicy::Anonymous);
     }
 }
