@@ -1,0 +1,247 @@
+//! MAST's pieces against the simulator over real HTTP: search, products asked for while MAST is still
+//! executing, astroquery's filters, and downloads of public and exclusive-access products through the
+//! transfer engine with the token sent to MAST only (not to the storage host a JWST file redirects to).
+
+use std::sync::Arc;
+
+use jobfetch_engine::ids::{AccountId, ProviderId};
+use jobfetch_engine::providers::mast::model::{ProductFilter, MINIMUM_RECOMMENDED};
+use jobfetch_engine::providers::mast::search::{self, Criteria};
+use jobfetch_engine::providers::mast::token::{self, Token};
+use jobfetch_engine::secret::Secret;
+use jobfetch_engine::transfer::{BatchState, ItemState, TransferConfig, Transfers};
+use jobfetch_engine::ErrorCode;
+use jobfetch_sim::mast::{DEMO_COLLECTION, DEMO_PROPOSAL, DEMO_TOKEN};
+use jobfetch_sim::{Sim, SimConfig};
+
+async fn sim() -> Sim {
+    Sim::start(SimConfig::default()).await.unwrap()
+}
+
+fn client() -> reqwest::Client {
+    jobfetch_engine::http::client().unwrap()
+}
+
+fn account() -> AccountId {
+    AccountId::new(&ProviderId::new("mast").unwrap(), "demo", "sim").unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proposal_is_searched_its_products_listed_through_polling_and_filtered() {
+    let sim = sim().await;
+    let base = sim.mast_url();
+    let criteria = Criteria {
+        proposal: Some(DEMO_PROPOSAL.into()),
+        ..Default::default()
+    };
+    let observations = search::observations(&client(), &base, &criteria)
+        .await
+        .unwrap();
+    assert!(observations.len() >= 2, "{observations:?}");
+    assert!(observations
+        .iter()
+        .all(|o| o.proposal == DEMO_PROPOSAL && o.collection == DEMO_COLLECTION));
+    // More than EXECUTING_OBSIDS observations at once: MAST says EXECUTING first, and the client polls.
+    let obsids: Vec<String> = observations.iter().map(|o| o.obsid.clone()).collect();
+    assert!(obsids.len() > jobfetch_sim::mast::EXECUTING_OBSIDS);
+    let products = search::products(&client(), &base, &obsids).await.unwrap();
+    for kind in ["SCIENCE", "CALIBRATION", "AUXILIARY", "PREVIEW", "INFO"] {
+        assert!(
+            products.iter().any(|p| p.product_type == kind),
+            "no {kind} product"
+        );
+    }
+    let mrp = ProductFilter {
+        minimum_recommended: true,
+        extensions: vec!["fits".into()],
+        ..Default::default()
+    }
+    .apply(products.clone());
+    assert!(!mrp.is_empty());
+    assert!(mrp
+        .iter()
+        .all(|p| p.group == MINIMUM_RECOMMENDED && p.filename.ends_with(".fits")));
+    let cone = Criteria {
+        cone: Some((0.0, -89.5, 0.01)),
+        ..Default::default()
+    };
+    // A cone far from every target finds nothing, without an error.
+    assert!(search::observations(&client(), &base, &cone)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_is_checked_and_a_wrong_one_is_refused_clearly() {
+    let sim = sim().await;
+    let base = sim.mast_url();
+    let who = token::whoami(&client(), &base, Some(&Secret::new(DEMO_TOKEN)))
+        .await
+        .unwrap();
+    assert!(!who.anonymous);
+    assert!(
+        token::whoami(&client(), &base, None)
+            .await
+            .unwrap()
+            .anonymous
+    );
+    let err = token::whoami(&client(), &base, Some(&Secret::new("not-a-token")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::AuthFailed);
+    assert!(
+        err.message.contains("MAST refused your token"),
+        "{}",
+        err.message
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_exclusive_and_redirected_products_download_with_the_token_only_to_mast() {
+    let sim = sim().await;
+    let base = sim.mast_url();
+    let dir = tempfile::tempdir().unwrap();
+    let transfers =
+        Transfers::open(&dir.path().join("q.sqlite"), TransferConfig::default()).unwrap();
+    transfers.set_credentials(&account(), Arc::new(Token(Secret::new(DEMO_TOKEN))));
+    let mut all = Vec::new();
+    for collection in ["HST", "JWST"] {
+        let criteria = Criteria {
+            collection: Some(collection.into()),
+            ..Default::default()
+        };
+        let observations = search::observations(&client(), &base, &criteria)
+            .await
+            .unwrap();
+        let obsids: Vec<String> = observations
+            .iter()
+            .take(3)
+            .map(|o| o.obsid.clone())
+            .collect();
+        let products = search::products(&client(), &base, &obsids).await.unwrap();
+        all.extend(
+            ProductFilter {
+                product_types: vec!["SCIENCE".into()],
+                ..Default::default()
+            }
+            .apply(products),
+        );
+    }
+    assert!(
+        all.iter().any(|p| !p.is_public()),
+        "an exclusive-access product is in the batch"
+    );
+    assert!(
+        all.iter().any(|p| p.collection == "JWST"),
+        "a redirected (JWST) product is in the batch"
+    );
+    let items = search::items(&base, &all, Some(&account())).unwrap();
+    let root = dir.path().join("out");
+    std::fs::create_dir_all(&root).unwrap();
+    let origin = jobfetch_engine::transfer::model::BatchOrigin {
+        provider: ProviderId::new("mast").unwrap(),
+        account: Some(account()),
+        job: None,
+        scope: jobfetch_engine::transfer::model::OriginScope::Selection,
+    };
+    let batch = transfers
+        .create_batch("mast", &origin, "mast-test", &root)
+        .unwrap();
+    transfers.add_items(batch, &items).unwrap();
+    transfers.set_listing_complete(batch, true).unwrap();
+    transfers.run(batch).unwrap();
+    assert_eq!(
+        transfers.wait(batch).await.unwrap(),
+        BatchState::Done,
+        "{:?}",
+        transfers
+            .items(batch)
+            .unwrap()
+            .iter()
+            .filter(|i| i.state != ItemState::Done)
+            .collect::<Vec<_>>()
+    );
+    for product in &all {
+        let local = root.join(search::local_path(product).unwrap().to_string());
+        let served = client()
+            .get(search::download_url(&base, &product.data_uri).unwrap())
+            .header("Authorization", format!("token {DEMO_TOKEN}"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(
+            std::fs::read(&local).unwrap(),
+            served.to_vec(),
+            "{}",
+            local.display()
+        );
+    }
+    // Nothing written holds the token.
+    let mut stack = vec![dir.path().to_path_buf()];
+    while let Some(next) = stack.pop() {
+        for entry in std::fs::read_dir(next).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+                assert!(
+                    !text.contains(DEMO_TOKEN),
+                    "the token is in {}",
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_token_an_exclusive_product_is_refused_and_says_to_sign_in() {
+    let sim = sim().await;
+    let base = sim.mast_url();
+    let criteria = Criteria {
+        proposal: Some(DEMO_PROPOSAL.into()),
+        ..Default::default()
+    };
+    let observations = search::observations(&client(), &base, &criteria)
+        .await
+        .unwrap();
+    let obsids: Vec<String> = observations.iter().map(|o| o.obsid.clone()).collect();
+    let exclusive: Vec<_> = search::products(&client(), &base, &obsids)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|p| !p.is_public())
+        .take(1)
+        .collect();
+    assert_eq!(exclusive.len(), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let transfers =
+        Transfers::open(&dir.path().join("q.sqlite"), TransferConfig::default()).unwrap();
+    let items = search::items(&base, &exclusive, None).unwrap();
+    let origin = jobfetch_engine::transfer::model::BatchOrigin {
+        provider: ProviderId::new("mast").unwrap(),
+        account: None,
+        job: None,
+        scope: jobfetch_engine::transfer::model::OriginScope::Selection,
+    };
+    let root = dir.path().join("out");
+    std::fs::create_dir_all(&root).unwrap();
+    let batch = transfers
+        .create_batch("mast", &origin, "mast-anon", &root)
+        .unwrap();
+    transfers.add_items(batch, &items).unwrap();
+    transfers.set_listing_complete(batch, true).unwrap();
+    transfers.run(batch).unwrap();
+    assert_eq!(
+        transfers.wait(batch).await.unwrap(),
+        BatchState::DoneWithErrors
+    );
+    let failed = &transfers.items(batch).unwrap()[0];
+    let message = failed.error.as_ref().unwrap().message.clone();
+    assert!(message.to_lowercase().contains("sign in"), "{message}");
+}
