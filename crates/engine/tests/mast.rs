@@ -9,7 +9,10 @@ use jobfetch_engine::providers::mast::model::{ProductFilter, MINIMUM_RECOMMENDED
 use jobfetch_engine::providers::mast::search::{self, Criteria};
 use jobfetch_engine::providers::mast::token::{self, Token};
 use jobfetch_engine::secret::Secret;
-use jobfetch_engine::transfer::{BatchState, ItemState, TransferConfig, Transfers};
+use jobfetch_engine::transfer::model::{BatchOrigin, OriginScope};
+use jobfetch_engine::transfer::{
+    BatchId, BatchState, ItemSpec, ItemState, TransferConfig, Transfers,
+};
 use jobfetch_engine::ErrorCode;
 use jobfetch_sim::mast::{DEMO_COLLECTION, DEMO_PROPOSAL, DEMO_TOKEN};
 use jobfetch_sim::{Sim, SimConfig};
@@ -24,6 +27,30 @@ fn client() -> reqwest::Client {
 
 fn account() -> AccountId {
     AccountId::new(&ProviderId::new("mast").unwrap(), "demo", "sim").unwrap()
+}
+
+/// Runs `items` as one batch into `<dir>/out` and returns the batch's end state.
+async fn download(
+    transfers: &Arc<Transfers>,
+    dir: &std::path::Path,
+    items: &[ItemSpec],
+    account: Option<AccountId>,
+) -> (BatchId, BatchState) {
+    let root = dir.join("out");
+    std::fs::create_dir_all(&root).unwrap();
+    let origin = BatchOrigin {
+        provider: ProviderId::new("mast").unwrap(),
+        account,
+        job: None,
+        scope: OriginScope::Selection,
+    };
+    let batch = transfers
+        .create_batch("mast", &origin, "mast-test", &root)
+        .unwrap();
+    transfers.add_items(batch, items).unwrap();
+    transfers.set_listing_complete(batch, true).unwrap();
+    transfers.run(batch).unwrap();
+    (batch, transfers.wait(batch).await.unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -137,31 +164,15 @@ async fn public_exclusive_and_redirected_products_download_with_the_token_only_t
         "a redirected (JWST) product is in the batch"
     );
     let items = search::items(&base, &all, Some(&account())).unwrap();
+    let (batch, state) = download(&transfers, dir.path(), &items, Some(account())).await;
+    let unfinished: Vec<_> = transfers
+        .items(batch)
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.state != ItemState::Done)
+        .collect();
+    assert_eq!(state, BatchState::Done, "{unfinished:?}");
     let root = dir.path().join("out");
-    std::fs::create_dir_all(&root).unwrap();
-    let origin = jobfetch_engine::transfer::model::BatchOrigin {
-        provider: ProviderId::new("mast").unwrap(),
-        account: Some(account()),
-        job: None,
-        scope: jobfetch_engine::transfer::model::OriginScope::Selection,
-    };
-    let batch = transfers
-        .create_batch("mast", &origin, "mast-test", &root)
-        .unwrap();
-    transfers.add_items(batch, &items).unwrap();
-    transfers.set_listing_complete(batch, true).unwrap();
-    transfers.run(batch).unwrap();
-    assert_eq!(
-        transfers.wait(batch).await.unwrap(),
-        BatchState::Done,
-        "{:?}",
-        transfers
-            .items(batch)
-            .unwrap()
-            .iter()
-            .filter(|i| i.state != ItemState::Done)
-            .collect::<Vec<_>>()
-    );
     for product in &all {
         let local = root.join(search::local_path(product).unwrap().to_string());
         let served = client()
@@ -223,24 +234,8 @@ async fn without_the_token_an_exclusive_product_is_refused_and_says_to_sign_in()
     let transfers =
         Transfers::open(&dir.path().join("q.sqlite"), TransferConfig::default()).unwrap();
     let items = search::items(&base, &exclusive, None).unwrap();
-    let origin = jobfetch_engine::transfer::model::BatchOrigin {
-        provider: ProviderId::new("mast").unwrap(),
-        account: None,
-        job: None,
-        scope: jobfetch_engine::transfer::model::OriginScope::Selection,
-    };
-    let root = dir.path().join("out");
-    std::fs::create_dir_all(&root).unwrap();
-    let batch = transfers
-        .create_batch("mast", &origin, "mast-anon", &root)
-        .unwrap();
-    transfers.add_items(batch, &items).unwrap();
-    transfers.set_listing_complete(batch, true).unwrap();
-    transfers.run(batch).unwrap();
-    assert_eq!(
-        transfers.wait(batch).await.unwrap(),
-        BatchState::DoneWithErrors
-    );
+    let (batch, state) = download(&transfers, dir.path(), &items, None).await;
+    assert_eq!(state, BatchState::DoneWithErrors);
     let failed = &transfers.items(batch).unwrap()[0];
     let message = failed.error.as_ref().unwrap().message.clone();
     assert!(message.to_lowercase().contains("sign in"), "{message}");
