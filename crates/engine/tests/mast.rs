@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use jobfetch_engine::ids::{AccountId, ProviderId};
-use jobfetch_engine::providers::mast::model::{ProductFilter, MINIMUM_RECOMMENDED};
+use jobfetch_engine::providers::mast::model::{Observation, ProductFilter, MINIMUM_RECOMMENDED};
 use jobfetch_engine::providers::mast::search::{self, Criteria};
 use jobfetch_engine::providers::mast::token::{self, Token};
 use jobfetch_engine::secret::Secret;
@@ -27,6 +27,17 @@ fn client() -> reqwest::Client {
 
 fn account() -> AccountId {
     AccountId::new(&ProviderId::new("mast").unwrap(), "demo", "sim").unwrap()
+}
+
+/// The demo proposal's observations.
+async fn demo_observations(base: &str) -> Vec<Observation> {
+    let criteria = Criteria {
+        proposal: Some(DEMO_PROPOSAL.into()),
+        ..Default::default()
+    };
+    search::observations(&client(), base, &criteria)
+        .await
+        .unwrap()
 }
 
 /// Runs `items` as one batch into `<dir>/out` and returns the batch's end state.
@@ -57,13 +68,7 @@ async fn download(
 async fn a_proposal_is_searched_its_products_listed_through_polling_and_filtered() {
     let sim = sim().await;
     let base = sim.mast_url();
-    let criteria = Criteria {
-        proposal: Some(DEMO_PROPOSAL.into()),
-        ..Default::default()
-    };
-    let observations = search::observations(&client(), &base, &criteria)
-        .await
-        .unwrap();
+    let observations = demo_observations(&base).await;
     assert!(observations.len() >= 2, "{observations:?}");
     assert!(observations
         .iter()
@@ -214,13 +219,7 @@ async fn public_exclusive_and_redirected_products_download_with_the_token_only_t
 async fn without_the_token_an_exclusive_product_is_refused_and_says_to_sign_in() {
     let sim = sim().await;
     let base = sim.mast_url();
-    let criteria = Criteria {
-        proposal: Some(DEMO_PROPOSAL.into()),
-        ..Default::default()
-    };
-    let observations = search::observations(&client(), &base, &criteria)
-        .await
-        .unwrap();
+    let observations = demo_observations(&base).await;
     let obsids: Vec<String> = observations.iter().map(|o| o.obsid.clone()).collect();
     let exclusive: Vec<_> = search::products(&client(), &base, &obsids)
         .await
