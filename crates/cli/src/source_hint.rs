@@ -44,10 +44,9 @@ pub fn check(source: &str, registry: &Registry) -> Result<(), String> {
 /// What the archives say about `source`, if any recognises it.
 pub fn advice(source: &str, registry: &Registry) -> Option<String> {
     registry
-        .infos()
+        .all()
         .iter()
-        .filter_map(|info| registry.get(&info.id).ok()?.advise(source))
-        .next()
+        .find_map(|provider| provider.advise(source))
 }
 
 /// A name that ends in a known file extension, such as `x_r.fits` or `meta.json` (not the `json` of a listing URL).

@@ -23,6 +23,11 @@ impl Registry {
         Registry { providers }
     }
 
+    /// Every provider, in the order registered.
+    pub fn all(&self) -> &[Arc<dyn Provider>] {
+        &self.providers
+    }
+
     pub fn infos(&self) -> Vec<ProviderInfo> {
         self.providers.iter().map(|p| p.info().clone()).collect()
     }
