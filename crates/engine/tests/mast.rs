@@ -239,3 +239,105 @@ async fn without_the_token_an_exclusive_product_is_refused_and_says_to_sign_in()
     let message = failed.error.as_ref().unwrap().message.clone();
     assert!(message.to_lowercase().contains("sign in"), "{message}");
 }
+
+/// The first SCIENCE product of the first observation of `collection`.
+async fn first_science_product(
+    base: &str,
+    collection: &str,
+) -> jobfetch_engine::providers::mast::model::Product {
+    let criteria = Criteria {
+        collection: Some(collection.into()),
+        ..Default::default()
+    };
+    let observation = search::observations(&client(), base, &criteria)
+        .await
+        .unwrap()
+        .remove(0);
+    let products = search::products(&client(), base, &[observation.obsid])
+        .await
+        .unwrap();
+    ProductFilter {
+        product_types: vec!["SCIENCE".into()],
+        ..Default::default()
+    }
+    .apply(products)
+    .remove(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_follows_a_redirect_only_to_a_host_trusted_with_it() {
+    let sim = sim().await;
+    let base = sim.mast_url();
+    // A JWST product: MAST answers its download with a redirect to the storage host.
+    let product = first_science_product(&base, "JWST").await;
+    let no_follow = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let reply = no_follow
+        .get(search::download_url(&base, &product.data_uri).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(reply.status().is_redirection(), "{}", reply.status());
+    let storage = search::host_of(reply.headers()["location"].to_str().unwrap()).unwrap();
+    assert_ne!(Some(&storage), search::host_of(&base).as_ref());
+    for trusted in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let transfers =
+            Transfers::open(&dir.path().join("q.sqlite"), TransferConfig::default()).unwrap();
+        transfers.set_credentials(&account(), Arc::new(Token(Secret::new(DEMO_TOKEN))));
+        let hosts = if trusted {
+            vec![storage.clone()]
+        } else {
+            Vec::new()
+        };
+        let auth = search::token_policy(&base, Some(&account()), &hosts).unwrap();
+        let item = search::item(&base, &product, "product.fits".into(), &auth).unwrap();
+        let (batch, state) = download(&transfers, dir.path(), &[item], Some(account())).await;
+        let outcome = &transfers.items(batch).unwrap()[0];
+        if trusted {
+            // The storage host got the token: S3 refuses a pre-signed URL that carries one as well.
+            assert_eq!(state, BatchState::DoneWithErrors);
+            let message = &outcome.error.as_ref().unwrap().message;
+            assert!(message.contains("400"), "{message}");
+        } else {
+            assert_eq!(state, BatchState::Done, "{outcome:?}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_product_served_without_a_length_downloads_whole() {
+    let sim = sim().await;
+    let base = sim.mast_url();
+    let observations = demo_observations(&base).await;
+    let obsids: Vec<String> = observations.iter().map(|o| o.obsid.clone()).collect();
+    let previews = ProductFilter {
+        product_types: vec!["PREVIEW".into()],
+        ..Default::default()
+    }
+    .apply(search::products(&client(), &base, &obsids).await.unwrap());
+    let mut chunked = None;
+    for product in previews.into_iter().filter(|p| p.is_public()) {
+        let url = search::download_url(&base, &product.data_uri).unwrap();
+        let reply = client().get(url).send().await.unwrap();
+        assert!(reply.status().is_success());
+        if reply.content_length().is_none() {
+            chunked = Some((product, reply.bytes().await.unwrap()));
+            break;
+        }
+    }
+    let (product, served) = chunked.expect("a preview MAST sends without Content-Length");
+    let dir = tempfile::tempdir().unwrap();
+    let transfers =
+        Transfers::open(&dir.path().join("q.sqlite"), TransferConfig::default()).unwrap();
+    let items = search::items(&base, std::slice::from_ref(&product), None).unwrap();
+    let (_, state) = download(&transfers, dir.path(), &items, None).await;
+    assert_eq!(state, BatchState::Done);
+    let local = dir
+        .path()
+        .join("out")
+        .join(search::local_path(&product).unwrap().to_string());
+    assert_eq!(std::fs::read(local).unwrap(), served.to_vec());
+}

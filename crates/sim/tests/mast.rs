@@ -76,7 +76,7 @@ fn download_url(sim: &Sim, uri: &str) -> String {
     format!("{}/api/v0.1/Download/file?uri={quoted}", sim.mast_url())
 }
 
-fn product<'a>(products: &'a [Value], test: impl Fn(&Value) -> bool) -> &'a Value {
+fn product(products: &[Value], test: impl Fn(&Value) -> bool) -> &Value {
     products
         .iter()
         .find(|row| test(row))

@@ -1,9 +1,10 @@
-//! The storage host that JWST downloads are redirected to: S3-style pre-signed URLs, no MAST token.
+//! The storage host that JWST downloads are redirected to: S3-style pre-signed URLs, refused (as S3
+//! does) when an `Authorization` header comes too, as a MAST token forwarded across the redirect would.
 
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -65,6 +66,15 @@ async fn object(State(state): State<Arc<SimState>>, request: Request) -> Respons
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.as_str())
     };
+    // S3 takes one way of signing a request: a pre-signed URL with an Authorization header as well
+    // (a client that forwarded MAST's token here) is refused.
+    if parts.headers.contains_key(AUTHORIZATION) {
+        return s3_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidArgument",
+            "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
+        );
+    }
     let expires = param("Expires").and_then(|text| text.parse::<UnixTime>().ok());
     let Some(expires) = expires.filter(|_| param("AWSAccessKeyId") == Some(ACCESS_KEY_ID)) else {
         return s3_error(StatusCode::FORBIDDEN, "AccessDenied", "Access Denied");
