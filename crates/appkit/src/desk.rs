@@ -271,13 +271,20 @@ impl Desk {
         self.end_if_expired(id, jobs).await
     }
 
+    /// The jobs matching a filled search form of the account's archive; they become its jobs list.
+    pub async fn search(&self, id: &AccountId, values: &FieldValues) -> Result<Vec<Job>> {
+        let session = self.session(id).await?;
+        let found = session.search(values).await;
+        self.end_if_expired(id, found).await
+    }
+
     /// A job's output tree, listed now and remembered for previews and selections.
     pub async fn outputs(&self, job: &JobRef, download_dir: &Path) -> Result<Arc<ListedJob>> {
         let session = self.session(&job.account).await?;
         let found = session.job(&job.job).await;
         let found = self.end_if_expired(&job.account, found).await?;
         let tree: OutputNode = session.outputs(&found).await?;
-        let root = download_dir.join(safe_component(&found.id)?);
+        let root = session.folder(&found)?.under(download_dir);
         let listed = Arc::new(ListedJob::new(session, found, tree, root));
         self.listed
             .lock()
@@ -323,7 +330,7 @@ impl Desk {
                 name: found.name.clone(),
                 origin: origin(OriginScope::Whole),
                 key: found.location.clone(),
-                root: download_dir.join(safe_component(&found.id)?),
+                root: session.folder(&found)?.under(download_dir),
                 continue_earlier: true,
             };
             return plan::start(&self.transfers, new, session.plan(found)).await;

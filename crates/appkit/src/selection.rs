@@ -72,13 +72,17 @@ impl ListedJob {
         files
             .into_iter()
             .map(|node| {
-                let Located { source, auth } = self
+                let Located {
+                    source,
+                    auth,
+                    size_is_exact,
+                } = self
                     .session
                     .locate(&self.job, &SafeRelPath::parse(&node.path)?)?;
                 Ok(ItemSpec {
                     source,
                     dest: node.path.clone(),
-                    size: node.size,
+                    size: node.size.filter(|_| size_is_exact),
                     digest: None,
                     auth,
                 })

@@ -51,6 +51,7 @@ impl KeyArchive {
                     field("api_key", "API key", FieldKind::Secret),
                 ],
                 abilities: Abilities::default(),
+                search: Vec::new(),
                 token_env: Some("KEYARCHIVE_TOKEN".into()),
             },
         }

@@ -76,6 +76,12 @@ impl AccountId {
         )
     }
 
+    /// The user part: who the account signs in as on its server.
+    pub fn user(&self) -> &str {
+        let rest = self.0.split_once(':').map_or("", |(_, rest)| rest);
+        rest.rsplit_once('@').map_or(rest, |(user, _)| user)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -15,9 +15,10 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::catalog::{Job, OutputNode};
+use crate::error::Error;
 use crate::error::Result;
 use crate::ids::{AccountId, ProviderId};
-use crate::paths::SafeRelPath;
+use crate::paths::{safe_component, SafeRelPath};
 use crate::secret::SecretStore;
 use crate::transfer::auth::{BoxFuture, Credentials, Resolver};
 use crate::transfer::model::{AuthPolicy, Source};
@@ -95,6 +96,9 @@ pub struct ProviderInfo {
     pub summary: String,
     pub fields: Vec<Field>,
     pub abilities: Abilities,
+    /// The fields of the archive's search form (empty when it has none): what a search's matches,
+    /// shown as the account's jobs, are chosen by.
+    pub search: Vec<Field>,
     /// The environment variable the archive's own scripts read an API token from (e.g. MAST's
     /// `MAST_API_TOKEN`), which exported curl scripts read too; `None` when its sessions are not tokens
     /// a user holds.
@@ -141,6 +145,9 @@ pub struct Context {
 pub struct Located {
     pub source: Source,
     pub auth: AuthPolicy,
+    /// Whether the size the archive listed is what arrives, so a download of another size is refused;
+    /// false where the archive's sizes are known to be unreliable.
+    pub size_is_exact: bool,
 }
 
 /// An archive.
@@ -171,8 +178,19 @@ pub trait Session: Send + Sync {
     fn account(&self) -> &Account;
     fn profile(&self) -> &Profile;
 
-    /// Every job of the account, newest first.
+    /// Every job of the account, newest first (for an archive that searches: the last search's matches).
     fn jobs(&self) -> BoxFuture<'_, Result<Vec<Job>>>;
+    /// The matches of a filled search form (`ProviderInfo::search`), as jobs; they become the account's
+    /// jobs until the next search.
+    fn search<'a>(&'a self, _values: &'a FieldValues) -> BoxFuture<'a, Result<Vec<Job>>> {
+        let name = self.account().provider.to_string();
+        Box::pin(async move { Err(Error::invalid_input(format!("{name} has no search."))) })
+    }
+    /// The folder a job's files go into, below the download folder: the job's id, unless the archive
+    /// lays its downloads out otherwise (e.g. `<collection>/<observation>`).
+    fn folder(&self, job: &Job) -> Result<SafeRelPath> {
+        SafeRelPath::parse(safe_component(&job.id)?)
+    }
     /// One job, or `NotFound`.
     fn job<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Job>>;
     /// A job's outputs as a tree.

@@ -15,7 +15,10 @@ pub struct Registry {
 impl Registry {
     /// The registry of every archive built in.
     pub fn builtin() -> Self {
-        Registry::with(vec![Arc::new(super::desaccess::DesAccessProvider::new())])
+        Registry::with(vec![
+            Arc::new(super::desaccess::DesAccessProvider::new()),
+            Arc::new(super::mast::MastProvider::new()),
+        ])
     }
 
     /// A registry of the given providers (tests add doubles this way).

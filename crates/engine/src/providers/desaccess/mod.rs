@@ -88,6 +88,7 @@ impl DesAccessProvider {
                     previews: true,
                     ..Abilities::default()
                 },
+                search: Vec::new(),
                 token_env: None,
             },
         }

@@ -154,6 +154,7 @@ impl Session for DesAccessSession {
                 url: nginx_listing::file_url(&self.job_folder(job)?, path).to_string(),
             },
             auth: AuthPolicy::Anonymous,
+            size_is_exact: true,
         })
     }
 

@@ -3,7 +3,12 @@
 //! from `Download/file` with the user's token sent only to MAST.
 
 pub mod invoke;
+pub mod listing;
 pub mod model;
+mod provider;
 pub mod script;
 pub mod search;
+mod session;
 pub mod token;
+
+pub use provider::{MastProvider, BASE, DEFAULT_BASE, TOKEN, TOKEN_ENV, TRUSTED_HOSTS};

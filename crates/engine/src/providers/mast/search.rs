@@ -10,15 +10,31 @@ use super::model::{Observation, Product};
 use crate::error::{Error, Result};
 use crate::ids::AccountId;
 use crate::paths::{safe_component, SafeRelPath};
+use crate::providers::FieldValues;
 use crate::transfer::model::{AuthPolicy, ItemSpec, Source};
 
 /// Observations whose products are asked for in one call: MAST is slow on big product joins
 /// (astroquery issues #2473, #2507), so ask a few at a time.
 pub const PRODUCT_CHUNK: usize = 5;
 
+/// The keys of MAST's search form (`ProviderInfo::search`), as [`Criteria::from_values`] reads them.
+pub const SEARCH_KEYS: [&str; 7] = [
+    "collection",
+    "proposal",
+    "instrument",
+    "target",
+    "ra",
+    "dec",
+    "radius",
+];
+/// The cone radius when a position is given without one, in degrees (astroquery's `query_region` default).
+pub const DEFAULT_RADIUS: f64 = 0.2;
+
 /// What to search for; at least one criterion.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Criteria {
+    /// One observation by its product group id.
+    pub obsid: Option<String>,
     pub collection: Option<String>,
     pub proposal: Option<String>,
     pub instrument: Option<String>,
@@ -29,10 +45,56 @@ pub struct Criteria {
 }
 
 impl Criteria {
+    /// The criteria of a filled search form: text fields by [`SEARCH_KEYS`], the cone from `ra`, `dec`
+    /// and `radius` in degrees (the radius defaulting to [`DEFAULT_RADIUS`]).
+    pub fn from_values(values: &FieldValues) -> Result<Self> {
+        let text = |key: &str| {
+            values
+                .get(key)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let degrees = |key: &str, label: &str| -> Result<Option<f64>> {
+            text(key)
+                .map(|v| {
+                    v.parse::<f64>()
+                        .ok()
+                        .filter(|x| x.is_finite())
+                        .ok_or_else(|| {
+                            Error::invalid_input(format!(
+                                "The {label} {v:?} is not a number of degrees, e.g. 254.287."
+                            ))
+                        })
+                })
+                .transpose()
+        };
+        let cone =
+            match (
+                degrees("ra", "right ascension")?,
+                degrees("dec", "declination")?,
+                degrees("radius", "radius")?,
+            ) {
+                (None, None, None) => None,
+                (Some(ra), Some(dec), radius) => Some((ra, dec, radius.unwrap_or(DEFAULT_RADIUS))),
+                _ => return Err(Error::invalid_input(
+                    "A position needs both the right ascension and the declination (in degrees).",
+                )),
+            };
+        Ok(Criteria {
+            obsid: None,
+            collection: text("collection"),
+            proposal: text("proposal"),
+            instrument: text("instrument"),
+            target: text("target"),
+            cone,
+        })
+    }
+
     /// The Mashup service and its parameters for these criteria.
     pub fn request(&self) -> Result<(&'static str, Value)> {
         let mut filters = Vec::new();
         for (column, value) in [
+            ("obsid", &self.obsid),
             ("obs_collection", &self.collection),
             ("proposal_id", &self.proposal),
             ("instrument_name", &self.instrument),
@@ -130,46 +192,65 @@ pub fn download_url(base: &str, data_uri: &str) -> Result<Url> {
         .map_err(|err| Error::invalid_input(format!("{base:?} is not a MAST address ({err}).")))
 }
 
-/// The download of each product: from MAST's `Download/file`, saved as [`local_path`] says, with the
-/// account's token (`Authorization: token …`) allowed only to MAST's own host: a redirect elsewhere
-/// (cloud storage) goes without it, unlike MAST's scripts' `--location-trusted`. Without an account
-/// (anonymous use) nothing is sent, and exclusive-access products will be refused by MAST.
+/// `host[:port]` of an address, as transfer policies name hosts.
+pub fn host_of(url: &str) -> Option<String> {
+    let url = Url::parse(url).ok()?;
+    let host = url.host_str()?.to_ascii_lowercase();
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    })
+}
+
+/// What goes with requests for `account`'s products: its token (`Authorization: token …`), to MAST's
+/// own host and to the `trusted` hosts the user named only, so a redirect elsewhere (cloud storage)
+/// goes without it, unlike MAST's scripts' `--location-trusted`. Without an account (anonymous use)
+/// nothing is sent, and exclusive-access products will be refused by MAST.
+pub fn token_policy(
+    base: &str,
+    account: Option<&AccountId>,
+    trusted: &[String],
+) -> Result<AuthPolicy> {
+    let host = host_of(base)
+        .ok_or_else(|| Error::invalid_input(format!("{base:?} is not a MAST address.")))?;
+    Ok(match account {
+        Some(account) => AuthPolicy::ArchiveToken {
+            account: account.clone(),
+            scheme: "token".into(),
+            hosts: std::iter::once(host)
+                .chain(trusted.iter().cloned())
+                .collect(),
+        },
+        None => AuthPolicy::Anonymous,
+    })
+}
+
+/// The download of each product from MAST's `Download/file`, saved as [`local_path`] says, with the
+/// token sent as [`token_policy`] allows (to MAST's host only).
 pub fn items(
     base: &str,
     products: &[Product],
     account: Option<&AccountId>,
 ) -> Result<Vec<ItemSpec>> {
-    let host = Url::parse(base)
-        .ok()
-        .and_then(|url| {
-            Some(match url.port() {
-                Some(port) => format!("{}:{port}", url.host_str()?),
-                None => url.host_str()?.to_string(),
-            })
-        })
-        .ok_or_else(|| Error::invalid_input(format!("{base:?} is not a MAST address.")))?;
+    let auth = token_policy(base, account, &[])?;
     products
         .iter()
-        .map(|product| {
-            Ok(ItemSpec {
-                source: Source::Url {
-                    url: download_url(base, &product.data_uri)?.to_string(),
-                },
-                dest: local_path(product)?.to_string(),
-                // MAST's sizes are not reliable (0 or wrong for some products): never checked against.
-                size: None,
-                digest: None,
-                auth: match account {
-                    Some(account) => AuthPolicy::ArchiveToken {
-                        account: account.clone(),
-                        scheme: "token".into(),
-                        hosts: vec![host.clone()],
-                    },
-                    None => AuthPolicy::Anonymous,
-                },
-            })
-        })
+        .map(|product| item(base, product, local_path(product)?.to_string(), &auth))
         .collect()
+}
+
+/// One product's download to `dest`.
+pub fn item(base: &str, product: &Product, dest: String, auth: &AuthPolicy) -> Result<ItemSpec> {
+    Ok(ItemSpec {
+        source: Source::Url {
+            url: download_url(base, &product.data_uri)?.to_string(),
+        },
+        dest,
+        // MAST's sizes are not reliable (0 or wrong for some products): never checked against.
+        size: None,
+        digest: None,
+        auth: auth.clone(),
+    })
 }
 
 /// Where a product is saved below the batch's folder: `<collection>/<obs_id>/<file>`, as

@@ -1,0 +1,196 @@
+//! MAST through the Desk, as the app uses it: an account with the demo token kept in the real keyring
+//! (tests run under scripts/with-keyring.sh), a search whose observations become the jobs list, an
+//! observation's products as its tree, a selection and a whole observation downloaded into
+//! `<out>/<collection>/<obs_id>`, a PREVIEW product's source, and the token found in no file written.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use jobfetch_appkit::accounts::JsonFileBook;
+use jobfetch_appkit::keyring::KeyringSecrets;
+use jobfetch_appkit::Desk;
+use jobfetch_engine::catalog::OutputKind;
+use jobfetch_engine::ids::{JobRef, ProviderId};
+use jobfetch_engine::providers::mast::{BASE, TOKEN, TRUSTED_HOSTS};
+use jobfetch_engine::providers::{Context, FieldValues, Registry};
+use jobfetch_engine::secret::SecretStore;
+use jobfetch_engine::transfer::{BatchState, ItemState, TransferConfig, Transfers};
+use jobfetch_engine::ErrorCode;
+use jobfetch_sim::mast::{DEMO_COLLECTION, DEMO_PROPOSAL, DEMO_TOKEN};
+use jobfetch_sim::{Sim, SimConfig};
+
+fn desk(dir: &Path) -> Desk {
+    let transfers =
+        Transfers::open(&dir.join("transfers.sqlite"), TransferConfig::default()).unwrap();
+    let context = Context {
+        client: jobfetch_engine::http::client().unwrap(),
+        secrets: Arc::new(KeyringSecrets),
+    };
+    let book = Arc::new(JsonFileBook::new(&dir.join("accounts.json")));
+    Desk::new(Registry::builtin(), context, book, transfers)
+}
+
+fn values(pairs: &[(&str, &str)]) -> FieldValues {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn every_file(dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            every_file(&path, out);
+        } else {
+            out.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mast_account_searches_previews_and_downloads_with_its_token_in_the_keyring_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = std::fs::File::create(dir.path().join("jobfetch.log")).unwrap();
+    let _log = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_writer(Arc::new(log))
+            .with_max_level(tracing::Level::TRACE)
+            .finish(),
+    );
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let mast = ProviderId::new("mast").unwrap();
+    let desk = desk(dir.path());
+    let base = sim.mast_url();
+    let signed_in = desk
+        .add_account(&mast, values(&[(BASE, &base), (TOKEN, DEMO_TOKEN)]), false)
+        .await
+        .unwrap();
+    let id = signed_in.account.id.clone();
+    assert_eq!(id.user(), "token");
+    assert_ne!(signed_in.profile.username, "anonymous");
+    assert!(desk.jobs(&id).await.unwrap().is_empty(), "no search yet");
+
+    let found = desk
+        .search(&id, &values(&[("proposal", DEMO_PROPOSAL)]))
+        .await
+        .unwrap();
+    assert!(found.len() >= 2, "{found:?}");
+    assert_eq!(
+        desk.jobs(&id).await.unwrap(),
+        found,
+        "the matches are the jobs list"
+    );
+    let job = &found[0];
+    let job_ref = JobRef {
+        account: id.clone(),
+        job: job.id.clone(),
+    };
+    let out = dir.path().join("downloads");
+    let listed = desk.outputs(&job_ref, &out).await.unwrap();
+    assert_eq!(listed.root, out.join(DEMO_COLLECTION).join(&job.name));
+    let files = &listed.tree.children;
+    let preview = files
+        .iter()
+        .find(|f| f.kind == OutputKind::Image)
+        .expect("a PREVIEW image among the products");
+    let located = listed.located(&preview.path).unwrap();
+    let source = listed.preview_source(&preview.path, &located).unwrap();
+    assert!(source.url.as_str().starts_with(&base), "{}", source.url);
+
+    // A selection, then the whole observation (which continues into the same folder).
+    let fits: Vec<String> = files
+        .iter()
+        .filter(|f| matches!(f.kind, OutputKind::Fits { .. }))
+        .map(|f| f.path.clone())
+        .take(2)
+        .collect();
+    assert!(!fits.is_empty());
+    let batch = desk.download(&job_ref, Some(&fits), &out).await.unwrap();
+    assert_eq!(desk.transfers.wait(batch).await.unwrap(), BatchState::Done);
+    for path in &fits {
+        assert!(listed.root.join(path).is_file(), "{path}");
+    }
+    let whole = desk.download(&job_ref, None, &out).await.unwrap();
+    assert_eq!(desk.transfers.wait(whole).await.unwrap(), BatchState::Done);
+    assert_eq!(desk.transfers.batch(whole).unwrap().root, listed.root);
+    let items = desk.transfers.items(whole).unwrap();
+    assert_eq!(items.len() as u32, listed.tree.file_count);
+    assert!(items.iter().all(|i| i.state != ItemState::Failed));
+
+    // Every observation of the proposal, the exclusive-access one too, downloads with the token.
+    for job in &found {
+        let job_ref = JobRef {
+            account: id.clone(),
+            job: job.id.clone(),
+        };
+        let batch = desk.download(&job_ref, None, &out).await.unwrap();
+        let state = desk.transfers.wait(batch).await.unwrap();
+        assert_eq!(
+            state,
+            BatchState::Done,
+            "{}: {:?}",
+            job.name,
+            desk.transfers.items(batch)
+        );
+    }
+
+    let mut written = Vec::new();
+    every_file(dir.path(), &mut written);
+    assert!(written
+        .iter()
+        .any(|(path, _)| path.ends_with("manifest.csv")));
+    for (path, bytes) in &written {
+        assert!(
+            !String::from_utf8_lossy(bytes).contains(DEMO_TOKEN),
+            "the token is in {path}"
+        );
+    }
+    assert!(KeyringSecrets.get(&id, TOKEN).unwrap().is_some());
+    desk.remove_account(&id).await.unwrap();
+    assert!(KeyringSecrets.get(&id, TOKEN).unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_use_needs_no_token_and_a_wrong_token_keeps_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let mast = ProviderId::new("mast").unwrap();
+    let desk = desk(dir.path());
+    let base = sim.mast_url();
+    let refused = desk
+        .add_account(
+            &mast,
+            values(&[(BASE, &base), (TOKEN, "not-a-token")]),
+            false,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::AuthFailed);
+    assert!(
+        refused.message.contains("MAST refused your token"),
+        "{}",
+        refused.message
+    );
+    assert!(desk.accounts().unwrap().accounts.is_empty());
+
+    let anonymous = desk
+        .add_account(&mast, values(&[(BASE, &base), (TRUSTED_HOSTS, "")]), false)
+        .await
+        .unwrap();
+    assert_eq!(anonymous.profile.username, "anonymous");
+    let found = desk
+        .search(&anonymous.account.id, &values(&[("collection", "JWST")]))
+        .await
+        .unwrap();
+    assert!(!found.is_empty());
+    let cone = desk
+        .search(
+            &anonymous.account.id,
+            &values(&[("ra", "400"), ("dec", "0")]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(cone.code, ErrorCode::InvalidInput);
+    desk.remove_account(&anonymous.account.id).await.unwrap();
+}
