@@ -12,6 +12,7 @@ macro_rules! with_commands {
             commands::sign_out,
             commands::remove_account,
             commands::list_jobs,
+            commands::search_jobs,
             commands::job_outputs,
             downloads::download_folder,
             downloads::start_download,

@@ -16,7 +16,11 @@ pub async fn startup_state(state: State<'_, AppState>) -> Result<StartupState> {
         providers: state.desk.providers(),
         accounts: saved.accounts,
         active: saved.active,
-        demo: state.demo.as_ref().map(|demo| demo.form.clone()),
+        demos: state
+            .demo
+            .as_ref()
+            .map(|demo| demo.forms.clone())
+            .unwrap_or_default(),
     })
 }
 
@@ -71,6 +75,16 @@ pub async fn remove_account(state: State<'_, AppState>, account: AccountId) -> R
 #[tauri::command]
 pub async fn list_jobs(state: State<'_, AppState>, account: AccountId) -> Result<Vec<Job>> {
     state.desk.jobs(&account).await
+}
+
+/// Searches the account's archive (its `ProviderInfo::search` form); the matches become its jobs.
+#[tauri::command]
+pub async fn search_jobs(
+    state: State<'_, AppState>,
+    account: AccountId,
+    values: FieldValues,
+) -> Result<Vec<Job>> {
+    state.desk.search(&account, &values).await
 }
 
 #[tauri::command]

@@ -1,7 +1,7 @@
 //! The built-in demo archive: the simulator started in-process on 127.0.0.1, and the display check before any window.
 
 use jobfetch_engine::ids::ProviderId;
-use jobfetch_engine::providers::desaccess;
+use jobfetch_engine::providers::{desaccess, mast};
 use jobfetch_sim::{Sim, SimConfig};
 
 use crate::state::SignInForm;
@@ -15,9 +15,10 @@ pub fn requested() -> bool {
 /// Bandwidth in slow demo mode, so a download of the smallest demo job lasts long enough to watch.
 pub const SLOW_BYTES_PER_SECOND: u64 = 100 * 1024;
 
-/// The running demo archive and the account that signs in to it. The simulator stops when this is dropped.
+/// The running demo archive and the accounts that sign in to it, one per archive it serves (the app
+/// opens on the first). The simulator stops when this is dropped.
 pub struct DemoArchive {
-    pub form: SignInForm,
+    pub forms: Vec<SignInForm>,
     /// A fresh folder for this run's transfer queue and downloads, removed when the app exits.
     pub scratch: std::path::PathBuf,
     _scratch: tempfile::TempDir,
@@ -48,33 +49,46 @@ impl DemoArchive {
 /// Starts the simulator on a free loopback port.
 pub async fn start() -> std::io::Result<DemoArchive> {
     let sim = Sim::start(SimConfig::default()).await?;
-    let form = SignInForm {
-        provider: ProviderId::new("desaccess").expect("a valid id"),
-        values: [
-            (desaccess::API_BASE, sim.desaccess_api_url()),
-            (
-                desaccess::USERNAME,
-                jobfetch_sim::demo::USERNAME.to_string(),
-            ),
-            (
-                desaccess::PASSWORD,
-                jobfetch_sim::demo::PASSWORD.to_string(),
-            ),
-            (
-                desaccess::DATABASE,
-                jobfetch_sim::demo::DATABASE.to_string(),
-            ),
-        ]
-        .into_iter()
-        .map(|(key, value)| (key.to_string(), value))
-        .collect(),
+    let form = |provider: &str, values: Vec<(&str, String)>| SignInForm {
+        provider: ProviderId::new(provider).expect("a valid id"),
+        values: values
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value))
+            .collect(),
     };
+    let forms = vec![
+        form(
+            "desaccess",
+            vec![
+                (desaccess::API_BASE, sim.desaccess_api_url()),
+                (
+                    desaccess::USERNAME,
+                    jobfetch_sim::demo::USERNAME.to_string(),
+                ),
+                (
+                    desaccess::PASSWORD,
+                    jobfetch_sim::demo::PASSWORD.to_string(),
+                ),
+                (
+                    desaccess::DATABASE,
+                    jobfetch_sim::demo::DATABASE.to_string(),
+                ),
+            ],
+        ),
+        form(
+            "mast",
+            vec![
+                (mast::BASE, sim.mast_url()),
+                (mast::TOKEN, jobfetch_sim::mast::DEMO_TOKEN.to_string()),
+            ],
+        ),
+    ];
     tracing::info!("demo archive running at {}", sim.base_url());
     let scratch = tempfile::Builder::new()
         .prefix("jobfetch-demo-")
         .tempdir()?;
     Ok(DemoArchive {
-        form,
+        forms,
         scratch: scratch.path().to_path_buf(),
         _scratch: scratch,
         _sim: sim,

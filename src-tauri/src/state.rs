@@ -38,8 +38,9 @@ pub struct StartupState {
     pub accounts: Vec<Account>,
     /// The account used last time.
     pub active: Option<AccountId>,
-    /// The built-in demo archive's sign-in, when the app runs on it: one click signs in with it.
-    pub demo: Option<SignInForm>,
+    /// The built-in demo archive's sign-ins, one per archive it serves, when the app runs on it: one
+    /// click signs in with one. The app opens on the first.
+    pub demos: Vec<SignInForm>,
 }
 
 /// Everything the commands share.
@@ -80,10 +81,12 @@ impl AppState {
         })
     }
 
-    /// True when `form` signs in to the built-in demo archive (whose account is not saved).
+    /// True when `form` signs in to the built-in demo archive (whose accounts are not saved).
     pub fn is_demo(&self, form: &SignInForm) -> bool {
-        self.demo
-            .as_ref()
-            .is_some_and(|demo| demo.form.values == form.values)
+        self.demo.as_ref().is_some_and(|demo| {
+            demo.forms
+                .iter()
+                .any(|known| known.provider == form.provider && known.values == form.values)
+        })
     }
 }

@@ -30,7 +30,7 @@ async function openAccountMenu(user: ReturnType<typeof userEvent.setup>) {
   return screen.getByTestId("account-menu");
 }
 
-const ON_DEMO = { startup_state: () => startup({ accounts: [], active: null, demo: DEMO_FORM }), add_account: () => SESSION };
+const ON_DEMO = { startup_state: () => startup({ accounts: [], active: null, demos: [DEMO_FORM] }), add_account: () => SESSION };
 
 describe("App start-up", () => {
   it("signs in to the demo archive by itself and lists its jobs", async () => {

@@ -30,15 +30,20 @@ export function filledValues(values: Record<string, string>): Record<string, str
 export class Accounts {
   /** The archives an account can be added for, as the backend registered them. */
   readonly providers: ProviderInfo[];
-  /** The built-in demo archive's sign-in, when the app runs on it. */
-  readonly demo: SignInForm | null;
+  /** The built-in demo archive's sign-ins, one per archive it serves, when the app runs on it. */
+  readonly demos: SignInForm[];
   /** Every account added, in the order they were added (the demo's too, once signed in). */
   list = $state.raw<Account[]>([]);
 
-  constructor(startup: Pick<StartupState, "providers" | "accounts" | "demo">) {
+  constructor(startup: Pick<StartupState, "providers" | "accounts" | "demos">) {
     this.providers = startup.providers;
-    this.demo = startup.demo;
+    this.demos = startup.demos;
     this.list = startup.accounts;
+  }
+
+  /** The demo sign-in the app opens on: the first archive the demo serves. */
+  get demo(): SignInForm | null {
+    return this.demos[0] ?? null;
   }
 
   find(id: AccountId): Account | undefined {

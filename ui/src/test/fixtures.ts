@@ -46,6 +46,7 @@ export const DESACCESS: ProviderInfo = {
     },
   ],
   abilities: { jobs: true, search: false, previews: true, uploads: false, requests: false },
+  search: [],
   tokenEnv: null,
 };
 
@@ -82,7 +83,7 @@ export const OTHER_SESSION: SignedIn = {
 
 /** What `startup_state` says of an app with the demo account added and active, not on the demo archive. */
 export function startup(extra: Partial<StartupState> = {}): StartupState {
-  return { providers: [DESACCESS], accounts: [DEMO_ACCOUNT], active: DEMO_ACCOUNT.id, demo: null, ...extra };
+  return { providers: [DESACCESS], accounts: [DEMO_ACCOUNT], active: DEMO_ACCOUNT.id, demos: [], ...extra };
 }
 
 function job(id: string, name: string, status: Job["status"], extra: Partial<Job> = {}): Job {

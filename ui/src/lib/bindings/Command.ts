@@ -9,6 +9,7 @@ export type Command =
   | "sign_out"
   | "remove_account"
   | "list_jobs"
+  | "search_jobs"
   | "job_outputs"
   | "download_folder"
   | "start_download"

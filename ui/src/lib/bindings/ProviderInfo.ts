@@ -16,6 +16,11 @@ name: string,
  */
 summary: string, fields: Array<Field>, abilities: Abilities, 
 /**
+ * The fields of the archive's search form (empty when it has none): what a search's matches,
+ * shown as the account's jobs, are chosen by.
+ */
+search: Array<Field>, 
+/**
  * The environment variable the archive's own scripts read an API token from (e.g. MAST's
  * `MAST_API_TOKEN`), which exported curl scripts read too; `None` when its sessions are not tokens
  * a user holds.

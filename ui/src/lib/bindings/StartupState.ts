@@ -21,6 +21,7 @@ accounts: Array<Account>,
  */
 active: AccountId | null, 
 /**
- * The built-in demo archive's sign-in, when the app runs on it: one click signs in with it.
+ * The built-in demo archive's sign-ins, one per archive it serves, when the app runs on it: one
+ * click signs in with one. The app opens on the first.
  */
-demo: SignInForm | null, };
+demos: Array<SignInForm>, };

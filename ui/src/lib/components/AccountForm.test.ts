@@ -18,6 +18,7 @@ const VAULT: ProviderInfo = {
     { key: "region", label: "Region", kind: "choice", options: ["eu", "us", "ap"], required: true, default: "us", help: "", env: null },
   ],
   abilities: { jobs: false, search: true, previews: false, uploads: false, requests: true },
+  search: [],
   tokenEnv: "EXAMPLE_TOKEN",
 };
 
