@@ -341,3 +341,22 @@ async fn a_product_served_without_a_length_downloads_whole() {
         .join(search::local_path(&product).unwrap().to_string());
     assert_eq!(std::fs::read(local).unwrap(), served.to_vec());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_refused_during_a_download_says_so_and_where_to_make_a_new_one() {
+    let sim = sim().await;
+    let base = sim.mast_url();
+    let product = first_science_product(&base, "HST").await;
+    let dir = tempfile::tempdir().unwrap();
+    let transfers =
+        Transfers::open(&dir.path().join("q.sqlite"), TransferConfig::default()).unwrap();
+    // A token revoked (or expired) since sign-in: MAST answers 401 to it, even for a public product.
+    transfers.set_credentials(&account(), Arc::new(Token(Secret::new("revoked-token"))));
+    let items = search::items(&base, &[product], Some(&account())).unwrap();
+    let (batch, state) = download(&transfers, dir.path(), &items, Some(account())).await;
+    assert_eq!(state, BatchState::DoneWithErrors);
+    let item = &transfers.items(batch).unwrap()[0];
+    let message = &item.error.as_ref().unwrap().message;
+    assert!(message.contains("MAST refused your token"), "{message}");
+    assert!(message.contains(token::TOKEN_PAGE), "{message}");
+}
