@@ -2,6 +2,8 @@
 //! on two simulators and one account of a second archive side by side; a restart signs them in again
 //! without asking; removing one deletes its secrets; and no secret is written anywhere else.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -19,7 +21,7 @@ use jobfetch_engine::providers::{
 use jobfetch_engine::secret::{Secret, SecretStore, SESSION_TOKEN};
 use jobfetch_engine::transfer::auth::{BoxFuture, Credentials};
 use jobfetch_engine::transfer::plan::Plan;
-use jobfetch_engine::transfer::{BatchState, TransferConfig, Transfers};
+use jobfetch_engine::transfer::BatchState;
 use jobfetch_engine::{Error, ErrorCode, Result};
 use jobfetch_sim::{demo, Sim, SimConfig};
 
@@ -148,14 +150,7 @@ fn registry() -> Registry {
 }
 
 fn desk(dir: &Path) -> Desk {
-    let transfers =
-        Transfers::open(&dir.join("transfers.sqlite"), TransferConfig::default()).unwrap();
-    let context = Context {
-        client: jobfetch_engine::http::client().unwrap(),
-        secrets: Arc::new(KeyringSecrets),
-    };
-    let book = Arc::new(JsonFileBook::new(&dir.join("accounts.json")));
-    Desk::new(registry(), context, book, transfers)
+    common::desk(dir, registry())
 }
 
 fn des_values(sim: &Sim) -> FieldValues {
@@ -168,18 +163,6 @@ fn des_values(sim: &Sim) -> FieldValues {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect()
-}
-
-/// Every file below `dir`, read whole (SQLite's WAL and the log included).
-fn every_file(dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            every_file(&path, out);
-        } else {
-            out.push((path.display().to_string(), std::fs::read(&path).unwrap()));
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -267,7 +250,7 @@ async fn accounts_side_by_side_survive_a_restart_and_their_secrets_live_only_in_
     assert_eq!(book.load().unwrap().accounts.len(), 2);
 
     let mut files = Vec::new();
-    every_file(dir.path(), &mut files);
+    common::every_file(dir.path(), &mut files);
     assert!(files
         .iter()
         .any(|(path, _)| path.ends_with("MANIFEST.json")));

@@ -3,31 +3,25 @@
 //! observation's products as its tree, a selection and a whole observation downloaded into
 //! `<out>/<collection>/<obs_id>`, a PREVIEW product's source, and the token found in no file written.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 
-use jobfetch_appkit::accounts::JsonFileBook;
 use jobfetch_appkit::keyring::KeyringSecrets;
 use jobfetch_appkit::Desk;
 use jobfetch_engine::catalog::OutputKind;
 use jobfetch_engine::ids::{JobRef, ProviderId};
 use jobfetch_engine::providers::mast::{BASE, TOKEN, TRUSTED_HOSTS};
-use jobfetch_engine::providers::{Context, FieldValues, Registry};
+use jobfetch_engine::providers::{FieldValues, Registry};
 use jobfetch_engine::secret::SecretStore;
-use jobfetch_engine::transfer::{BatchState, ItemState, TransferConfig, Transfers};
+use jobfetch_engine::transfer::{BatchState, ItemState};
 use jobfetch_engine::ErrorCode;
 use jobfetch_sim::mast::{DEMO_COLLECTION, DEMO_PROPOSAL, DEMO_TOKEN};
 use jobfetch_sim::{Sim, SimConfig};
 
 fn desk(dir: &Path) -> Desk {
-    let transfers =
-        Transfers::open(&dir.join("transfers.sqlite"), TransferConfig::default()).unwrap();
-    let context = Context {
-        client: jobfetch_engine::http::client().unwrap(),
-        secrets: Arc::new(KeyringSecrets),
-    };
-    let book = Arc::new(JsonFileBook::new(&dir.join("accounts.json")));
-    Desk::new(Registry::builtin(), context, book, transfers)
+    common::desk(dir, Registry::builtin())
 }
 
 fn values(pairs: &[(&str, &str)]) -> FieldValues {
@@ -35,17 +29,6 @@ fn values(pairs: &[(&str, &str)]) -> FieldValues {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
-}
-
-fn every_file(dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            every_file(&path, out);
-        } else {
-            out.push((path.display().to_string(), std::fs::read(&path).unwrap()));
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -136,7 +119,7 @@ async fn a_mast_account_searches_previews_and_downloads_with_its_token_in_the_ke
     }
 
     let mut written = Vec::new();
-    every_file(dir.path(), &mut written);
+    common::every_file(dir.path(), &mut written);
     assert!(written
         .iter()
         .any(|(path, _)| path.ends_with("manifest.csv")));

@@ -105,6 +105,19 @@ pub struct ProviderInfo {
     pub token_env: Option<String>,
 }
 
+impl ProviderInfo {
+    /// An error unless `account` is one of this archive's: a session is opened by its own archive only.
+    pub fn check_owns(&self, account: &Account) -> Result<()> {
+        if account.provider == self.id {
+            return Ok(());
+        }
+        Err(Error::new(
+            crate::error::ErrorCode::Internal,
+            format!("{} is not a {} account.", account.id, self.name),
+        ))
+    }
+}
+
 /// The values typed into a sign-in form, by field key (secrets included until they are stored).
 pub type FieldValues = BTreeMap<String, String>;
 

@@ -10,7 +10,7 @@ pub mod time;
 
 use std::sync::Arc;
 
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::Result;
 use crate::ids::{AccountId, ProviderId};
 use crate::providers::{
     Abilities, Account, Context, Field, FieldKind, FieldValues, Provider, ProviderInfo, Session,
@@ -141,12 +141,7 @@ impl Provider for DesAccessProvider {
         account: &'a Account,
     ) -> BoxFuture<'a, Result<Arc<dyn Session>>> {
         Box::pin(async move {
-            if account.provider != self.info.id {
-                return Err(Error::new(
-                    ErrorCode::Internal,
-                    format!("{} is not a DESaccess account.", account.id),
-                ));
-            }
+            self.info.check_owns(account)?;
             let server = self.server(&account.settings)?;
             let api = api::Api::new(
                 context.client.clone(),

@@ -188,12 +188,7 @@ impl Provider for MastProvider {
         account: &'a Account,
     ) -> BoxFuture<'a, Result<Arc<dyn Session>>> {
         Box::pin(async move {
-            if account.provider != self.info.id {
-                return Err(Error::new(
-                    ErrorCode::Internal,
-                    format!("{} is not a MAST account.", account.id),
-                ));
-            }
+            self.info.check_owns(account)?;
             let base = base_of(&account.settings)?;
             let with_token = account.id.user() == WITH_TOKEN;
             let token = if with_token {

@@ -1,0 +1,35 @@
+//! What the Desk's integration tests share: a Desk over a temporary folder and the real keyring, and
+//! every file a test wrote, for scanning them for secrets.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use jobfetch_appkit::accounts::JsonFileBook;
+use jobfetch_appkit::keyring::KeyringSecrets;
+use jobfetch_appkit::Desk;
+use jobfetch_engine::providers::{Context, Registry};
+use jobfetch_engine::transfer::{TransferConfig, Transfers};
+
+/// A Desk of `registry`'s archives with its queue and accounts in `dir` and its secrets in the keyring.
+pub fn desk(dir: &Path, registry: Registry) -> Desk {
+    let transfers =
+        Transfers::open(&dir.join("transfers.sqlite"), TransferConfig::default()).unwrap();
+    let context = Context {
+        client: jobfetch_engine::http::client().unwrap(),
+        secrets: Arc::new(KeyringSecrets),
+    };
+    let book = Arc::new(JsonFileBook::new(&dir.join("accounts.json")));
+    Desk::new(registry, context, book, transfers)
+}
+
+/// Every file below `dir`, read whole (SQLite's WAL and the log included).
+pub fn every_file(dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            every_file(&path, out);
+        } else {
+            out.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+        }
+    }
+}
