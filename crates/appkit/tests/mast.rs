@@ -12,6 +12,8 @@ use jobfetch_appkit::keyring::KeyringSecrets;
 use jobfetch_appkit::Desk;
 use jobfetch_engine::catalog::OutputKind;
 use jobfetch_engine::ids::{JobRef, ProviderId};
+use jobfetch_engine::preview::cache::ThumbnailCache;
+use jobfetch_engine::preview::{PreviewOutcome, Previews, RenderOptions};
 use jobfetch_engine::providers::mast::{BASE, TOKEN, TRUSTED_HOSTS};
 use jobfetch_engine::providers::{FieldValues, Registry};
 use jobfetch_engine::secret::SecretStore;
@@ -77,9 +79,23 @@ async fn a_mast_account_searches_previews_and_downloads_with_its_token_in_the_ke
         .iter()
         .find(|f| f.kind == OutputKind::Image)
         .expect("a PREVIEW image among the products");
+    // Its thumbnail, through the preview path the app's gallery uses (with the account's token).
     let located = listed.located(&preview.path).unwrap();
-    let source = listed.preview_source(&preview.path, &located).unwrap();
+    let credentials = listed.session.credentials();
+    let mut source = listed.preview_source(&preview.path, &located).unwrap();
     assert!(source.url.as_str().starts_with(&base), "{}", source.url);
+    source.credentials = credentials.as_deref();
+    let cache = ThumbnailCache::open(&dir.path().join("previews"), 64 << 20).unwrap();
+    let previews = Previews::new(jobfetch_engine::http::transfer_client().unwrap(), cache);
+    let ticket = previews.ticket("mast-preview");
+    let outcome = previews
+        .thumbnail(source, &RenderOptions::default(), ticket.token())
+        .await
+        .unwrap();
+    let PreviewOutcome::Image(thumbnail) = outcome else {
+        panic!("a PREVIEW image has a thumbnail, not {outcome:?}");
+    };
+    assert!(thumbnail.png.starts_with(b"\x89PNG"));
 
     // A selection, then the whole observation (which continues into the same folder).
     let fits: Vec<String> = files
