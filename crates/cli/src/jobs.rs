@@ -22,7 +22,15 @@ pub async fn jobs(desk: &Desk, account: Option<&str>, json: bool) -> Result<()> 
         return Ok(());
     }
     if jobs.is_empty() {
-        println!("{} has no jobs.", account.label);
+        let info = desk.registry().get(&account.provider)?.info().clone();
+        if info.abilities.search && !info.abilities.jobs {
+            println!(
+                "{} has no jobs of its own: {} is searched. Try `jobfetch {} search --help`.",
+                account.label, info.name, info.id
+            );
+        } else {
+            println!("{} has no jobs.", account.label);
+        }
         return Ok(());
     }
     let status_width = jobs
