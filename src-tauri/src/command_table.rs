@@ -30,6 +30,7 @@ macro_rules! with_commands {
             previews::preview_details,
             previews::cancel_previews,
             previews::downloaded_outputs,
+            diagnostics::diagnostics_report,
         }
     };
 }

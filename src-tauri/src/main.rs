@@ -6,6 +6,7 @@
 mod command_table;
 mod commands;
 mod demo;
+mod diagnostics;
 mod downloads;
 mod previews;
 mod progress;
@@ -23,12 +24,16 @@ macro_rules! handler {
 }
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("JOBFETCH_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    let context = tauri::generate_context!();
+    let logs = diagnostics::log_dir(&context.config().identifier);
+    let diagnostics =
+        match jobfetch_appkit::diagnostics::Diagnostics::install(&logs, "JOBFETCH_LOG") {
+            Ok(diagnostics) => diagnostics,
+            Err(err) => {
+                eprintln!("Jobfetch could not start: {}", err.message);
+                std::process::exit(1);
+            }
+        };
     if let Err(message) = demo::check_display() {
         eprintln!("{message}");
         std::process::exit(2);
@@ -37,8 +42,10 @@ fn main() {
         .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(tauri_plugin_opener::init())
         .register_asynchronous_uri_scheme_protocol(previews::SCHEME, previews::serve)
-        .setup(|app| {
+        .setup(move |app| {
             shutdown::exit_on_signals(app.handle());
+            diagnostics::report_failures_to(&diagnostics, app.handle().clone());
+            app.manage(diagnostics);
             let demo = if demo::requested() {
                 Some(tauri::async_runtime::block_on(demo::start())?)
             } else {
@@ -77,7 +84,7 @@ fn main() {
             Ok(())
         })
         .invoke_handler(with_commands!(handler))
-        .build(tauri::generate_context!());
+        .build(context);
     match result {
         Ok(app) => app.run(shutdown::on_event),
         Err(err) => {

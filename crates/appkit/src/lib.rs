@@ -4,9 +4,11 @@
 //! - [`keyring`]: the OS keyring as the engine's `SecretStore`; [`env_secrets`] for machines without one.
 //! - [`desk`]: the [`desk::Desk`], which signs accounts in, lists jobs and outputs, turns a job or a
 //!   selection into a batch, and resumes batches after a restart.
+//! - [`diagnostics`]: the app's rotated log, its last warnings and errors, and panics reported.
 
 pub mod accounts;
 pub mod desk;
+pub mod diagnostics;
 pub mod env_secrets;
 pub mod keyring;
 pub mod selection;

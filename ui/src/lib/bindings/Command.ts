@@ -27,4 +27,5 @@ export type Command =
   | "preview_details"
   | "cancel_previews"
   | "downloaded_outputs"
+  | "diagnostics_report"
 ;
