@@ -5,6 +5,7 @@ mod desk;
 mod download;
 mod export;
 mod jobs;
+mod mast;
 mod out_dir;
 mod progress;
 mod source_hint;
@@ -55,6 +56,11 @@ enum Command {
         out: PathBuf,
         #[command(flatten)]
         download: DownloadOptions,
+    },
+    /// Search MAST (STScI: HST, JWST, TESS, ...) and download observations' products.
+    Mast {
+        #[command(subcommand)]
+        command: mast::MastCommand,
     },
     /// List download batches and how far each got.
     Status,
@@ -168,6 +174,7 @@ async fn main() -> ExitCode {
             }
             Err(code) => code,
         },
+        Command::Mast { command } => mast::run(command, state_dir).await,
         Command::Account { command } => match state_dir() {
             Ok(dir) => {
                 desk_command(&dir, |desk| async move {
