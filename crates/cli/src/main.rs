@@ -57,7 +57,8 @@ enum Command {
         #[command(flatten)]
         download: DownloadOptions,
     },
-    /// Search MAST (STScI: HST, JWST, TESS, ...) and download observations' products.
+    /// Search MAST (STScI: HST, JWST, TESS, ...) and download observations' products, or import a
+    /// download script MAST generated.
     Mast {
         #[command(subcommand)]
         command: mast::MastCommand,

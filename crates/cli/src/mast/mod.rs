@@ -1,6 +1,7 @@
-//! `jobfetch mast search|get`: MAST (STScI) from a terminal, as astroquery and MAST's scripts are used.
+//! `jobfetch mast search|get|import`: MAST (STScI) from a terminal, as astroquery and MAST's scripts are used.
 
 mod get;
+mod import;
 mod search;
 mod token;
 
@@ -44,6 +45,21 @@ pub enum MastCommand {
         #[command(flatten)]
         filter: get::Filter,
         /// Where to put the products (created if missing).
+        #[arg(long, short)]
+        out: PathBuf,
+        #[command(flatten)]
+        download: DownloadOptions,
+        #[command(flatten)]
+        token: token::TokenOption,
+    },
+    /// Download the files of a MAST-generated bash script, without running it.
+    ///
+    /// Either style of script: the Portal's bundle.sh, or MAST Search's. Files go where the script
+    /// would put them, with OUT as its download folder. Running the same command again continues.
+    Import {
+        /// The script, as MAST's Portal (bundle.sh) or MAST Search made it.
+        script: PathBuf,
+        /// Where to put the files: the script's download folder (created if missing).
         #[arg(long, short)]
         out: PathBuf,
         #[command(flatten)]
@@ -159,6 +175,19 @@ pub async fn run(
                 Err(code) => return code,
             };
             let prepared = get::prepare(&desk, &find, &filter, &out, &token).await;
+            fetch(&desk, &out, &download, prepared).await
+        }
+        MastCommand::Import {
+            script,
+            out,
+            download,
+            token,
+        } => {
+            let desk = match open(state_dir, &download) {
+                Ok(desk) => desk,
+                Err(code) => return code,
+            };
+            let prepared = import::prepare(&desk, &script, &out, &token).await;
             fetch(&desk, &out, &download, prepared).await
         }
     }
