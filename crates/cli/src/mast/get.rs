@@ -53,7 +53,11 @@ pub async fn prepare(
     let products = chosen(&base, &criteria, filter).await?;
     let protected = products.iter().filter(|p| !p.is_public()).count();
     let auth = token.choose(desk, &base, protected, products.len()).await?;
-    let items = search::items(&base, &products, Some(&auth.carried(&base)?))?;
+    let policy = auth.policy(&base)?;
+    let items = products
+        .iter()
+        .map(|p| search::item(&base, p, search::local_path(p)?.to_string(), &policy))
+        .collect::<Result<Vec<_>>>()?;
     let described = describe(&criteria, filter);
     let key = format!("{base} mast get {described}");
     Prepared::new(format!("MAST {described}"), key, items, auth, out)

@@ -6,13 +6,14 @@ use std::path::Path;
 use jobfetch_appkit::Desk;
 use jobfetch_engine::ids::AccountId;
 use jobfetch_engine::providers::mast::script::{self, ScriptFile, MAX_SCRIPT_BYTES};
-use jobfetch_engine::transfer::model::{AuthPolicy, Source};
+use jobfetch_engine::providers::mast::search;
+use jobfetch_engine::transfer::model::Source;
 use jobfetch_engine::transfer::ItemSpec;
 use jobfetch_engine::{Error, Result};
 use url::Url;
 
 use super::token::{Auth, TokenOption};
-use super::{authority, Prepared};
+use super::Prepared;
 
 /// The batch of the files `script` would fetch, into `out`.
 pub async fn prepare(
@@ -80,21 +81,8 @@ fn origin(url: &str) -> Result<String> {
 /// A script's file as a transfer item: naming `account`'s token (sent to the file's own host only, when
 /// there is one) where the script sends the token, else anonymous.
 fn item(file: &ScriptFile, account: Option<&AccountId>) -> Result<ItemSpec> {
-    let auth = match account.filter(|_| file.needs_token) {
-        Some(account) => {
-            let url = Url::parse(&file.url).map_err(|err| {
-                Error::invalid_input(format!("{:?} is not an address ({err}).", file.url))
-            })?;
-            let host = authority(&url)
-                .ok_or_else(|| Error::invalid_input(format!("{:?} names no host.", file.url)))?;
-            AuthPolicy::ArchiveToken {
-                account: account.clone(),
-                scheme: "token".into(),
-                hosts: vec![host],
-            }
-        }
-        None => AuthPolicy::Anonymous,
-    };
+    let account = account.filter(|_| file.needs_token);
+    let auth = search::token_policy(&file.url, account, &[])?;
     Ok(ItemSpec {
         source: Source::Url {
             url: file.url.clone(),
@@ -110,6 +98,7 @@ fn item(file: &ScriptFile, account: Option<&AccountId>) -> Result<ItemSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jobfetch_engine::transfer::model::AuthPolicy;
 
     #[test]
     fn the_token_goes_only_with_the_files_the_script_sends_it_with_and_to_their_host() {

@@ -12,6 +12,7 @@ use clap::Subcommand;
 use jobfetch_appkit::Desk;
 use jobfetch_engine::ids::ProviderId;
 use jobfetch_engine::providers::mast::search::Criteria;
+use jobfetch_engine::providers::mast::DEFAULT_BASE;
 use jobfetch_engine::transfer::model::{BatchOrigin, OriginScope};
 use jobfetch_engine::transfer::plan::{self, NewBatch};
 use jobfetch_engine::transfer::ItemSpec;
@@ -21,9 +22,6 @@ use url::Url;
 use crate::download::DownloadOptions;
 use crate::{fail, out_dir};
 use token::Auth;
-
-/// Where MAST is unless `--mast-url` says otherwise (what astroquery's `[mast] server` holds).
-pub const DEFAULT_BASE: &str = "https://mast.stsci.edu";
 
 #[derive(Subcommand)]
 pub enum MastCommand {
@@ -142,15 +140,6 @@ fn base(text: &str) -> Result<String> {
         )));
     }
     Ok(url.as_str().trim_end_matches('/').to_string())
-}
-
-/// `host` or `host:port` of `url`, as transfer items name the hosts a token may go to.
-fn authority(url: &Url) -> Option<String> {
-    let host = url.host_str()?;
-    Some(match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_string(),
-    })
 }
 
 /// Runs a `jobfetch mast` command; `state_dir` is asked for only by those that download.
@@ -278,9 +267,5 @@ mod tests {
         );
         assert!(base("mast.stsci.edu").is_err());
         assert!(base("ftp://mast.stsci.edu").is_err());
-        let url = Url::parse("http://127.0.0.1:9000/x").unwrap();
-        assert_eq!(authority(&url).unwrap(), "127.0.0.1:9000");
-        let url = Url::parse("https://mast.stsci.edu/x").unwrap();
-        assert_eq!(authority(&url).unwrap(), "mast.stsci.edu");
     }
 }

@@ -6,20 +6,20 @@ use std::sync::Arc;
 
 use jobfetch_appkit::Desk;
 use jobfetch_engine::ids::{AccountId, ProviderId};
+use jobfetch_engine::providers::mast::search;
 use jobfetch_engine::providers::mast::token::{self, Token, TOKEN_PAGE};
+use jobfetch_engine::providers::mast::{BASE, DEFAULT_BASE, TOKEN_ENV, TRUSTED_HOSTS};
 use jobfetch_engine::providers::Account;
 use jobfetch_engine::secret::Secret;
+use jobfetch_engine::transfer::model::AuthPolicy;
 use jobfetch_engine::{Error, Result};
-use url::Url;
-
-use super::{authority, DEFAULT_BASE};
 
 /// Where the token comes from.
 #[derive(clap::Args, Debug, Clone)]
 pub struct TokenOption {
     /// The environment variable holding your MAST token (the token itself never goes on the command
     /// line). Without it: a saved MAST account for the same MAST, else a prompt, else none.
-    #[arg(long, value_name = "VAR", default_value = "MAST_API_TOKEN")]
+    #[arg(long, value_name = "VAR", default_value = TOKEN_ENV)]
     token_env: String,
 }
 
@@ -27,6 +27,8 @@ pub struct TokenOption {
 pub struct Auth {
     /// The account whose token the items carry; `None` downloads anonymously.
     pub account: Option<AccountId>,
+    /// Hosts besides MAST's that the token may follow a redirect to (a saved account's setting).
+    trusted: Vec<String>,
     /// What to do when files fail: given for anonymous runs that have exclusive-access files.
     pub advice: Option<String>,
 }
@@ -36,6 +38,7 @@ impl Auth {
     pub fn anonymous() -> Self {
         Auth {
             account: None,
+            trusted: Vec::new(),
             advice: None,
         }
     }
@@ -49,6 +52,12 @@ impl Auth {
             Some(account) => Ok(account.clone()),
             None => token_account(base),
         }
+    }
+
+    /// What goes with requests for products of the MAST at `base`: the [`carried`](Self::carried)
+    /// account's token, to MAST's host and the trusted hosts only.
+    pub fn policy(&self, base: &str) -> Result<AuthPolicy> {
+        search::token_policy(base, Some(&self.carried(base)?), &self.trusted)
     }
 }
 
@@ -75,7 +84,18 @@ impl TokenOption {
         if let Some(account) = saved_account(desk, base)? {
             desk.session(&account.id).await?;
             eprintln!("jobfetch: using the MAST account {}.", account.id);
-            return Ok(signed_in(account.id));
+            let trusted = account
+                .settings
+                .get(TRUSTED_HOSTS)
+                .map_or("", String::as_str);
+            return Ok(Auth {
+                trusted: trusted
+                    .split(',')
+                    .filter(|h| !h.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                ..signed_in(account.id)
+            });
         }
         if protected == 0 {
             return Ok(Auth::anonymous());
@@ -89,10 +109,10 @@ impl TokenOption {
              period and MAST will refuse them without a token: {how}."
         );
         Ok(Auth {
-            account: None,
             advice: Some(format!(
                 "{protected} file(s) are exclusive-access and need a MAST token: {how}, then run the same command again."
             )),
+            ..Auth::anonymous()
         })
     }
 
@@ -119,7 +139,7 @@ impl TokenOption {
 fn signed_in(account: AccountId) -> Auth {
     Auth {
         account: Some(account),
-        advice: None,
+        ..Auth::anonymous()
     }
 }
 
@@ -135,10 +155,7 @@ async fn register(desk: &Desk, base: &str, token: Secret) -> Result<AccountId> {
 
 /// The account a token given for the MAST at `base` downloads as.
 fn token_account(base: &str) -> Result<AccountId> {
-    let server = Url::parse(base)
-        .ok()
-        .as_ref()
-        .and_then(authority)
+    let server = search::host_of(base)
         .ok_or_else(|| Error::invalid_input(format!("{base:?} is not a MAST address.")))?;
     AccountId::new(&mast()?, "token", &server)
 }
@@ -147,16 +164,16 @@ fn mast() -> Result<ProviderId> {
     ProviderId::new("mast")
 }
 
-/// A saved MAST account with a token for the MAST at `base`.
+/// A saved MAST account with a token (not an anonymous one) for the MAST at `base`.
 fn saved_account(desk: &Desk, base: &str) -> Result<Option<Account>> {
     let mast = mast()?;
     Ok(desk.accounts()?.accounts.into_iter().find(|account| {
         let account_base = account
             .settings
-            .get("base")
+            .get(BASE)
             .map_or(DEFAULT_BASE, String::as_str);
         account.provider == mast
-            && !account.id.as_str().starts_with("mast:anonymous@")
+            && account.id.user() != "anonymous"
             && super::base(account_base).is_ok_and(|b| b == base)
     }))
 }
