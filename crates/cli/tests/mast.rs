@@ -573,3 +573,48 @@ async fn a_mast_search_style_script_is_imported_without_running_it() {
     );
     assert!(!junk_out.exists());
 }
+
+/// Needs a system keyring: run under scripts/with-keyring.sh, as `make test` does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_mast_account_lends_its_token_from_the_keyring() {
+    let (sim, state, dir) = (
+        sim().await,
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let keyring = ("JOBFETCH_NO_KEYRING", "0");
+    let base = format!("base={}", sim.mast_url());
+    let add = args(&["account", "add", "mast", "--set", &base]);
+    let added = jobfetch(
+        state.path(),
+        &[keyring, ("MAST_API_TOKEN", DEMO_TOKEN)],
+        &add,
+    )
+    .await;
+    added.assert_code(0);
+    let out = dir.path().join("out");
+    let get = get_args(&sim, &out, &["--mrp", "--calib-level", "3"]);
+    let run = jobfetch(state.path(), &[keyring], &get).await;
+    run.assert_code(0);
+    let account = format!(
+        "mast:token@{}",
+        sim.mast_url().trim_start_matches("http://")
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("using the MAST account {account}")),
+        "{}",
+        run.stderr
+    );
+    assert!(downloaded(&out)
+        .iter()
+        .any(|f| f.starts_with("HST/ieq303010/")));
+    let removed = jobfetch(
+        state.path(),
+        &[keyring],
+        &args(&["account", "remove", &account]),
+    )
+    .await;
+    removed.assert_code(0);
+    assert_token_nowhere(&[state.path(), dir.path()], &[&added, &run, &removed]);
+}
