@@ -2,8 +2,10 @@
 
 mod accounts;
 mod desk;
+mod download;
 mod export;
 mod jobs;
+mod mast;
 mod out_dir;
 mod progress;
 mod source_hint;
@@ -13,13 +15,13 @@ mod thumb;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use jobfetch_engine::ids::JobRef;
 use jobfetch_engine::preview::{Limits, RenderOptions, Stretch, DEFAULT_SIZE};
-use jobfetch_engine::transfer::{BatchState, ItemState, TransferConfig, Transfers};
-use jobfetch_engine::units::{self, human_size};
+use jobfetch_engine::transfer::TransferConfig;
+
+use crate::download::DownloadOptions;
 
 #[derive(Parser)]
 #[command(
@@ -52,15 +54,14 @@ enum Command {
         /// Where to put the job folder.
         #[arg(long, short, default_value = ".")]
         out: PathBuf,
-        /// Files (and folder listings) fetched at once.
-        #[arg(long, short = 'j', default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=256))]
-        concurrency: u64,
-        /// Bandwidth limit per second, in binary units as the progress shows them: 500K, 20M, 1.5MiB.
-        #[arg(long, value_parser = parse_rate)]
-        limit_rate: Option<u64>,
-        /// No progress bar, even on a terminal.
-        #[arg(long, short)]
-        quiet: bool,
+        #[command(flatten)]
+        download: DownloadOptions,
+    },
+    /// Search MAST (STScI: HST, JWST, TESS, ...) and download observations' products, or import a
+    /// download script MAST generated.
+    Mast {
+        #[command(subcommand)]
+        command: mast::MastCommand,
     },
     /// List download batches and how far each got.
     Status,
@@ -162,9 +163,7 @@ async fn main() -> ExitCode {
             account,
             select,
             out,
-            concurrency,
-            limit_rate,
-            quiet,
+            download,
         } => match state_dir() {
             Ok(state_dir) => {
                 let what = What {
@@ -172,18 +171,11 @@ async fn main() -> ExitCode {
                     account: account.as_deref(),
                     select: &select,
                 };
-                get(
-                    &state_dir,
-                    &what,
-                    &out,
-                    concurrency as usize,
-                    limit_rate,
-                    quiet,
-                )
-                .await
+                get(&state_dir, &what, &out, &download).await
             }
             Err(code) => code,
         },
+        Command::Mast { command } => mast::run(command, state_dir).await,
         Command::Account { command } => match state_dir() {
             Ok(dir) => {
                 desk_command(&dir, |desk| async move {
@@ -322,131 +314,17 @@ async fn start_batch(
     desk.download(&job, Some(&paths), &out).await
 }
 
-async fn get(
-    state_dir: &Path,
-    what: &What<'_>,
-    out: &Path,
-    concurrency: usize,
-    limit_rate: Option<u64>,
-    quiet: bool,
-) -> ExitCode {
+async fn get(state_dir: &Path, what: &What<'_>, out: &Path, options: &DownloadOptions) -> ExitCode {
     if let Err(message) = out_dir::check(out) {
         return fail(&message);
     }
-    let config = TransferConfig {
-        concurrency,
-        per_host: concurrency,
-        ..TransferConfig::default()
-    };
-    let desk = match desk::open(state_dir, config) {
+    let desk = match options.open_desk(state_dir) {
         Ok(desk) => desk,
         Err(err) => return fail(&err.message),
     };
-    let transfers = desk.transfers.clone();
-    transfers.set_bandwidth_limit(limit_rate);
-    let bar = Arc::new(progress::Bar::new(quiet));
-    transfers.observe(bar.clone());
-    let batch = tokio::select! {
-        batch = start_batch(&desk, what, out) => batch,
-        _ = tokio::signal::ctrl_c() => return interrupted(&transfers, None).await,
-    };
-    let batch = match batch {
-        Ok(batch) => batch,
-        Err(err) => return fail(&err.message),
-    };
-    // The batch exists once its first folder is listed; from then on the bar shows it and no other.
-    bar.follow(batch);
-    let state = tokio::select! {
-        state = transfers.wait(batch) => state,
-        _ = tokio::signal::ctrl_c() => return interrupted(&transfers, Some(batch)).await,
-    };
-    bar.finish();
-    let state = match state {
-        Ok(state) => state,
-        Err(err) => return fail(&err.message),
-    };
-    report(&transfers, batch, state)
-}
-
-/// Prints what went wrong and the one-line summary; exit 0 only when every file arrived whole.
-fn report(transfers: &Transfers, batch: i64, state: BatchState) -> ExitCode {
-    let (Ok(row), Ok(items), Ok(problems)) = (
-        transfers.batch(batch),
-        transfers.items(batch),
-        transfers.problems(batch),
-    ) else {
-        return fail("could not read the download queue");
-    };
-    for problem in &problems {
-        let place = if problem.place.is_empty() {
-            String::new()
-        } else {
-            format!("{}: ", problem.place)
-        };
-        eprintln!("jobfetch: {place}{}", problem.error.message);
-    }
-    let count = |state: ItemState| items.iter().filter(|i| i.state == state).count();
-    for item in items.iter().filter(|i| i.state == ItemState::Failed) {
-        let message = item.error.as_ref().map_or("failed", |e| e.message.as_str());
-        eprintln!("jobfetch: {}: {message}", item.dest);
-    }
-    let bytes: u64 = items
-        .iter()
-        .filter(|i| i.state == ItemState::Done)
-        .map(|i| i.bytes_done)
-        .sum();
-    let failed = count(ItemState::Failed) + problems.len();
-    // A batch that did not finish with nothing to blame, or something that may pass, is worth another go.
-    let worth_retrying = failed == 0
-        || problems.iter().any(|problem| problem.error.retryable)
-        || items
-            .iter()
-            .filter(|i| i.state == ItemState::Failed)
-            .any(|i| i.error.as_ref().is_none_or(|e| e.retryable));
-    eprintln!(
-        "{} file(s) fetched ({}), {} already present, {} failed → {}",
-        count(ItemState::Done),
-        human_size(bytes),
-        count(ItemState::Skipped),
-        failed,
-        row.root.display()
-    );
-    match state {
-        BatchState::Done => ExitCode::SUCCESS,
-        BatchState::PausedDiskFull => {
-            let message = row
-                .error
-                .map(|e| e.message)
-                .unwrap_or_else(|| "the disk is full".into());
-            eprintln!("jobfetch: {message}\njobfetch: nothing was lost; free some space and run the same command again.");
-            ExitCode::FAILURE
-        }
-        _ if worth_retrying => {
-            eprintln!(
-                "jobfetch: not every file arrived; run the same command again to fetch the rest."
-            );
-            ExitCode::FAILURE
-        }
-        _ => {
-            eprintln!("jobfetch: not every file arrived, for the reasons above; running the same command again will not change that.");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// Ctrl-C: pause so that partial files are kept, and say how to continue.
-async fn interrupted(transfers: &Arc<Transfers>, batch: Option<i64>) -> ExitCode {
-    if let Some(batch) = batch {
-        let _ = transfers.pause(batch);
-        let _ = transfers.wait(batch).await;
-    }
-    eprintln!("\njobfetch: interrupted; run the same command again to continue where it stopped.");
-    ExitCode::from(130)
-}
-
-/// Reads a rate as the progress shows it (`1.5MiB`, `1.5 MiB/s`) or the short way (`500K`, `20M`).
-fn parse_rate(text: &str) -> Result<u64, String> {
-    units::parse_rate(text).map_err(|err| err.message)
+    options
+        .follow(&desk, start_batch(&desk, what, out), None)
+        .await
 }
 
 /// Parses an engine option (`--stretch`, `--limits`), keeping the engine's advice on failure.
@@ -457,6 +335,7 @@ fn parse_option<T: std::str::FromStr<Err = jobfetch_engine::Error>>(
         .map_err(|err: jobfetch_engine::Error| err.message)
 }
 
+/// Says what went wrong; exit 2.
 fn fail(message: &str) -> ExitCode {
     eprintln!("jobfetch: {message}");
     ExitCode::from(2)
