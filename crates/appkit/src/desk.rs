@@ -384,16 +384,25 @@ impl Desk {
         Ok(resumed)
     }
 
-    /// Lists a batch's job (through its account) or folder again into the batch.
+    /// Lists a batch's job (through its account) or public folder again into the batch; a batch of
+    /// another origin (e.g. a search's products) cannot be listed again without what started it.
     async fn relist(&self, row: &jobfetch_engine::transfer::store::BatchRow) -> Result<BatchId> {
         let parent = row.root.parent().map(Path::to_path_buf).unwrap_or_default();
         let account_job = row
             .origin
             .as_ref()
             .and_then(|origin| Some((origin.account.clone()?, origin.job.clone()?)));
+        let is_folder = row
+            .origin
+            .as_ref()
+            .is_none_or(|origin| origin.provider == nginx_listing::folder_origin().provider);
         match account_job {
             Some((account, job)) => self.download(&JobRef { account, job }, None, &parent).await,
-            None => self.download_folder(&row.source, &parent).await,
+            None if is_folder => self.download_folder(&row.source, &parent).await,
+            None => Err(Error::invalid_input(
+                "This batch's list of files was cut short and Jobfetch cannot list it again by itself: \
+                 run the command that started it again to fetch the rest.",
+            )),
         }
     }
 }

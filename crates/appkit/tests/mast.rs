@@ -14,9 +14,11 @@ use jobfetch_engine::catalog::OutputKind;
 use jobfetch_engine::ids::{JobRef, ProviderId};
 use jobfetch_engine::preview::cache::ThumbnailCache;
 use jobfetch_engine::preview::{PreviewOutcome, Previews, RenderOptions};
+use jobfetch_engine::providers::mast::search::{self, Criteria};
 use jobfetch_engine::providers::mast::{BASE, TOKEN, TRUSTED_HOSTS};
 use jobfetch_engine::providers::{FieldValues, Registry};
 use jobfetch_engine::secret::SecretStore;
+use jobfetch_engine::transfer::model::{BatchOrigin, OriginScope};
 use jobfetch_engine::transfer::{BatchState, ItemState};
 use jobfetch_engine::ErrorCode;
 use jobfetch_sim::mast::{DEMO_COLLECTION, DEMO_PROPOSAL, DEMO_TOKEN};
@@ -192,4 +194,65 @@ async fn anonymous_use_needs_no_token_and_a_wrong_token_keeps_nothing() {
         .unwrap_err();
     assert_eq!(cone.code, ErrorCode::InvalidInput);
     desk.remove_account(&anonymous.account.id).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_batch_cut_short_resumes_what_it_has_and_says_to_run_it_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let base = sim.mast_url();
+    let out = dir.path().join("out");
+    let batch = {
+        // A batch of search results, stopped (the process ended) before its listing was complete.
+        let first = desk(dir.path());
+        let observations = search::observations(
+            &jobfetch_engine::http::client().unwrap(),
+            &base,
+            &Criteria {
+                proposal: Some(DEMO_PROPOSAL.into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let products = search::products(
+            &jobfetch_engine::http::client().unwrap(),
+            &base,
+            &[observations[0].obsid.clone()],
+        )
+        .await
+        .unwrap();
+        let origin = BatchOrigin {
+            provider: ProviderId::new("mast").unwrap(),
+            account: None,
+            job: None,
+            scope: OriginScope::Selection,
+        };
+        std::fs::create_dir_all(&out).unwrap();
+        let batch = first
+            .transfers
+            .create_batch("mast search", &origin, "MAST proposal", &out)
+            .unwrap();
+        let items = search::items(&base, &products, None).unwrap();
+        first.transfers.add_items(batch, &items).unwrap();
+        batch
+    };
+    let second = desk(dir.path());
+    assert_eq!(second.resume_interrupted().await.unwrap(), vec![batch]);
+    assert_eq!(
+        second.transfers.wait(batch).await.unwrap(),
+        BatchState::DoneWithErrors,
+        "the files it had arrive; the listing it lacked is a problem"
+    );
+    let problems = second.transfers.problems(batch).unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0]
+        .error
+        .message
+        .contains("run the command that started it again"));
+    let items = second.transfers.items(batch).unwrap();
+    assert!(
+        items.iter().all(|i| i.state == ItemState::Done),
+        "{items:?}"
+    );
 }

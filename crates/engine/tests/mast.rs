@@ -335,6 +335,10 @@ async fn a_product_served_without_a_length_downloads_whole() {
     let items = search::items(&base, std::slice::from_ref(&product), None).unwrap();
     let (_, state) = download(&transfers, dir.path(), &items, None).await;
     assert_eq!(state, BatchState::Done);
+    // What arrived counts, though the size was not known beforehand.
+    let snapshot = transfers.snapshots().unwrap().remove(0);
+    assert_eq!(snapshot.bytes_done, served.len() as u64);
+    assert_eq!(snapshot.bytes_total, served.len() as u64);
     let local = dir
         .path()
         .join("out")

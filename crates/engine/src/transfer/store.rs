@@ -111,9 +111,9 @@ pub struct Totals {
     /// Done or skipped.
     pub finished: u32,
     pub failed: u32,
-    /// Sum of the known sizes.
+    /// Sum of the known sizes, and of what arrived of finished files whose size was not known.
     pub bytes: u64,
-    /// Sum of the sizes of finished files.
+    /// Sum of the sizes of finished files (what arrived, where the size was not known).
     pub bytes_finished: u64,
 }
 
@@ -397,8 +397,8 @@ impl Store {
                 "SELECT COUNT(*),
                         COALESCE(SUM(state IN (?2, ?3)), 0),
                         COALESCE(SUM(state = ?4), 0),
-                        COALESCE(SUM(size), 0),
-                        COALESCE(SUM(CASE WHEN state IN (?2, ?3) THEN size ELSE 0 END), 0)
+                        COALESCE(SUM(COALESCE(size, CASE WHEN state IN (?2, ?3) THEN bytes_done END)), 0),
+                        COALESCE(SUM(CASE WHEN state IN (?2, ?3) THEN COALESCE(size, bytes_done) ELSE 0 END), 0)
                  FROM items WHERE batch_id = ?1",
                 params![batch, finished[0], finished[1], to_json(&ItemState::Failed)],
                 |row| {
