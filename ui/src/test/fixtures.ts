@@ -199,6 +199,30 @@ export const MAST_ACCOUNT: Account = {
 };
 export const MAST_SESSION: SignedIn = { account: MAST_ACCOUNT, profile: { username: "demo", name: "Dana Emo", email: "" } };
 
+function observation(obsid: string, obsId: string, message: string): Job {
+  return job(obsid, obsId, "success", {
+    jobType: "HST WFC3/UVIS",
+    statusMessage: message,
+    submitted: "2021-03-04T05:06:07Z",
+    started: "2021-03-04T05:06:07Z",
+    account: MAST_ACCOUNT.id,
+    location: `${MAST_BASE}/api/v0/invoke?request=${obsid}`,
+  });
+}
+
+/** The observations of the demo proposal, as `search_jobs` gives them. */
+export const OBSERVATIONS: Job[] = [
+  observation("24000001", "ie4m01abq", "NGC-4151 · proposal 16123"),
+  observation("24000002", "ie4m01acq", "NGC-4151 · proposal 16123 · exclusive access: needs a MAST token"),
+];
+
+/** One observation's products: a flat folder of FITS files and a JPEG preview. */
+export const PRODUCTS: OutputNode = folder("", [
+  file("ie4m01abq_flt.fits", 1_234_567, { kind: "fits", band: null }),
+  file("ie4m01abq_drz.fits", 2_345_678, { kind: "fits", band: null }),
+  file("ie4m01abq_drz.jpg", 45_678, { kind: "image" }),
+]);
+
 /** What `preview_details` tells of a FITS file: a 200 × 200 float image with a few header cards. */
 export const FITS_DETAILS: PreviewDetails = {
   info: {
