@@ -27,6 +27,14 @@ export function filledValues(values: Record<string, string>): Record<string, str
   return Object.fromEntries(Object.entries(values).filter(([, value]) => value.trim() !== ""));
 }
 
+/** The filled fields of a search by their labels, as in "Proposal 16123, Target M31". */
+export function describeSearch(fields: Field[], values: Record<string, string>): string {
+  return fields
+    .filter((field) => values[field.key])
+    .map((field) => `${field.label} ${values[field.key]}`)
+    .join(", ");
+}
+
 export class Accounts {
   /** The archives an account can be added for, as the backend registered them. */
   readonly providers: ProviderInfo[];

@@ -81,14 +81,15 @@ describe("search form", () => {
 
     expect(screen.getByLabelText("Proposal")).toHaveValue("16123");
     expect(screen.getByLabelText("Collection")).toHaveValue("HST");
-    await user.click(screen.getByRole("button", { name: "Clear" }));
+    await user.click(screen.getByRole("button", { name: "Clear the form" }));
     expect(screen.getAllByRole("textbox").map((input) => (input as HTMLInputElement).value)).toEqual(MAST.search.map(() => ""));
     expect(screen.getByRole("button", { name: "Search" })).toBeDisabled();
   });
 
   it("says it is searching while a search runs", () => {
     render(SearchForm, { archive: "MAST", fields: MAST.search, initial: { proposal: "16123" }, busy: true, onSearch: vi.fn() });
-    expect(screen.getByTestId("search-submit")).toHaveTextContent("Searching…");
+    expect(screen.getByTestId("search-submit")).toHaveAttribute("aria-busy", "true");
+    expect(screen.getByTestId("search-submit")).toHaveAttribute("title", "Searching…");
     expect(screen.getByTestId("search-submit")).toBeDisabled();
   });
 });
@@ -100,7 +101,7 @@ describe("searching an archive from the workspace", () => {
 
     expect(await screen.findByText("No search yet")).toBeInTheDocument();
     expect(screen.getByRole("heading", { name: "Search MAST" })).toBeInTheDocument();
-    expect(screen.getByTestId("search-submit")).toHaveTextContent("Search");
+    expect(screen.getByTestId("search-submit")).toHaveAttribute("aria-busy", "false");
     const results = screen.getByRole("region", { name: "Results" });
     expect(results).toHaveTextContent("No search yet");
     expect(results).toHaveTextContent("Fill in one or more fields above and press Search");
@@ -126,6 +127,7 @@ describe("searching an archive from the workspace", () => {
     expect(rows[0]).toHaveTextContent("HST WFC3/UVIS");
     expect(within(rows[1]).getByTestId("job-summary")).toHaveTextContent("NGC-4151 · proposal 16123 · exclusive access: needs a MAST token");
     expect(screen.getByTestId("job-count")).toHaveTextContent("2 results");
+    expect(rows[0]).not.toHaveTextContent("Succeeded");
     expect(screen.getByText("Nothing selected")).toBeInTheDocument();
 
     await user.type(screen.getByLabelText("Filter results"), "acq");
@@ -141,6 +143,25 @@ describe("searching an archive from the workspace", () => {
     expect(within(detail).getAllByTestId("tree-file").map((row) => row.dataset.path)).toEqual(PRODUCTS.children.map((node) => node.path));
   });
 
+  it("folds the form to a line saying what was searched while results show, and unfolds it on a click", async () => {
+    mockBackend(mastHandlers());
+    const { user } = renderWorkspace();
+    await searchProposal(user, "16123");
+    await screen.findAllByTestId("job-row");
+
+    const toggle = screen.getByTestId("search-toggle");
+    expect(toggle).toHaveAttribute("aria-expanded", "false");
+    expect(toggle).toHaveTextContent("Search MAST");
+    expect(toggle).toHaveTextContent("Proposal 16123");
+    expect(screen.queryByLabelText("Proposal")).not.toBeInTheDocument();
+
+    await user.click(toggle);
+    expect(toggle).toHaveAttribute("aria-expanded", "true");
+    expect(screen.getByLabelText("Collection")).toHaveFocus();
+    expect(screen.getByLabelText("Proposal")).toHaveValue("16123");
+    expect(toggle).not.toHaveTextContent("Proposal 16123");
+  });
+
   it("says what found nothing", async () => {
     mockBackend(mastHandlers({ search_jobs: () => [] }));
     const { user } = renderWorkspace();
@@ -148,6 +169,7 @@ describe("searching an archive from the workspace", () => {
 
     expect(await screen.findByText("No matches")).toBeInTheDocument();
     expect(screen.getByRole("region", { name: "Results" })).toHaveTextContent("Nothing on MAST matches Proposal 99999.");
+    expect(screen.getByLabelText("Proposal")).toHaveValue("99999");
     expect(screen.getByTestId("search-guide")).toBeInTheDocument();
   });
 
@@ -204,6 +226,8 @@ describe("searching an archive from the workspace", () => {
     mockBackend(mastHandlers({ list_jobs: () => OBSERVATIONS }));
     const again = renderWorkspace(first.accounts);
     expect(await screen.findAllByTestId("job-row")).toHaveLength(OBSERVATIONS.length);
+    expect(screen.getByTestId("search-toggle")).toHaveTextContent("Proposal 16123");
+    await again.user.click(screen.getByTestId("search-toggle"));
     expect(screen.getByLabelText("Proposal")).toHaveValue("16123");
     expect(calls.filter((call) => call.cmd === "search_jobs")).toHaveLength(1);
     again.unmount();
