@@ -136,7 +136,7 @@ describe("App start-up", () => {
     expect(within(form).getByLabelText(/^Username/)).toHaveValue("demo");
     expect(within(form).getByLabelText(/^Password/)).toHaveValue("");
     expect(within(form).getByLabelText(/^Database/)).toHaveValue("desdr");
-    expect(form).toHaveTextContent("Passwords and sessions are kept in your system keyring, never in a file.");
+    expect(form).toHaveTextContent("Passwords, tokens and sessions are kept in your system keyring, never in a file.");
 
     await user.type(within(form).getByLabelText(/^Password/), "wrong");
     await user.selectOptions(within(form).getByLabelText(/^Database/), "dessci");

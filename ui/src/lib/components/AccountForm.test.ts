@@ -60,7 +60,7 @@ describe("sign-in form", () => {
     expect(region.tagName).toBe("SELECT");
     expect(region).toHaveValue("us");
     expect(within(region).getAllByRole("option").map((option) => option.textContent)).toEqual(["eu", "us (default)", "ap"]);
-    expect(form).toHaveTextContent("Passwords and sessions are kept in your system keyring, never in a file.");
+    expect(form).toHaveTextContent("Passwords, tokens and sessions are kept in your system keyring, never in a file.");
   });
 
   it("sends the archive and the filled fields, leaving empty ones to their defaults", async () => {
