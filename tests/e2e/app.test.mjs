@@ -785,12 +785,36 @@ step(
     await waitShowingErrors(async () => (await count("[data-testid=job-row]")) >= 5, { timeout: 60_000, message: "the demo account's jobs" });
     if ((await count(TRANSFERS_PANEL)) > 0) await (await session.findElement("[data-testid=transfers-toggle]")).click();
 
-    // Account menu → Add account → MAST → the demo's one click.
-    await openAccountMenu();
-    await (await session.findElement("[data-testid=account-menu] [data-testid=add-account]")).click();
+    // Account menu → Add account → MAST.
     const dialog = "[data-testid=account-dialog]";
-    await waitFor(async () => (await count(dialog)) > 0, { message: "the add-account form" });
-    await (await session.findElement(`${dialog} [data-testid=archive-choice][data-provider=mast]`)).click();
+    const addMast = async () => {
+      await openAccountMenu();
+      await (await session.findElement("[data-testid=account-menu] [data-testid=add-account]")).click();
+      await waitFor(async () => (await count(dialog)) > 0, { message: "the add-account form" });
+      await (await session.findElement(`${dialog} [data-testid=archive-choice][data-provider=mast]`)).click();
+      await waitFor(async () => (await session.findElement(`${dialog} [data-testid=sign-in-form]`).then((form) => form.getAttribute("data-provider"))) === "mast", {
+        message: "the MAST sign-in form",
+      });
+    };
+
+    // Anonymous use: only the server filled in (the demo's MAST address), no token.
+    const { demos } = await session.executeScript("return window.__TAURI_INTERNALS__.invoke('startup_state');");
+    const mastBase = demos.find((form) => form.provider === "mast")?.values.base;
+    assert.ok(mastBase, `the demo serves MAST (${JSON.stringify(demos.map((form) => form.provider))})`);
+    await addMast();
+    assert.equal(await (await session.findElement(`${dialog} input[name=token]`)).getAttribute("required"), null, "the token is optional");
+    const server = await session.findElement(`${dialog} input[name=base]`);
+    await server.clear();
+    await server.sendKeys(mastBase);
+    await (await session.findElement(`${dialog} [data-testid=sign-in-submit]`)).click();
+    await waitShowingErrors(async () => (await count(dialog)) === 0, { timeout: 30_000, message: "anonymous MAST to sign in" });
+    const anonymous = await activeAccount();
+    assert.match(anonymous.id, /^mast:anonymous@/, `the active account is an anonymous MAST one (${anonymous.id})`);
+    assert.match(anonymous.label, /^anonymous on /);
+    await waitFor(async () => (await count("[data-testid=search-form]")) > 0, { message: "the anonymous account's search form" });
+
+    // The demo's MAST, with its token, in one click.
+    await addMast();
     const demo = await waitFor(async () => (await session.findElements(`${dialog} [data-testid=demo-sign-in][data-provider=mast]`))[0], {
       message: "the demo MAST's one-click sign-in",
     });
