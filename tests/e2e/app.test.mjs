@@ -746,7 +746,7 @@ step("signs out of the demo archive, then signs in again with one click", async 
   await waitShowingErrors(async () => (await count("[data-testid=sign-in-form]")) > 0, { timeout: 30_000, message: "the sign-in screen" });
   assert.equal(await count("[data-testid=job-row]"), 0, "no jobs are shown after signing out");
   const demoButton = await session.findElement("[data-testid=demo-sign-in]");
-  assert.equal((await demoButton.getText()).trim(), "Sign in to the demo archive");
+  assert.equal((await demoButton.getText()).trim(), "Use the demo DESaccess");
   if (demoPassword) {
     const shown = await session.executeScript(
       "return [...document.querySelectorAll('input')].some((input) => input.value === arguments[0]);",
@@ -764,3 +764,165 @@ step("signs out of the demo archive, then signs in again with one click", async 
   });
   assert.equal((await (await session.findElement("[data-testid=signed-in-user]")).getText()).trim(), DEMO_USER);
 });
+
+/** The demo MAST's proposal: several HST observations, each with FITS products and PREVIEW images. */
+const MAST_PROPOSAL = "16123";
+
+/** The files below `folder` (recursively, relative to it), without manifests and partial files. */
+async function filesIn(folder) {
+  const { readdir } = await import("node:fs/promises");
+  const entries = await readdir(folder, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(folder, resolve(entry.parentPath ?? entry.path, entry.name)))
+    .filter((path) => !/^(MANIFEST\.json|MANIFEST\.html|manifest\.csv)$/.test(path) && !path.endsWith(".part"))
+    .sort();
+}
+
+step(
+  "adds the demo's MAST in one click, searches a proposal, previews its products and downloads a selection",
+  async () => {
+    await waitShowingErrors(async () => (await count("[data-testid=job-row]")) >= 5, { timeout: 60_000, message: "the demo account's jobs" });
+    if ((await count(TRANSFERS_PANEL)) > 0) await (await session.findElement("[data-testid=transfers-toggle]")).click();
+
+    // Account menu → Add account → MAST.
+    const dialog = "[data-testid=account-dialog]";
+    const addMast = async () => {
+      await openAccountMenu();
+      await (await session.findElement("[data-testid=account-menu] [data-testid=add-account]")).click();
+      await waitFor(async () => (await count(dialog)) > 0, { message: "the add-account form" });
+      await (await session.findElement(`${dialog} [data-testid=archive-choice][data-provider=mast]`)).click();
+      await waitFor(async () => (await session.findElement(`${dialog} [data-testid=sign-in-form]`).then((form) => form.getAttribute("data-provider"))) === "mast", {
+        message: "the MAST sign-in form",
+      });
+    };
+
+    // Anonymous use: only the server filled in (the demo's MAST address), no token.
+    const { demos } = await session.executeScript("return window.__TAURI_INTERNALS__.invoke('startup_state');");
+    const mastBase = demos.find((form) => form.provider === "mast")?.values.base;
+    assert.ok(mastBase, `the demo serves MAST (${JSON.stringify(demos.map((form) => form.provider))})`);
+    await addMast();
+    assert.equal(await (await session.findElement(`${dialog} input[name=token]`)).getAttribute("required"), null, "the token is optional");
+    const server = await session.findElement(`${dialog} input[name=base]`);
+    await server.clear();
+    await server.sendKeys(mastBase);
+    await (await session.findElement(`${dialog} [data-testid=sign-in-submit]`)).click();
+    await waitShowingErrors(async () => (await count(dialog)) === 0, { timeout: 30_000, message: "anonymous MAST to sign in" });
+    const anonymous = await activeAccount();
+    assert.match(anonymous.id, /^mast:anonymous@/, `the active account is an anonymous MAST one (${anonymous.id})`);
+    assert.match(anonymous.label, /^anonymous on /);
+    await waitFor(async () => (await count("[data-testid=search-form]")) > 0, { message: "the anonymous account's search form" });
+
+    // The demo's MAST, with its token, in one click.
+    await addMast();
+    const demo = await waitFor(async () => (await session.findElements(`${dialog} [data-testid=demo-sign-in][data-provider=mast]`))[0], {
+      message: "the demo MAST's one-click sign-in",
+    });
+    assert.equal((await demo.getText()).trim(), "Use the demo MAST");
+    await session.takeScreenshot(resolve(SHOTS, "15-mast-add-account.png"));
+    await demo.click();
+    await waitShowingErrors(async () => (await count(dialog)) === 0, { timeout: 30_000, message: "the demo MAST to sign in" });
+    const mast = await activeAccount();
+    assert.match(mast.id, /^mast:/, `the active account is a MAST one (${mast.id})`);
+    assert.equal((await (await session.findElement("[data-testid=active-archive]")).getText()).trim(), "MAST");
+
+    // Before a search: the form, and what each of its fields means.
+    const form = "[data-testid=search-form]";
+    await waitShowingErrors(async () => (await count(form)) > 0 && (await count("[data-testid=search-guide]")) > 0, {
+      message: "the search form and its guide",
+    });
+    assert.equal(await count("[data-testid=job-row]"), 0, "nothing is listed before a search");
+    await session.takeScreenshot(resolve(SHOTS, "16-mast-before-search.png"));
+
+    // Search the demo proposal.
+    const proposal = await session.findElement(`${form} input[name=proposal]`);
+    await proposal.clear();
+    await proposal.sendKeys(MAST_PROPOSAL);
+    await (await session.findElement(`${form} [data-testid=search-submit]`)).click();
+    let seen = "nothing yet";
+    await waitShowingErrors(
+      async () => {
+        const owners = await jobAccounts();
+        seen = `${owners.length} results of ${[...new Set(owners)].join(", ")}`;
+        return owners.length >= 2 && owners.every((owner) => owner === mast.id);
+      },
+      { timeout: 60_000, interval: 300, message: `at least two observations of proposal ${MAST_PROPOSAL}` },
+    ).catch((error) => {
+      throw new Error(`${error.message} (last seen: ${seen})`);
+    });
+    const summaries = await session.executeScript(`return [...document.querySelectorAll("[data-testid=job-summary]")].map((line) => line.innerText);`);
+    assert.ok(
+      summaries.every((line) => line.includes(`proposal ${MAST_PROPOSAL}`)),
+      `each result says it is of proposal ${MAST_PROPOSAL} (${summaries.join(" | ")})`,
+    );
+    await session.takeScreenshot(resolve(SHOTS, "17-mast-search.png"));
+
+    // Open an observation and see its PREVIEW products as thumbnails in the gallery.
+    const [first] = await session.findElements("[data-testid=job-row]");
+    const obsid = await first.getAttribute("data-job-id");
+    const obsName = await session.executeScript(
+      `return document.querySelector('[data-testid=job-row][data-job-id="' + arguments[0] + '"] .name').innerText.trim();`,
+      [obsid],
+    );
+    await openJob(obsid);
+    if ((await count("[data-testid=gallery]")) === 0) await (await session.findElement("[data-testid=view-gallery]")).click();
+    let shown = [];
+    await waitShowingErrors(
+      async () => {
+        shown = await tiles();
+        return shown.some((tile) => /\.(jpe?g|png)$/i.test(tile.path) && tile.state === "image" && tile.loaded);
+      },
+      { timeout: 60_000, interval: 250, message: `a PREVIEW thumbnail of observation ${obsName}` },
+    ).catch((error) => {
+      throw new Error(`${error.message}; tiles: ${JSON.stringify(shown.map((t) => `${t.path}:${t.state}`))}`);
+    });
+    // Let the other tiles on screen finish too, and the window paint them, for the picture.
+    await waitFor(async () => (await tiles()).every((tile) => !tile.visible || tile.state !== "loading"), { timeout: 30_000 }).catch(() => {});
+    await sleep(1_500);
+    await session.takeScreenshot(resolve(SHOTS, "18-mast-gallery.png"));
+
+
+    // Select the FITS products with "Select by kind" and download only those.
+    await (await session.findElement("[data-testid=select-by-kind]")).click();
+    const options = await session.findElements("[data-testid=select-kind-option]");
+    const labels = await Promise.all(options.map((option) => option.getText()));
+    const fitsOption = options[labels.findIndex((label) => /FITS/.test(label))];
+    assert.ok(fitsOption, `"Select by kind" offers the FITS products (${labels.join(" | ")})`);
+    await fitsOption.click();
+    const wanted = await selectedPaths();
+    assert.ok(wanted.length > 0 && wanted.every((path) => /\.fits(\.gz)?$/i.test(path)), `only FITS products are selected (${wanted.join(", ")})`);
+    const folder = await session.executeScript("return window.__TAURI_INTERNALS__.invoke('download_folder');");
+    await (await session.findElement("[data-testid=download-selected]")).click();
+    const batchId = await waitShowingErrors(
+      async () => {
+        const [current] = await session.findElements(`${TRANSFERS_PANEL} [data-testid=batch][aria-current=true]`);
+        return current && (await current.getAttribute("data-batch-id"));
+      },
+      { timeout: 30_000, message: "the MAST batch in the transfers panel" },
+    );
+    let progress = "nothing yet";
+    await waitShowingErrors(
+      async () => {
+        const { state, done, total } = await batchProgress(batchId);
+        progress = `${state}, ${done} of ${total} bytes`;
+        return state === "done";
+      },
+      { timeout: 120_000, interval: 500, message: "the MAST batch to be done" },
+    ).catch((error) => {
+      throw new Error(`${error.message} (last seen: ${progress})`);
+    });
+
+    // The files are in <download folder>/<collection>/<obs_id>/, exactly the selection.
+    const { readdir } = await import("node:fs/promises");
+    const collections = (await readdir(folder, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+    const homes = [];
+    for (const collection of collections) {
+      if ((await readdir(resolve(folder, collection)).catch(() => [])).includes(obsName)) homes.push(resolve(folder, collection, obsName));
+    }
+    assert.equal(homes.length, 1, `one <collection>/${obsName} folder in ${folder} (${homes.join(", ")})`);
+    assert.deepEqual(await filesIn(homes[0]), wanted, "exactly the selected products are downloaded");
+    await sleep(600);
+    await session.takeScreenshot(resolve(SHOTS, "19-mast-download.png"));
+  },
+  240_000,
+);

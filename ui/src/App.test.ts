@@ -74,7 +74,7 @@ describe("App start-up", () => {
     expect(within(form).getByLabelText(/^Username/)).toHaveValue("");
     expect(demoPasswordShown()).toBe(false);
 
-    await user.click(within(form).getByRole("button", { name: "Sign in to the demo archive" }));
+    await user.click(within(form).getByRole("button", { name: "Use the demo DESaccess" }));
     expect(await screen.findAllByTestId("job-row")).toHaveLength(JOBS.length);
   });
 
@@ -92,7 +92,7 @@ describe("App start-up", () => {
     expect(within(form).getByLabelText(/^Password/)).toHaveValue("");
     expect(demoPasswordShown()).toBe(false);
 
-    await user.click(within(form).getByRole("button", { name: "Sign in to the demo archive" }));
+    await user.click(within(form).getByRole("button", { name: "Use the demo DESaccess" }));
     expect(await screen.findAllByTestId("job-row")).toHaveLength(JOBS.length);
     const added = calls.filter((call) => call.cmd === "add_account");
     expect(added).toHaveLength(2);
@@ -104,7 +104,7 @@ describe("App start-up", () => {
     render(App);
 
     await signInForm();
-    expect(screen.queryByRole("button", { name: "Sign in to the demo archive" })).not.toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: /Use the demo/ })).not.toBeInTheDocument();
   });
 
   it("resumes a saved session without asking for the password", async () => {
@@ -136,7 +136,7 @@ describe("App start-up", () => {
     expect(within(form).getByLabelText(/^Username/)).toHaveValue("demo");
     expect(within(form).getByLabelText(/^Password/)).toHaveValue("");
     expect(within(form).getByLabelText(/^Database/)).toHaveValue("desdr");
-    expect(form).toHaveTextContent("Passwords and sessions are kept in your system keyring, never in a file.");
+    expect(form).toHaveTextContent("Passwords, tokens and sessions are kept in your system keyring, never in a file.");
 
     await user.type(within(form).getByLabelText(/^Password/), "wrong");
     await user.selectOptions(within(form).getByLabelText(/^Database/), "dessci");

@@ -1,4 +1,4 @@
-// The archives the backend offers and the accounts added for them: names to show, and sign-in forms to fill.
+// The archives the backend offers and the accounts added for them: names to show, sign-in forms to fill, and each account's last search.
 import type { BatchSnapshot } from "./bindings/BatchSnapshot";
 import type { Account } from "./bindings/Account";
 import type { AccountId } from "./bindings/AccountId";
@@ -27,6 +27,14 @@ export function filledValues(values: Record<string, string>): Record<string, str
   return Object.fromEntries(Object.entries(values).filter(([, value]) => value.trim() !== ""));
 }
 
+/** The filled fields of a search by their labels, as in "Proposal 16123, Target M31". */
+export function describeSearch(fields: Field[], values: Record<string, string>): string {
+  return fields
+    .filter((field) => values[field.key])
+    .map((field) => `${field.label} ${values[field.key]}`)
+    .join(", ");
+}
+
 export class Accounts {
   /** The archives an account can be added for, as the backend registered them. */
   readonly providers: ProviderInfo[];
@@ -34,6 +42,8 @@ export class Accounts {
   readonly demos: SignInForm[];
   /** Every account added, in the order they were added (the demo's too, once signed in). */
   list = $state.raw<Account[]>([]);
+  /** Each account's last search (the fields filled in), kept while the app runs, as its archive keeps the matches. */
+  #searches = new Map<AccountId, Record<string, string>>();
 
   constructor(startup: Pick<StartupState, "providers" | "accounts" | "demos">) {
     this.providers = startup.providers;
@@ -80,6 +90,22 @@ export class Accounts {
 
   forget(id: AccountId) {
     this.list = this.list.filter((account) => account.id !== id);
+    this.#searches.delete(id);
+  }
+
+  /** The search form of an account's archive, or none when the archive does not search. */
+  searchFields(account: AccountId): Field[] {
+    const provider = this.providerOf(account);
+    return provider?.abilities.search ? provider.search : [];
+  }
+
+  /** The values an account last searched its archive with, or null before its first search. */
+  lastSearch(account: AccountId): Record<string, string> | null {
+    return this.#searches.get(account) ?? null;
+  }
+
+  rememberSearch(account: AccountId, values: Record<string, string>) {
+    this.#searches.set(account, values);
   }
 
   /** The sign-in form for an account: its archive and settings, no secrets; or an empty form for the first archive. */

@@ -14,6 +14,7 @@ import {
   downloadFolder,
   jobOutputs,
   listJobs,
+  searchJobs,
   openFolder,
   pauseBatch,
   pauseItem,
@@ -58,6 +59,7 @@ describe("backend", () => {
       sign_out: () => null,
       remove_account: () => null,
       list_jobs: () => JOBS,
+      search_jobs: () => JOBS,
     });
     await jobOutputs(JOB);
     expect(await addAccount(DEMO_FORM)).toEqual(SESSION);
@@ -66,6 +68,7 @@ describe("backend", () => {
     await signOut(ACCOUNT);
     await removeAccount(ACCOUNT);
     expect(await listJobs(ACCOUNT)).toEqual(JOBS);
+    expect(await searchJobs(ACCOUNT, { proposal: "16123" })).toEqual(JOBS);
     expect(calls).toEqual([
       { cmd: "job_outputs", args: { account: ACCOUNT, jobId: JOB.job } },
       { cmd: "add_account", args: { provider: "desaccess", values: DEMO_FORM.values } },
@@ -74,6 +77,7 @@ describe("backend", () => {
       { cmd: "sign_out", args: { account: ACCOUNT } },
       { cmd: "remove_account", args: { account: ACCOUNT } },
       { cmd: "list_jobs", args: { account: ACCOUNT } },
+      { cmd: "search_jobs", args: { account: ACCOUNT, values: { proposal: "16123" } } },
     ]);
   });
 

@@ -62,8 +62,14 @@ export const signOut = (account: AccountId) => call<null>("sign_out", { account 
 /** Removes an account: signs it out and forgets its settings. */
 export const removeAccount = (account: AccountId) => call<null>("remove_account", { account });
 
-/** An account's jobs, newest first. */
+/** An account's jobs, newest first; for an archive that searches, its last search's matches ([] before one). */
 export const listJobs = (account: AccountId) => call<Job[]>("list_jobs", { account });
+
+/**
+ * Searches the account's archive with a filled search form (`ProviderInfo.search`: only the fields filled in);
+ * the matches, as jobs, also become what `listJobs` gives for the account until the next search.
+ */
+export const searchJobs = (account: AccountId, values: Record<string, string>) => call<Job[]>("search_jobs", { account, values });
 
 /** Which job of which account a Job is. */
 export const jobRef = (job: Pick<Job, "account" | "id">): JobRef => ({ account: job.account, job: job.id });

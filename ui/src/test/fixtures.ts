@@ -7,6 +7,7 @@ import type { BackendError } from "../lib/backend";
 import type { Account } from "../lib/bindings/Account";
 import type { BatchSnapshot } from "../lib/bindings/BatchSnapshot";
 import type { ItemSnapshot } from "../lib/bindings/ItemSnapshot";
+import type { Field } from "../lib/bindings/Field";
 import type { Job } from "../lib/bindings/Job";
 import type { OutputKind } from "../lib/bindings/OutputKind";
 import type { OutputNode } from "../lib/bindings/OutputNode";
@@ -157,6 +158,69 @@ export const TREE: OutputNode = folder("", [
   file("BTL_C39008AA52F54B9E94335B566743AF0C.csv", 1_234, { kind: "csv" }),
   file("BulkThumbs_20200706-152133.log", 5_800, { kind: "log" }),
   file("BulkThumbs_20200706-152133_SUMMARY.json", 900, { kind: "summary" }),
+]);
+
+/** An optional text field of a form an archive declares. */
+const text = (key: string, label: string, help: string): Field => ({ key, label, kind: "text", required: false, default: null, help, env: null });
+
+/** An archive that searches, as the backend describes MAST: sign-in with an optional token, a search form. */
+export const MAST: ProviderInfo = {
+  id: "mast",
+  name: "MAST",
+  summary: "Observations of HST, JWST, TESS and more (STScI's Mikulski Archive).",
+  fields: [
+    { key: "base", label: "Server", kind: "url", required: true, default: "https://mast.stsci.edu", help: "MAST's address.", env: null },
+    { key: "token", label: "API token", kind: "secret", required: false, default: null, help: "Optional: only exclusive-access data needs one.", env: "MAST_API_TOKEN" },
+    text("trusted_hosts", "Hosts trusted with the token", "Other hosts MAST redirects to that may see your token."),
+  ],
+  abilities: { jobs: false, search: true, previews: true, uploads: false, requests: false },
+  search: [
+    text("collection", "Collection", "e.g. HST, JWST, TESS."),
+    text("proposal", "Proposal", "The proposal (program) id, e.g. 16123."),
+    text("instrument", "Instrument", "e.g. WFC3/UVIS, NIRCAM/IMAGE."),
+    text("target", "Target", "The target name as MAST records it; * is a wildcard."),
+    text("ra", "RA", "Right ascension of a cone's centre, in degrees."),
+    text("dec", "Dec", "Declination of a cone's centre, in degrees."),
+    text("radius", "Radius", "The cone's radius in degrees (default 0.2)."),
+  ],
+  tokenEnv: "MAST_API_TOKEN",
+};
+
+const MAST_BASE = "http://127.0.0.1:40124";
+
+/** The demo's MAST sign-in, as `startup_state` gives it after the DESaccess one. */
+export const MAST_DEMO_FORM: SignInForm = { provider: "mast", values: { base: MAST_BASE, token: "5e1d9b7c3a2f4e6d8c0b1a9f7e5d3c2b" } };
+
+export const MAST_ACCOUNT: Account = {
+  id: "mast:token@127.0.0.1:40124",
+  provider: "mast",
+  label: "your token on 127.0.0.1:40124",
+  settings: { base: MAST_BASE },
+};
+export const MAST_SESSION: SignedIn = { account: MAST_ACCOUNT, profile: { username: "demo", name: "Dana Emo", email: "" } };
+
+function observation(obsid: string, obsId: string, message: string): Job {
+  return job(obsid, obsId, "success", {
+    jobType: "HST WFC3/UVIS",
+    statusMessage: message,
+    submitted: "2021-03-04T05:06:07Z",
+    started: "2021-03-04T05:06:07Z",
+    account: MAST_ACCOUNT.id,
+    location: `${MAST_BASE}/api/v0/invoke?request=${obsid}`,
+  });
+}
+
+/** The observations of the demo proposal, as `search_jobs` gives them. */
+export const OBSERVATIONS: Job[] = [
+  observation("24000001", "ie4m01abq", "NGC-4151 · proposal 16123"),
+  observation("24000002", "ie4m01acq", "NGC-4151 · proposal 16123 · exclusive access: needs a MAST token"),
+];
+
+/** One observation's products: a flat folder of FITS files and a JPEG preview. */
+export const PRODUCTS: OutputNode = folder("", [
+  file("ie4m01abq_flt.fits", 1_234_567, { kind: "fits", band: null }),
+  file("ie4m01abq_drz.fits", 2_345_678, { kind: "fits", band: null }),
+  file("ie4m01abq_drz.jpg", 45_678, { kind: "image" }),
 ]);
 
 /** What `preview_details` tells of a FITS file: a 200 × 200 float image with a few header cards. */

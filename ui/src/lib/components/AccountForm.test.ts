@@ -4,7 +4,8 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import type { ProviderInfo } from "../bindings/ProviderInfo";
 import type { SignedIn } from "../bindings/SignedIn";
-import { DESACCESS, backendError, mockBackend } from "../../test/fixtures";
+import type { SignInForm } from "../bindings/SignInForm";
+import { DEMO_FORM, DESACCESS, MAST, MAST_DEMO_FORM, MAST_SESSION, backendError, mockBackend } from "../../test/fixtures";
 import AccountForm from "./AccountForm.svelte";
 
 /** A made-up archive with a URL that has a default, a secret, and a choice. */
@@ -27,9 +28,9 @@ const VAULT_SIGNED_IN: SignedIn = {
   profile: { username: "me", name: "", email: "" },
 };
 
-function renderForm(providers: ProviderInfo[], initial = { provider: providers[0].id, values: {} }) {
+function renderForm(providers: ProviderInfo[], initial = { provider: providers[0].id, values: {} }, demos: SignInForm[] = []) {
   const onSignedIn = vi.fn();
-  render(AccountForm, { providers, initial, onSignedIn });
+  render(AccountForm, { providers, initial, demos, onSignedIn });
   return { onSignedIn, user: userEvent.setup(), form: screen.getByTestId("sign-in-form") };
 }
 
@@ -59,7 +60,7 @@ describe("sign-in form", () => {
     expect(region.tagName).toBe("SELECT");
     expect(region).toHaveValue("us");
     expect(within(region).getAllByRole("option").map((option) => option.textContent)).toEqual(["eu", "us (default)", "ap"]);
-    expect(form).toHaveTextContent("Passwords and sessions are kept in your system keyring, never in a file.");
+    expect(form).toHaveTextContent("Passwords, tokens and sessions are kept in your system keyring, never in a file.");
   });
 
   it("sends the archive and the filled fields, leaving empty ones to their defaults", async () => {
@@ -118,5 +119,45 @@ describe("sign-in form", () => {
     expect(within(form).getByLabelText(/^Username/)).toHaveValue("ana");
     expect(within(form).getByLabelText(/^Password/)).toHaveValue("");
     expect(within(form).getByLabelText(/^Database/)).toHaveValue("desold");
+  });
+
+  it("reads an optional token as optional, and signs in anonymously without one", async () => {
+    const calls = mockBackend({ add_account: () => ({ ...MAST_SESSION, account: { ...MAST_SESSION.account, id: "mast:anonymous@127.0.0.1:40124" } }) });
+    const { form, user, onSignedIn } = renderForm([MAST]);
+
+    const server = within(form).getByLabelText(/^Server/);
+    expect(server).toHaveAttribute("placeholder", "https://mast.stsci.edu");
+    expect(server).not.toBeRequired();
+    const token = within(form).getByLabelText(/^API token/);
+    expect(token).toHaveAttribute("type", "password");
+    expect(token).not.toBeRequired();
+    expect(within(form).getByText("API token").querySelector(".optional")).toHaveTextContent("optional");
+    expect(token).toHaveAccessibleDescription("Optional: only exclusive-access data needs one.");
+
+    await user.type(server, "http://127.0.0.1:40124");
+    await user.click(within(form).getByRole("button", { name: "Sign in" }));
+    expect(calls).toEqual([{ cmd: "add_account", args: { provider: "mast", values: { base: "http://127.0.0.1:40124" } } }]);
+    expect(onSignedIn).toHaveBeenCalledOnce();
+  });
+
+  it("offers the picked archive's demo in one click, without showing its token", async () => {
+    const calls = mockBackend({ add_account: () => MAST_SESSION });
+    const { form, user, onSignedIn } = renderForm([DESACCESS, MAST], { provider: "desaccess", values: {} }, [DEMO_FORM, MAST_DEMO_FORM]);
+
+    expect(within(form).getByTestId("demo-sign-in")).toHaveTextContent("Use the demo DESaccess");
+    await user.click(within(form).getByRole("radio", { name: /MAST/ }));
+    const demo = within(form).getByTestId("demo-sign-in");
+    expect(demo).toHaveTextContent("Use the demo MAST");
+    expect(within(form).getByLabelText(/^API token/)).toHaveValue("");
+
+    await user.click(demo);
+    expect(calls).toEqual([{ cmd: "add_account", args: { provider: "mast", values: MAST_DEMO_FORM.values } }]);
+    expect(onSignedIn).toHaveBeenCalledWith(MAST_SESSION);
+  });
+
+  it("offers no demo for an archive the demo does not serve", () => {
+    mockBackend({});
+    const { form } = renderForm([DESACCESS, MAST], { provider: "mast", values: {} }, [DEMO_FORM]);
+    expect(within(form).queryByTestId("demo-sign-in")).not.toBeInTheDocument();
   });
 });

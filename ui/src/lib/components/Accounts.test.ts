@@ -5,7 +5,15 @@ import { describe, expect, it, vi } from "vitest";
 import App from "../../App.svelte";
 import {
   DEMO_ACCOUNT,
+  DEMO_FORM,
+  DESACCESS,
   JOBS,
+  MAST,
+  MAST_ACCOUNT,
+  MAST_DEMO_FORM,
+  MAST_SESSION,
+  OBSERVATIONS,
+  SESSION,
   OTHER_ACCOUNT,
   OTHER_JOBS,
   OTHER_SESSION,
@@ -194,5 +202,39 @@ describe("accounts", () => {
     expect(saved[0]).toHaveTextContent("DESaccess");
     await user.click(saved[0]);
     await vi.waitFor(() => expect(rowNames()).toEqual(OTHER_JOBS.map((job) => job.name)));
+  });
+
+  it("adds the demo's second archive in one click from the add-account form, and shows its search form", async () => {
+    const user = userEvent.setup();
+    const calls = mockBackend(
+      signedInHandlers({
+        startup_state: () => startup({ providers: [DESACCESS, MAST], accounts: [], active: null, demos: [DEMO_FORM, MAST_DEMO_FORM] }),
+        add_account: ({ provider }) => (provider === "mast" ? MAST_SESSION : SESSION),
+        list_jobs: ({ account }) => (account === MAST_ACCOUNT.id ? [] : JOBS),
+        search_jobs: () => OBSERVATIONS,
+      }),
+    );
+    render(App);
+    await screen.findAllByTestId("job-row");
+    expect(screen.queryByTestId("search-form")).not.toBeInTheDocument();
+
+    const menu = await openMenu(user);
+    await user.click(within(menu).getByTestId("add-account"));
+    const dialog = screen.getByTestId("account-dialog");
+    await user.click(within(dialog).getByRole("radio", { name: /MAST/ }));
+    await user.click(within(dialog).getByRole("button", { name: "Use the demo MAST" }));
+
+    expect(await screen.findByTestId("search-form")).toBeInTheDocument();
+    expect(screen.queryByTestId("account-dialog")).not.toBeInTheDocument();
+    expect(screen.getByTestId("active-archive")).toHaveTextContent("MAST");
+    expect(calls.filter((call) => call.cmd === "add_account").map((call) => call.args)).toEqual([
+      { provider: "desaccess", values: DEMO_FORM.values },
+      { provider: "mast", values: MAST_DEMO_FORM.values },
+    ]);
+    expect(await screen.findByText("No search yet")).toBeInTheDocument();
+
+    await user.type(screen.getByLabelText("Proposal"), "16123{Enter}");
+    expect(await screen.findAllByTestId("job-row")).toHaveLength(OBSERVATIONS.length);
+    expect(screen.getAllByTestId("job-archive").map((badge) => badge.textContent)).toEqual(["MAST", "MAST"]);
   });
 });

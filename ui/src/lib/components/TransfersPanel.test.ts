@@ -224,6 +224,17 @@ describe("transfers panel", () => {
     expect(within(listing).getByTestId("batch-speed")).toHaveTextContent("1.4 MiB/s · estimating time left…");
   });
 
+  it("counts files alone for a batch whose archive does not tell its files' sizes", async () => {
+    const unsized = { bytesTotal: 0, bytesDone: 0, rate: 0, etaSeconds: null };
+    const { feed } = renderPanel([batch(unsized)]);
+
+    const running = await screen.findByTestId("batch");
+    expect(within(running).getByTestId("batch-summary")).toHaveTextContent(/^2 of 6 files$/);
+    expect(within(running).getByRole("progressbar")).toHaveAttribute("aria-valuenow", "33.3");
+    feed.send([batch({ ...unsized, state: "done", filesDone: 6 })]);
+    await vi.waitFor(() => expect(within(running).getByTestId("batch-summary")).toHaveTextContent(/^All 6 files downloaded$/));
+  });
+
   it("sums up a cancelled batch", async () => {
     renderPanel([batch({ state: "cancelled", rate: 0, etaSeconds: null })]);
     const cancelled = await screen.findByTestId("batch");
