@@ -170,7 +170,7 @@ export const MAST: ProviderInfo = {
   summary: "Observations of HST, JWST, TESS and more (STScI's Mikulski Archive).",
   fields: [
     { key: "base", label: "Server", kind: "url", required: true, default: "https://mast.stsci.edu", help: "MAST's address.", env: null },
-    { key: "token", label: "API token", kind: "secret", required: false, default: null, help: "Optional: only exclusive-access data needs one.", env: "MAST_API_TOKEN" },
+    { key: "token", label: "API token", kind: "secret", required: false, default: null, help: "Only exclusive-access data needs one.", env: "MAST_API_TOKEN" },
     text("trusted_hosts", "Hosts trusted with the token", "Other hosts MAST redirects to that may see your token."),
   ],
   abilities: { jobs: false, search: true, previews: true, uploads: false, requests: false },

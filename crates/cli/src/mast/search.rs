@@ -39,6 +39,7 @@ fn to_json(observation: &Observation) -> Value {
         "data_rights": observation.data_rights,
         "calib_level": observation.calib_level,
         "t_min": observation.t_min,
+        "t_max": observation.t_max,
     })
 }
 
@@ -101,6 +102,7 @@ mod tests {
             data_rights: "PUBLIC".into(),
             calib_level: Some(3),
             t_min: None,
+            t_max: None,
         };
         let text = table(&[
             observation("ieq301010", "NGC1300"),

@@ -56,11 +56,22 @@ impl AuthorizedRequest<'_> {
         !self.signed_url && may_send_token(self.auth, url)
     }
 
+    /// The error for a 401 that refreshing did not cure: the session ended, or, when no credentials
+    /// went with the request, the file is not open to everyone.
     fn sign_in_again(&self) -> Error {
-        Error::new(
-            ErrorCode::AuthExpired,
-            format!("{} needs you to sign in again.", self.label),
-        )
+        match self.credentials {
+            Some(_) => Error::new(
+                ErrorCode::AuthExpired,
+                format!("{} needs you to sign in again.", self.label),
+            ),
+            None => Error::new(
+                ErrorCode::NotSignedIn,
+                format!(
+                    "{} is not open to everyone: sign in with an account (or give a token) that may fetch it.",
+                    self.label
+                ),
+            ),
+        }
     }
 
     /// The error for an answer that is not the file: `LinkExpired` for a refused signed URL, else

@@ -132,7 +132,7 @@ describe("sign-in form", () => {
     expect(token).toHaveAttribute("type", "password");
     expect(token).not.toBeRequired();
     expect(within(form).getByText("API token").querySelector(".optional")).toHaveTextContent("optional");
-    expect(token).toHaveAccessibleDescription("Optional: only exclusive-access data needs one.");
+    expect(token).toHaveAccessibleDescription("Only exclusive-access data needs one.");
 
     await user.type(server, "http://127.0.0.1:40124");
     await user.click(within(form).getByRole("button", { name: "Sign in" }));

@@ -40,7 +40,7 @@ pub fn products_address(base: &str, obsid: &str) -> String {
 }
 
 /// An observation as a job: its obsid the id, its dataset name the name, its target, proposal and
-/// access in the status line, its start the date.
+/// access in the status line, its start and end the job's (nobody submitted it).
 pub fn to_job(observation: &Observation, account: &AccountId, base: &str) -> Job {
     let name = match observation.obs_id.as_str() {
         "" => observation.obsid.clone(),
@@ -58,7 +58,6 @@ pub fn to_job(observation: &Observation, account: &AccountId, base: &str) -> Job
     {
         about.push("exclusive access: needs a MAST token".to_string());
     }
-    let started = observation.t_min.and_then(mjd_to_iso);
     Job {
         id: observation.obsid.clone(),
         name,
@@ -73,9 +72,9 @@ pub fn to_job(observation: &Observation, account: &AccountId, base: &str) -> Job
         .join(" "),
         status: JobStatus::Success,
         status_message: about.join(" · "),
-        submitted: started.clone(),
-        started,
-        completed: None,
+        submitted: None,
+        started: observation.t_min.and_then(mjd_to_iso),
+        completed: observation.t_max.and_then(mjd_to_iso),
         expires: None,
         account: account.clone(),
         location: products_address(base, &observation.obsid),
@@ -211,6 +210,7 @@ mod tests {
             data_rights: "EXCLUSIVE_ACCESS".into(),
             calib_level: Some(3),
             t_min: Some(59_000.5),
+            t_max: Some(59_000.75),
         };
         let account = AccountId::new(
             &crate::ids::ProviderId::new("mast").unwrap(),
@@ -229,6 +229,8 @@ mod tests {
             "NGC-6397 · proposal 16123 · exclusive access: needs a MAST token"
         );
         assert_eq!(job.started.as_deref(), Some("2020-05-31T12:00:00Z"));
+        assert_eq!(job.completed.as_deref(), Some("2020-05-31T18:00:00Z"));
+        assert_eq!(job.submitted, None);
         assert!(job
             .location
             .starts_with("https://mast.stsci.edu/api/v0/invoke?request=%7B"));

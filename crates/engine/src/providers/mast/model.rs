@@ -22,6 +22,8 @@ pub struct Observation {
     pub calib_level: Option<i64>,
     /// Start of the observation, MJD.
     pub t_min: Option<f64>,
+    /// End of the observation, MJD.
+    pub t_max: Option<f64>,
 }
 
 /// One product of an observation.
@@ -93,6 +95,7 @@ impl Observation {
             data_rights: text(row, "dataRights"),
             calib_level: integer(row, "calib_level"),
             t_min: number(row, "t_min"),
+            t_max: number(row, "t_max"),
         })
     }
 }

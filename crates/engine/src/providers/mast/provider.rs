@@ -60,7 +60,7 @@ impl MastProvider {
             TOKEN,
             "API token",
             FieldKind::Secret,
-            "Optional: only exclusive-access data needs one (make it at auth.mast.stsci.edu/token). Kept in your system keyring.",
+            "Only exclusive-access data needs one (make it at auth.mast.stsci.edu/token). Kept in your system keyring.",
         );
         token.env = Some(TOKEN_ENV.into());
         let trusted = field(
