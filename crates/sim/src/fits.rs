@@ -1,4 +1,5 @@
-//! Standard FITS encoding of a cutout: one primary HDU of big-endian float32 pixels with a TAN WCS.
+//! Standard FITS encoding: a cutout as one primary HDU of big-endian float32 pixels with a TAN WCS, and
+//! tables (jitter, light curves, trailers) as an empty primary HDU and one binary-table extension.
 
 use crate::scene::Band;
 use crate::stamp::{Stamp, PIXEL_SCALE_ARCSEC};
@@ -73,6 +74,77 @@ fn header(stamp: &Stamp, band: Band) -> Vec<u8> {
         fixed("MAGZERO", &real(30.0), "[mag] zero point"),
         string("ORIGIN", "jobfetch-sim", "simulated DESaccess cutout"),
     ];
+    hdu_header(&cards)
+}
+
+/// One binary-table column: its name and its FITS type (`E` float32, `D` float64, `J` int32, `<n>A` text).
+pub(crate) struct Column {
+    pub(crate) name: &'static str,
+    pub(crate) form: &'static str,
+}
+
+/// A FITS file holding one binary table named `extname`, with `cards` (already formatted header cards
+/// of the primary HDU, e.g. from [`keyword`]) saying what it is. Each row is the big-endian bytes of
+/// its cells, as wide as the columns' types say.
+pub(crate) fn table(
+    extname: &str,
+    cards: &[String],
+    columns: &[Column],
+    rows: &[Vec<u8>],
+) -> Vec<u8> {
+    let width: usize = columns.iter().map(|c| form_width(c.form)).sum();
+    let mut primary = vec![
+        fixed("SIMPLE", "T", "conforms to FITS standard"),
+        fixed("BITPIX", "8", ""),
+        fixed("NAXIS", "0", "no image in the primary HDU"),
+        fixed("EXTEND", "T", ""),
+    ];
+    primary.extend(cards.iter().cloned());
+    let mut extension = vec![
+        string("XTENSION", "BINTABLE", "binary table extension"),
+        fixed("BITPIX", "8", ""),
+        fixed("NAXIS", "2", ""),
+        fixed("NAXIS1", &width.to_string(), "bytes per row"),
+        fixed("NAXIS2", &rows.len().to_string(), "rows"),
+        fixed("PCOUNT", "0", ""),
+        fixed("GCOUNT", "1", ""),
+        fixed("TFIELDS", &columns.len().to_string(), ""),
+    ];
+    for (n, column) in columns.iter().enumerate() {
+        extension.push(string(&format!("TTYPE{}", n + 1), column.name, ""));
+        extension.push(string(&format!("TFORM{}", n + 1), column.form, ""));
+    }
+    extension.push(string("EXTNAME", extname, ""));
+    let mut out = hdu_header(&primary);
+    out.extend(hdu_header(&extension));
+    for row in rows {
+        assert_eq!(row.len(), width, "a table row is as wide as its columns");
+        out.extend_from_slice(row);
+    }
+    out.resize(out.len().next_multiple_of(BLOCK), 0);
+    out
+}
+
+/// A header card of a string value, for [`table`]'s primary HDU.
+pub(crate) fn keyword(keyword: &str, value: &str, comment: &str) -> String {
+    string(keyword, value, comment)
+}
+
+/// The bytes a `TFORM` takes per row.
+fn form_width(form: &str) -> usize {
+    let (count, kind) = form.split_at(form.len() - 1);
+    let count: usize = count.parse().unwrap_or(1);
+    count
+        * match kind {
+            "D" | "K" => 8,
+            "E" | "J" => 4,
+            "I" => 2,
+            _ => 1,
+        }
+}
+
+/// Cards, then `END`, padded with spaces to whole blocks.
+fn hdu_header(cards: &[String]) -> Vec<u8> {
     let mut out: Vec<u8> = cards.concat().into_bytes();
     out.extend_from_slice(format!("{:<CARD$}", "END").as_bytes());
     out.resize(out.len().next_multiple_of(BLOCK), b' ');

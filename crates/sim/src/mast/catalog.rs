@@ -411,7 +411,7 @@ fn observe(seed: u64, program: &Program, visit: usize) -> Observation {
         .map(|(i, kind)| {
             let filename = format!("{file_stem}_{}", kind.suffix);
             let (uri, delivery, content) =
-                product_file(program, &obs_id, &filename, kind, &stamp, i);
+                product_file(seed, program, &obs_id, &filename, kind, &stamp, i);
             let file = Arc::new(File::new(mtime, content));
             // MAST does not know the size of every file: the first JWST association pool says 0.
             let listed_size =
@@ -536,6 +536,7 @@ fn names(program: &Program, visit: usize, rng: &mut Rng) -> (String, String, Str
 
 /// A product's `dataURI`, how it is delivered, and its bytes.
 fn product_file(
+    seed: u64,
     program: &Program,
     obs_id: &str,
     filename: &str,
@@ -562,6 +563,8 @@ fn product_file(
                 jpeg(stamp, colors)
             } else if suffix.ends_with(".json") {
                 Content::Bytes(association(program, obs_id))
+            } else if let Some(table) = super::tables::product(suffix, obs_id, seed) {
+                Content::Bytes(table)
             } else {
                 let bands = [Band::G, Band::R, Band::I, Band::Z, Band::Y];
                 Content::Fits {

@@ -19,6 +19,7 @@ mod download;
 mod invoke;
 mod session;
 mod storage;
+mod tables;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
