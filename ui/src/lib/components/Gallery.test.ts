@@ -94,7 +94,7 @@ describe("gallery tiles", () => {
 
     expect(screen.getAllByTestId("gallery-group").map((group) => [group.dataset.folder, group.textContent?.trim()])).toEqual([
       ["DES0226-1541", expect.stringMatching(/DES0226-1541\s*3 files · 4\.1 MiB/)],
-      ["", expect.stringMatching(/Job folder\s*3 files/)],
+      ["", expect.stringMatching(/Top folder\s*3 files/)],
     ]);
     expect(tiles().map((element) => element.dataset.state)).toEqual(["loading", "loading", "loading", "icon", "icon", "icon"]);
     expect(thumbs.requests).toHaveLength(3);
