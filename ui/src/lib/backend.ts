@@ -1,5 +1,6 @@
 // The one door to the Rust side: a typed function per Tauri command, rejecting only with the backend's Error shape.
 import { Channel, convertFileSrc, invoke, type InvokeArgs } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { Command } from "./bindings/Command";
 import type { BatchSnapshot } from "./bindings/BatchSnapshot";
 import type { Error as BackendError } from "./bindings/Error";
@@ -198,3 +199,10 @@ export const previewDetails = (job: JobRef, path: string, options: ThumbOptions)
 
 /** The output paths of a job that are already whole on disk. */
 export const downloadedOutputs = (job: JobRef) => call<string[]>("downloaded_outputs", { account: job.account, jobId: job.job });
+
+/** What a bug report needs, as text to paste: versions, system, account kinds and the last errors; never a secret. */
+export const diagnosticsReport = () => call<string>("diagnostics_report");
+
+/** Calls `handler` with a sentence each time a part of the backend stops unexpectedly (a panic); resolves to the unsubscribe. */
+export const onBackgroundFailure = (handler: (sentence: string) => void): Promise<UnlistenFn> =>
+  listen<string>("background-failure", (event) => handler(event.payload));

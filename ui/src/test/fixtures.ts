@@ -304,18 +304,22 @@ type Handler = (args: Record<string, unknown>) => unknown;
 
 /**
  * Answers IPC commands from `handlers` (a handler may throw a BackendError to reject) and records every call.
- * A command without a handler rejects, which the UI shows as an internal error.
+ * A command without a handler rejects, which the UI shows as an internal error. Events work too: the
+ * backend's are sent with `emit` from `@tauri-apps/api/event`.
  */
 export function mockBackend(handlers: Record<string, Handler>) {
   const calls: { cmd: string; args: Record<string, unknown> }[] = [];
   mockConvertFileSrc("linux");
-  mockIPC((cmd, args) => {
-    const payload = (args ?? {}) as Record<string, unknown>;
-    calls.push({ cmd, args: payload });
-    const handler = handlers[cmd];
-    if (!handler) throw new Error(`unexpected IPC command ${cmd}`);
-    return handler(payload);
-  });
+  mockIPC(
+    (cmd, args) => {
+      const payload = (args ?? {}) as Record<string, unknown>;
+      calls.push({ cmd, args: payload });
+      const handler = handlers[cmd];
+      if (!handler) throw new Error(`unexpected IPC command ${cmd}`);
+      return handler(payload);
+    },
+    { shouldMockEvents: true },
+  );
   return calls;
 }
 

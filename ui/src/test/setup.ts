@@ -1,6 +1,7 @@
 // Test setup: jest-dom matchers for Vitest, what jsdom lacks (scrolling into view, pointer capture, object URLs, sizes), and mocks reset after every test.
 import "@testing-library/jest-dom/vitest";
 import { clearMocks } from "@tauri-apps/api/mocks";
+import { cleanup } from "@testing-library/svelte";
 import { afterEach, vi } from "vitest";
 
 Element.prototype.scrollIntoView = vi.fn();
@@ -25,7 +26,10 @@ globalThis.ResizeObserver = class {
   disconnect() {}
 };
 
+// Components are unmounted while the IPC mocks still stand, so what they undo on the way out (event
+// listeners) reaches the mocked backend.
 afterEach(() => {
+  cleanup();
   clearMocks();
   vi.clearAllMocks();
 });
