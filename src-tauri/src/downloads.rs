@@ -120,12 +120,25 @@ pub async fn open_folder(
     batch_id: BatchId,
 ) -> Result<()> {
     let root = state.desk.transfers.batch(batch_id)?.root;
+    if !root.is_dir() {
+        return Err(Error::new(
+            jobfetch_engine::ErrorCode::NotFound,
+            format!(
+                "{} is not there any more (moved or deleted?). Download the job again to fetch its files.",
+                root.display()
+            ),
+        ));
+    }
     app.opener()
         .open_path(root.display().to_string(), None::<&str>)
         .map_err(|err| {
+            tracing::warn!("no file manager opened {}: {err}", root.display());
             Error::new(
                 jobfetch_engine::ErrorCode::Internal,
-                format!("Could not open {}: {err}", root.display()),
+                format!(
+                    "No file manager answered to open the folder. Copy its path (beside the download's name) and open it yourself: {}",
+                    root.display()
+                ),
             )
         })
 }

@@ -923,6 +923,19 @@ step(
     assert.deepEqual(await filesIn(homes[0]), wanted, "exactly the selected products are downloaded");
     await sleep(600);
     await session.takeScreenshot(resolve(SHOTS, "19-mast-download.png"));
+
+    // "Open folder": a file manager opens it, or, where none answers (as under Xvfb here), the card says
+    // so in words, never with the launcher's raw error.
+    const cardSelector = `${TRANSFERS_PANEL} [data-testid=batch][data-batch-id="${batchId}"]`;
+    const card = await session.findElement(cardSelector);
+    await (await session.findElement(`${cardSelector} [data-testid=batch-open]`)).click();
+    await sleep(1500);
+    const said = await card.getText();
+    assert.ok(!/Launcher|ExitStatus/.test(said), `no raw launcher error on the card: ${said}`);
+    if (/file manager/.test(said)) {
+      assert.ok(said.includes(homes[0]), `the message names the folder to open by hand: ${said}`);
+      await session.takeScreenshot(resolve(SHOTS, "20-open-folder-without-file-manager.png"));
+    }
   },
   240_000,
 );
