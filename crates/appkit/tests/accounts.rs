@@ -42,6 +42,7 @@ impl KeyArchive {
             default: None,
             help: String::new(),
             env: None,
+            suggestions: Vec::new(),
         };
         KeyArchive {
             info: ProviderInfo {

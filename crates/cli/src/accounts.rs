@@ -159,6 +159,9 @@ pub fn archives(desk: &Desk) {
                     format!(". {}", field.help)
                 }
             );
+            for suggestion in &field.suggestions {
+                println!("      {}  {}", suggestion.value, suggestion.label);
+            }
         }
     }
 }

@@ -32,9 +32,13 @@ export const DESACCESS: ProviderInfo = {
       default: "https://des.ncsa.illinois.edu/desaccess/api",
       help: "The DESaccess API address.",
       env: null,
+      suggestions: [
+        { value: "https://des.ncsa.illinois.edu/desaccess/api", label: "Public release (DR1, DR2; database desdr)" },
+        { value: "https://deslabs.ncsa.illinois.edu/desaccess/api", label: "DES collaboration (databases dessci, desoper)" },
+      ],
     },
-    { key: "username", label: "Username", kind: "text", required: true, default: null, help: "", env: null },
-    { key: "password", label: "Password", kind: "secret", required: true, default: null, help: "Kept in your system keyring, never on disk.", env: "DESACCESS_PASSWORD" },
+    { key: "username", label: "Username", kind: "text", required: true, default: null, help: "", env: null, suggestions: [] },
+    { key: "password", label: "Password", kind: "secret", required: true, default: null, help: "Kept in your system keyring, never on disk.", env: "DESACCESS_PASSWORD", suggestions: [] },
     {
       key: "database",
       label: "Database",
@@ -44,6 +48,7 @@ export const DESACCESS: ProviderInfo = {
       default: "desdr",
       help: "desdr for public data releases; dessci or desoper for the collaboration.",
       env: null,
+      suggestions: [],
     },
   ],
   abilities: { jobs: true, search: false, previews: true, uploads: false, requests: false },
@@ -161,7 +166,7 @@ export const TREE: OutputNode = folder("", [
 ]);
 
 /** An optional text field of a form an archive declares. */
-const text = (key: string, label: string, help: string): Field => ({ key, label, kind: "text", required: false, default: null, help, env: null });
+const text = (key: string, label: string, help: string): Field => ({ key, label, kind: "text", required: false, default: null, help, env: null, suggestions: [] });
 
 /** An archive that searches, as the backend describes MAST: sign-in with an optional token, a search form. */
 export const MAST: ProviderInfo = {
@@ -169,8 +174,8 @@ export const MAST: ProviderInfo = {
   name: "MAST",
   summary: "Observations of HST, JWST, TESS and more (STScI's Mikulski Archive).",
   fields: [
-    { key: "base", label: "Server", kind: "url", required: true, default: "https://mast.stsci.edu", help: "MAST's address.", env: null },
-    { key: "token", label: "API token", kind: "secret", required: false, default: null, help: "Only exclusive-access data needs one.", env: "MAST_API_TOKEN" },
+    { key: "base", label: "Server", kind: "url", required: true, default: "https://mast.stsci.edu", help: "MAST's address.", env: null, suggestions: [] },
+    { key: "token", label: "API token", kind: "secret", required: false, default: null, help: "Only exclusive-access data needs one.", env: "MAST_API_TOKEN", suggestions: [] },
     text("trusted_hosts", "Hosts trusted with the token", "Other hosts MAST redirects to that may see your token."),
   ],
   abilities: { jobs: false, search: true, previews: true, uploads: false, requests: false },

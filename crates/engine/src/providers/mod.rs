@@ -59,6 +59,27 @@ pub struct Field {
     pub help: String,
     /// Where the CLI looks for this secret on a machine without a keyring, e.g. `DESACCESS_PASSWORD`.
     pub env: Option<String>,
+    /// Values people usually give (an archive's known servers), offered beside a free-text field.
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// A value offered for a field, with what it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Suggestion {
+    pub value: String,
+    /// E.g. `Public release (DR1, DR2)`.
+    pub label: String,
+}
+
+impl Suggestion {
+    pub fn new(value: &str, label: &str) -> Self {
+        Suggestion {
+            value: value.into(),
+            label: label.into(),
+        }
+    }
 }
 
 impl Field {

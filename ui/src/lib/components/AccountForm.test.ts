@@ -14,9 +14,9 @@ const VAULT: ProviderInfo = {
   name: "Tape Vault",
   summary: "Files kept on tape, fetched on request.",
   fields: [
-    { key: "endpoint", label: "Endpoint", kind: "url", required: false, default: "https://vault.example.org", help: "Leave empty for the public vault.", env: null },
-    { key: "token", label: "API token", kind: "secret", required: true, default: null, help: "From your profile page.", env: "VAULT_TOKEN" },
-    { key: "region", label: "Region", kind: "choice", options: ["eu", "us", "ap"], required: true, default: "us", help: "", env: null },
+    { key: "endpoint", label: "Endpoint", kind: "url", required: false, default: "https://vault.example.org", help: "Leave empty for the public vault.", env: null, suggestions: [] },
+    { key: "token", label: "API token", kind: "secret", required: true, default: null, help: "From your profile page.", env: "VAULT_TOKEN", suggestions: [] },
+    { key: "region", label: "Region", kind: "choice", options: ["eu", "us", "ap"], required: true, default: "us", help: "", env: null, suggestions: [] },
   ],
   abilities: { jobs: false, search: true, previews: false, uploads: false, requests: true },
   search: [],
@@ -61,6 +61,27 @@ describe("sign-in form", () => {
     expect(region).toHaveValue("us");
     expect(within(region).getAllByRole("option").map((option) => option.textContent)).toEqual(["eu", "us (default)", "ap"]);
     expect(form).toHaveTextContent("Passwords, tokens and sessions are kept in your system keyring, never in a file.");
+  });
+
+  it("offers an archive's known servers: one click fills the address, and any other can still be typed", async () => {
+    const calls = mockBackend({ add_account: () => VAULT_SIGNED_IN });
+    const { form, user } = renderForm([DESACCESS]);
+    const server = within(form).getByLabelText(/^Server/);
+    const known = within(form).getByRole("group", { name: "Known values for Server" });
+    const [publicRelease, collaboration] = within(known).getAllByRole("button");
+    expect(publicRelease).toHaveTextContent("Public release");
+    expect(publicRelease).toHaveAttribute("aria-pressed", "true"); // the default, while the box is empty
+    await user.click(collaboration);
+    expect(server).toHaveValue("https://deslabs.ncsa.illinois.edu/desaccess/api");
+    expect(collaboration).toHaveAttribute("aria-pressed", "true");
+    expect(publicRelease).toHaveAttribute("aria-pressed", "false");
+    await user.clear(server);
+    await user.type(server, "https://des.example.edu/desaccess/api");
+    expect(within(known).getAllByRole("button").every((b) => b.getAttribute("aria-pressed") === "false")).toBe(true);
+    await user.type(within(form).getByLabelText(/^Username/), "ana");
+    await user.type(within(form).getByLabelText(/^Password/), "pw");
+    await user.click(within(form).getByRole("button", { name: "Sign in" }));
+    expect(calls[0].args.values).toMatchObject({ api_base: "https://des.example.edu/desaccess/api" });
   });
 
   it("sends the archive and the filled fields, leaving empty ones to their defaults", async () => {

@@ -14,6 +14,7 @@ use crate::error::Result;
 use crate::ids::{AccountId, ProviderId};
 use crate::providers::{
     Abilities, Account, Context, Field, FieldKind, FieldValues, Provider, ProviderInfo, Session,
+    Suggestion,
 };
 use crate::transfer::auth::BoxFuture;
 
@@ -21,6 +22,9 @@ pub use server::Server;
 
 /// Folders listed at once while walking a job's outputs.
 const LISTING_CONCURRENCY: usize = crate::providers::nginx_listing::CONCURRENCY;
+/// The API of the public release, and of the collaboration's deployment.
+const PUBLIC_API: &str = "https://des.ncsa.illinois.edu/desaccess/api";
+const COLLABORATION_API: &str = "https://deslabs.ncsa.illinois.edu/desaccess/api";
 /// The public release database, used when the form leaves it empty.
 const DEFAULT_DATABASE: &str = "desdr";
 
@@ -46,6 +50,7 @@ impl DesAccessProvider {
                 default: default.map(str::to_string),
                 help: help.into(),
                 env: None,
+                suggestions: Vec::new(),
             };
         let mut password = field(
             PASSWORD,
@@ -56,20 +61,28 @@ impl DesAccessProvider {
             "Kept in your system keyring, never on disk.",
         );
         password.env = Some("DESACCESS_PASSWORD".into());
+        let mut server = field(
+            API_BASE,
+            "Server",
+            FieldKind::Url,
+            true,
+            Some(PUBLIC_API),
+            "The DESaccess API address.",
+        );
+        server.suggestions = vec![
+            Suggestion::new(PUBLIC_API, "Public release (DR1, DR2; database desdr)"),
+            Suggestion::new(
+                COLLABORATION_API,
+                "DES collaboration (databases dessci, desoper)",
+            ),
+        ];
         DesAccessProvider {
             info: ProviderInfo {
                 id: ProviderId::new("desaccess").expect("a valid id"),
                 name: "DESaccess".into(),
                 summary: "Dark Energy Survey cutout and query jobs (NCSA).".into(),
                 fields: vec![
-                    field(
-                        API_BASE,
-                        "Server",
-                        FieldKind::Url,
-                        true,
-                        Some("https://des.ncsa.illinois.edu/desaccess/api"),
-                        "The DESaccess API address.",
-                    ),
+                    server,
                     field(USERNAME, "Username", FieldKind::Text, true, None, ""),
                     password,
                     field(

@@ -13,7 +13,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::ids::{AccountId, ProviderId};
 use crate::providers::{
     Abilities, Account, Context, Field, FieldKind, FieldValues, Profile, Provider, ProviderInfo,
-    Session,
+    Session, Suggestion,
 };
 use crate::transfer::auth::BoxFuture;
 
@@ -43,6 +43,7 @@ fn field(key: &str, label: &str, input: FieldKind, help: &str) -> Field {
         default: None,
         help: help.into(),
         env: None,
+        suggestions: Vec::new(),
     }
 }
 
@@ -56,6 +57,7 @@ impl MastProvider {
         );
         base.required = true;
         base.default = Some(DEFAULT_BASE.into());
+        base.suggestions = vec![Suggestion::new(DEFAULT_BASE, "MAST at STScI")];
         let mut token = field(
             TOKEN,
             "API token",
