@@ -87,6 +87,19 @@ describe("view switch", () => {
   });
 });
 
+describe("the tree", () => {
+  it("marks the files already on disk, as the gallery does", async () => {
+    localStorage.setItem("jobfetch.outputsView", "list");
+    const { user } = renderPanel(TREE, { downloaded_outputs: () => [G, CSV] });
+    await screen.findByTestId("output-tree");
+    await user.click(screen.getByTestId("tree-folder"));
+    const row = (path: string) => screen.getAllByTestId("tree-file").find((file) => file.dataset.path === path)!;
+    await vi.waitFor(() => expect(within(row(G)).getByTestId("tree-downloaded")).toBeInTheDocument());
+    expect(within(row(CSV)).getByTestId("tree-downloaded")).toHaveAttribute("title", "Downloaded: already on disk");
+    expect(within(row(R)).queryByTestId("tree-downloaded")).not.toBeInTheDocument();
+  });
+});
+
 describe("gallery tiles", () => {
   it("groups tiles by folder, asks thumbnails only for pictures, and shows them when they arrive", async () => {
     renderPanel(TREE, { downloaded_outputs: () => [G] });
