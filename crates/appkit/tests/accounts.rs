@@ -56,6 +56,7 @@ impl KeyArchive {
                 abilities: Abilities::default(),
                 search: Vec::new(),
                 token_env: Some("KEYARCHIVE_TOKEN".into()),
+                expiry: None,
             },
         }
     }

@@ -54,6 +54,7 @@ export const DESACCESS: ProviderInfo = {
   abilities: { jobs: true, search: false, previews: true, uploads: false, requests: false },
   search: [],
   tokenEnv: null,
+  expiry: "DESaccess deletes a job's files some time after the job expires.",
 };
 
 const DEMO_API = "http://127.0.0.1:40123/desaccess/api";
@@ -189,6 +190,7 @@ export const MAST: ProviderInfo = {
     text("radius", "Radius", "The cone's radius in degrees (default 0.2)."),
   ],
   tokenEnv: "MAST_API_TOKEN",
+  expiry: null,
 };
 
 const MAST_BASE = "http://127.0.0.1:40124";

@@ -124,6 +124,9 @@ pub struct ProviderInfo {
     /// `MAST_API_TOKEN`), which exported curl scripts read too; `None` when its sessions are not tokens
     /// a user holds.
     pub token_env: Option<String>,
+    /// What a job's expiry date means on this archive (what happens to its files), for a job that shows
+    /// one; `None` when its jobs do not expire.
+    pub expiry: Option<String>,
 }
 
 impl ProviderInfo {

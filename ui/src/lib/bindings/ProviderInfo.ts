@@ -25,4 +25,9 @@ search: Array<Field>,
  * `MAST_API_TOKEN`), which exported curl scripts read too; `None` when its sessions are not tokens
  * a user holds.
  */
-tokenEnv: string | null, };
+tokenEnv: string | null, 
+/**
+ * What a job's expiry date means on this archive (what happens to its files), for a job that shows
+ * one; `None` when its jobs do not expire.
+ */
+expiry: string | null, };

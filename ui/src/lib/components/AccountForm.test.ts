@@ -21,6 +21,7 @@ const VAULT: ProviderInfo = {
   abilities: { jobs: false, search: true, previews: false, uploads: false, requests: true },
   search: [],
   tokenEnv: "EXAMPLE_TOKEN",
+  expiry: null,
 };
 
 const VAULT_SIGNED_IN: SignedIn = {

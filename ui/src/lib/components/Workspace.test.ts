@@ -23,6 +23,19 @@ async function openJob(user: ReturnType<typeof userEvent.setup>, id: string) {
   return screen.getByTestId("job-detail");
 }
 
+describe("an expired job", () => {
+  it("warns before a download that its files may be gone, and says what expiry means on its archive", async () => {
+    mockBackend(signedInHandlers());
+    const { user } = renderWorkspace();
+    const detail = await openJob(user, SUCCESS_ID);
+    const warning = within(detail).getByTestId("expired-warning");
+    expect(warning).toHaveTextContent(/This job expired .* ago: its files may already be gone/);
+    expect(within(warning).getByTestId("expiry-meaning")).toHaveTextContent("DESaccess deletes a job's files");
+    const notExpired = await openJob(user, JOBS[1].id);
+    expect(within(notExpired).queryByTestId("expired-warning")).not.toBeInTheDocument();
+  });
+});
+
 describe("job list", () => {
   it("shows each job's name, type, status badge and times", async () => {
     mockBackend(signedInHandlers());

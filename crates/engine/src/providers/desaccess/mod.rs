@@ -103,6 +103,12 @@ impl DesAccessProvider {
                 },
                 search: Vec::new(),
                 token_env: None,
+                expiry: Some(
+                    "DESaccess deletes a job's files some time after the job expires (14 days after it \
+                     finished, unless renewed from the DESaccess site). Until they are deleted they still \
+                     download; after that, submit the job again."
+                        .into(),
+                ),
             },
         }
     }

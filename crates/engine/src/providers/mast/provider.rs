@@ -110,6 +110,7 @@ impl MastProvider {
                     ),
                 ],
                 token_env: Some(TOKEN_ENV.into()),
+                expiry: None,
             },
         }
     }
