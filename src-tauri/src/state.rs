@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use jobfetch_appkit::accounts::AccountBook;
+use jobfetch_appkit::desk::FolderNaming;
 use jobfetch_appkit::keyring::KeyringSecrets;
 use jobfetch_appkit::Desk;
 use jobfetch_engine::ids::{AccountId, ProviderId};
@@ -47,7 +48,7 @@ pub struct StartupState {
 pub struct AppState {
     pub desk: Desk,
     pub demo: Option<DemoArchive>,
-    /// Where downloads go: `<job id>/…` below it.
+    /// Where downloads go: `<job name>_<job id>/…` below it (or the archive's own layout).
     pub download_dir: PathBuf,
     pub progress: Arc<ProgressChannels>,
     pub previews: Arc<Previews>,
@@ -73,7 +74,8 @@ impl AppState {
         };
         let cache = ThumbnailCache::open(&data_dir.join("previews"), DEFAULT_CAP_BYTES)?;
         Ok(AppState {
-            desk: Desk::new(Registry::builtin(), context, book, transfers),
+            desk: Desk::new(Registry::builtin(), context, book, transfers)
+                .with_folder_naming(FolderNaming::NameAndId),
             previews: Previews::new(jobfetch_engine::http::transfer_client()?, cache),
             demo,
             download_dir,

@@ -264,6 +264,8 @@ step(
 
 /** The demo's job of 520 cutouts, each in a folder of its own. */
 const GALLERY_JOB = "e8c6a4f2d0b94e7c5a3f1d9b7e5c3a16";
+/** Its folder in the download folder: the app names a job's folder by its name and id. */
+const GALLERY_JOB_FOLDER = `des-wide-520_${GALLERY_JOB}`;
 /** The demo's job of 10,000 images in 50 tiles. */
 const HUGE_JOB = "9a7c5e3b1d0f4c8a6e2b4d6f8a0c2e41";
 const TILE = "[data-testid=gallery] [data-testid=gallery-tile]";
@@ -410,7 +412,7 @@ step(
     // Download selected puts exactly those files on disk.
     await (await session.findElement("[data-testid=download-selected]")).click();
     const folder = await session.executeScript("return window.__TAURI_INTERNALS__.invoke('download_folder');");
-    const jobFolder = resolve(folder, GALLERY_JOB);
+    const jobFolder = resolve(folder, GALLERY_JOB_FOLDER);
     const onDisk = async () => {
       const { readdir } = await import("node:fs/promises");
       const entries = await readdir(jobFolder, { recursive: true, withFileTypes: true }).catch(() => []);

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use jobfetch_engine::catalog::{Job, OutputNode};
 use jobfetch_engine::ids::{AccountId, JobRef, ProviderId};
-use jobfetch_engine::paths::safe_component;
+use jobfetch_engine::paths::{safe_component, SafeRelPath};
 use jobfetch_engine::providers::{
     nginx_listing, Account, Context, FieldValues, Profile, ProviderInfo, Registry, Session,
 };
@@ -32,6 +32,47 @@ pub struct SignedIn {
     pub profile: Profile,
 }
 
+/// How a job's folder is named when its archive leaves that to the program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FolderNaming {
+    /// `<job id>`, as the archives' own scripts name it (the CLI).
+    #[default]
+    JobId,
+    /// `<job name>_<job id>`, which people recognise (the app).
+    NameAndId,
+}
+
+impl FolderNaming {
+    /// The folder of `job` below the download folder.
+    pub fn folder(self, job: &Job) -> Result<SafeRelPath> {
+        let id = safe_component(&job.id)?;
+        let name = readable_name(&job.name);
+        let folder = match self {
+            FolderNaming::NameAndId if !name.is_empty() && name != id => format!("{name}_{id}"),
+            _ => id.to_string(),
+        };
+        SafeRelPath::parse(&folder)
+    }
+}
+
+/// A job's name as a folder name: path separators, control characters and leading dots replaced or
+/// dropped, at most 80 characters.
+fn readable_name(name: &str) -> String {
+    let cleaned: String = name
+        .trim()
+        .chars()
+        .map(|c| {
+            if c == '/' || c == '\\' || c == ':' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .take(80)
+        .collect();
+    cleaned.trim_start_matches('.').trim().to_string()
+}
+
 /// Accounts, sessions, listings and downloads.
 pub struct Desk {
     registry: Registry,
@@ -42,6 +83,7 @@ pub struct Desk {
     listed: Mutex<HashMap<JobRef, Arc<ListedJob>>>,
     /// Accounts that live only as long as this process (the built-in demo): never saved.
     ephemeral: Mutex<Vec<Account>>,
+    naming: FolderNaming,
 }
 
 impl Desk {
@@ -59,7 +101,23 @@ impl Desk {
             sessions: Default::default(),
             listed: Mutex::default(),
             ephemeral: Mutex::default(),
+            naming: FolderNaming::default(),
         }
+    }
+
+    /// Names the folders of jobs whose archive leaves it to the program as `naming` says.
+    pub fn with_folder_naming(mut self, naming: FolderNaming) -> Self {
+        self.naming = naming;
+        self
+    }
+
+    /// Where `job`'s files go below `download_dir`: the archive's layout, else as the Desk names folders.
+    fn job_root(&self, session: &dyn Session, job: &Job, download_dir: &Path) -> Result<PathBuf> {
+        let folder = match session.folder(job)? {
+            Some(folder) => folder,
+            None => self.naming.folder(job)?,
+        };
+        Ok(folder.under(download_dir))
     }
 
     pub fn registry(&self) -> &Registry {
@@ -284,7 +342,7 @@ impl Desk {
         let found = session.job(&job.job).await;
         let found = self.end_if_expired(&job.account, found).await?;
         let tree: OutputNode = session.outputs(&found).await?;
-        let root = session.folder(&found)?.under(download_dir);
+        let root = self.job_root(session.as_ref(), &found, download_dir)?;
         let listed = Arc::new(ListedJob::new(session, found, tree, root));
         self.listed
             .lock()
@@ -308,7 +366,7 @@ impl Desk {
             })
     }
 
-    /// Starts downloading a job into `<download_dir>/<job id>`: all of it, listed while it downloads
+    /// Starts downloading a job into its folder in `download_dir` (see [`FolderNaming`]): all of it, listed while it downloads
     /// (running it again continues the same batch), or the selected files and folders (a new batch).
     pub async fn download(
         &self,
@@ -330,7 +388,7 @@ impl Desk {
                 name: found.name.clone(),
                 origin: origin(OriginScope::Whole),
                 key: found.location.clone(),
-                root: session.folder(&found)?.under(download_dir),
+                root: self.job_root(session.as_ref(), &found, download_dir)?,
                 continue_earlier: true,
             };
             return plan::start(&self.transfers, new, session.plan(found)).await;
@@ -447,4 +505,49 @@ fn folder_plan(
         jobfetch_engine::transfer::model::AuthPolicy::Anonymous,
     );
     Ok((new, plan))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(id: &str, name: &str) -> Job {
+        Job {
+            id: id.into(),
+            name: name.into(),
+            job_type: "cutout".into(),
+            status: jobfetch_engine::catalog::JobStatus::Success,
+            status_message: String::new(),
+            submitted: None,
+            started: None,
+            completed: None,
+            expires: None,
+            account: AccountId::try_from("desaccess:ana@h".to_string()).unwrap(),
+            location: String::new(),
+        }
+    }
+
+    #[test]
+    fn job_folders_are_named_by_id_or_by_name_and_id() {
+        let id = "3f6d0e9a1b2c4d5e8f7a6b5c4d3e2f10";
+        let named = |name: &str| {
+            FolderNaming::NameAndId
+                .folder(&job(id, name))
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            FolderNaming::JobId
+                .folder(&job(id, "sn-hosts"))
+                .unwrap()
+                .to_string(),
+            id
+        );
+        assert_eq!(named("sn-hosts-2020"), format!("sn-hosts-2020_{id}"));
+        assert_eq!(named("a/b: c"), format!("a_b_ c_{id}"));
+        assert_eq!(named(".."), id, "a name of dots says nothing");
+        assert_eq!(named(id), id, "a job named by its id is not named twice");
+        assert_eq!(named(&"x".repeat(300)), format!("{}_{id}", "x".repeat(80)));
+        assert!(FolderNaming::JobId.folder(&job("../x", "n")).is_err());
+    }
 }

@@ -18,7 +18,7 @@ use crate::catalog::{Job, OutputNode};
 use crate::error::Error;
 use crate::error::Result;
 use crate::ids::{AccountId, ProviderId};
-use crate::paths::{safe_component, SafeRelPath};
+use crate::paths::SafeRelPath;
 use crate::secret::SecretStore;
 use crate::transfer::auth::{BoxFuture, Credentials, Resolver};
 use crate::transfer::model::{AuthPolicy, Source};
@@ -223,10 +223,11 @@ pub trait Session: Send + Sync {
         let name = self.account().provider.to_string();
         Box::pin(async move { Err(Error::invalid_input(format!("{name} has no search."))) })
     }
-    /// The folder a job's files go into, below the download folder: the job's id, unless the archive
-    /// lays its downloads out otherwise (e.g. `<collection>/<observation>`).
-    fn folder(&self, job: &Job) -> Result<SafeRelPath> {
-        SafeRelPath::parse(safe_component(&job.id)?)
+    /// The folder a job's files go into below the download folder, when the archive lays its downloads
+    /// out its own way (e.g. MAST's `<collection>/<observation>`); `None` leaves it to the program
+    /// (the job's id, or its name and id).
+    fn folder(&self, _job: &Job) -> Result<Option<SafeRelPath>> {
+        Ok(None)
     }
     /// One job, or `NotFound`.
     fn job<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Job>>;

@@ -174,7 +174,7 @@ impl Session for MastSession {
         Box::pin(async move { Ok(self.job_of(&self.observation(id).await?)) })
     }
 
-    fn folder(&self, job: &Job) -> Result<SafeRelPath> {
+    fn folder(&self, job: &Job) -> Result<Option<SafeRelPath>> {
         let known = self.known.lock().expect("known observations lock");
         let observation = known.get(&job.id).ok_or_else(|| {
             Error::new(
@@ -185,7 +185,7 @@ impl Session for MastSession {
                 ),
             )
         })?;
-        listing::folder(&observation.collection, &job.name)
+        listing::folder(&observation.collection, &job.name).map(Some)
     }
 
     fn outputs<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Result<OutputNode>> {
