@@ -45,21 +45,24 @@ impl Diagnostics {
     /// Logs to stderr and to `<log_dir>/jobfetch.<date>.log` (a week of files kept), at the level
     /// `$filter_env` says (default `info`), and reports panics. Once per process.
     pub fn install(log_dir: &Path, filter_env: &str) -> Result<Diagnostics> {
+        let unwritable = |err: &dyn std::fmt::Display| {
+            Error::new(
+                ErrorCode::Disk,
+                format!(
+                    "Cannot write the log in {} ({err}); check that the folder can be written.",
+                    log_dir.display()
+                ),
+            )
+        };
+        // The appender looks for old logs to prune before it makes the folder.
+        std::fs::create_dir_all(log_dir).map_err(|err| unwritable(&err))?;
         let appender = RollingFileAppender::builder()
             .rotation(Rotation::DAILY)
             .filename_prefix("jobfetch")
             .filename_suffix("log")
             .max_log_files(LOG_FILES_KEPT)
             .build(log_dir)
-            .map_err(|err| {
-                Error::new(
-                    ErrorCode::Disk,
-                    format!(
-                        "Cannot write the log in {} ({err}); check that the folder can be written.",
-                        log_dir.display()
-                    ),
-                )
-            })?;
+            .map_err(|err| unwritable(&err))?;
         let (writer, flush) = tracing_appender::non_blocking(appender);
         let recent = Arc::new(Mutex::new(VecDeque::with_capacity(RECENT_KEPT)));
         let filter = || EnvFilter::try_from_env(filter_env).unwrap_or_else(|_| "info".into());

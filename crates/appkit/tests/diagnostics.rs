@@ -9,8 +9,9 @@ use jobfetch_engine::secret::Secret;
 
 #[test]
 fn warnings_errors_and_panics_are_logged_kept_and_reported() {
-    let dir = tempfile::tempdir().unwrap();
-    let diagnostics = Diagnostics::install(dir.path(), "JOBFETCH_TEST_LOG").unwrap();
+    let top = tempfile::tempdir().unwrap();
+    let dir = top.path().join("logs"); // not there yet, as on the first start
+    let diagnostics = Diagnostics::install(&dir, "JOBFETCH_TEST_LOG").unwrap();
     let told = Arc::new(Mutex::new(Vec::<String>::new()));
     let sink = told.clone();
     diagnostics.on_failure(move |sentence| sink.lock().unwrap().push(sentence.to_string()));
@@ -49,9 +50,9 @@ fn warnings_errors_and_panics_are_logged_kept_and_reported() {
     ] {
         assert!(report.contains(part), "{part:?} missing from {report}");
     }
-    assert!(report.contains(&dir.path().display().to_string()));
+    assert!(report.contains(&dir.display().to_string()));
     drop(diagnostics); // flushes the log
-    let logs: Vec<_> = std::fs::read_dir(dir.path())
+    let logs: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();

@@ -3,14 +3,21 @@ import { Action } from "./action.svelte";
 import { bandwidthLimit, downloadFolder, setBandwidthLimit, watchTransfers, type BackendError, type BatchId } from "./backend";
 import type { BatchSnapshot } from "./bindings/BatchSnapshot";
 import type { BatchState } from "./bindings/BatchState";
+import type { Job } from "./bindings/Job";
 
 const ACTIVE: readonly BatchState[] = ["running", "paused", "pausedDiskFull"];
 
 /** True for batches that are not finished: running or paused. */
 export const isActive = (batch: BatchSnapshot) => ACTIVE.includes(batch.state);
 
-/** The id of the job a batch downloads: its folder is named after it. */
-export const batchJobId = (batch: BatchSnapshot) => batch.root.split(/[\\/]/).pop() ?? "";
+/**
+ * True when `batch` downloads (some of) `job`: by the origin the batch records, or, for a batch from
+ * before origins were kept, by its folder, whose name ends with the job's id.
+ */
+export const isBatchOf = (batch: BatchSnapshot, job: Pick<Job, "id" | "account">) =>
+  batch.origin
+    ? batch.origin.job === job.id && batch.origin.account === job.account
+    : (batch.root.split(/[\\/]/).pop() ?? "").endsWith(job.id);
 
 export class Transfers {
   /** Every batch, newest first; null until the backend's first snapshot. */

@@ -263,7 +263,7 @@ export function batch(extra: Partial<BatchSnapshot> = {}): BatchSnapshot {
   return {
     id: 1,
     name: "bulkthumbs_test",
-    origin: { provider: "desaccess", account: null, job: "c39008aa52f54b9e94335b566743af0c", scope: "whole" },
+    origin: { provider: "desaccess", account: DEMO_ACCOUNT.id, job: "c39008aa52f54b9e94335b566743af0c", scope: "whole" },
     root: `${DOWNLOAD_FOLDER}/c39008aa52f54b9e94335b566743af0c`,
     state: "running",
     listingComplete: true,
