@@ -134,7 +134,7 @@ pub async fn open_folder(
         .map_err(|err| {
             tracing::warn!("no file manager opened {}: {err}", root.display());
             Error::new(
-                jobfetch_engine::ErrorCode::Internal,
+                jobfetch_engine::ErrorCode::NoOpener,
                 format!(
                     "No file manager answered to open the folder. Copy its path (beside the download's name) and open it yourself: {}",
                     root.display()

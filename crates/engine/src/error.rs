@@ -42,6 +42,8 @@ pub enum ErrorCode {
     Busy,
     /// A file has no picture to show: not an image, a table, an unsupported compression, too large, damaged.
     NoPreview,
+    /// No program on this computer answered to open a folder or file (no file manager).
+    NoOpener,
     /// Anything else: a bug.
     Internal,
 }

@@ -3,4 +3,4 @@
 /**
  * Stable, machine-readable error categories. The UI matches on these, never on message text.
  */
-export type ErrorCode = "authFailed" | "authExpired" | "network" | "http" | "protocol" | "unsafeName" | "notFound" | "disk" | "diskFull" | "cancelled" | "linkExpired" | "keychain" | "invalidInput" | "notSignedIn" | "integrity" | "busy" | "noPreview" | "internal";
+export type ErrorCode = "authFailed" | "authExpired" | "network" | "http" | "protocol" | "unsafeName" | "notFound" | "disk" | "diskFull" | "cancelled" | "linkExpired" | "keychain" | "invalidInput" | "notSignedIn" | "integrity" | "busy" | "noPreview" | "noOpener" | "internal";
