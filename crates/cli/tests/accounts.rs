@@ -1,48 +1,13 @@
 //! `jobfetch account`, `jobs`, `outputs` and `get JOB`: the app's accounts and jobs from a terminal,
 //! with the system keyring (tests run under scripts/with-keyring.sh) and without one.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
+use std::path::Path;
+
+use common::jobfetch;
 use jobfetch_sim::{demo, Sim, SimConfig};
 use serde_json::Value;
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `jobfetch ARGS` with its state in `state` and the extra environment `env`, off the runtime.
-async fn jobfetch(state: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_jobfetch"));
-    command
-        .args(args)
-        .env("JOBFETCH_STATE_DIR", state)
-        .env_remove("DESACCESS_PASSWORD")
-        .env_remove("JOBFETCH_NO_KEYRING");
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let output = tokio::task::spawn_blocking(move || command.output().expect("jobfetch runs"))
-        .await
-        .unwrap();
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-fn assert_ok(run: &Run) {
-    assert_eq!(
-        run.code,
-        Some(0),
-        "stdout: {}\nstderr: {}",
-        run.stdout,
-        run.stderr
-    );
-}
 
 async fn sim() -> Sim {
     Sim::start(SimConfig::default()).await.unwrap()
@@ -94,7 +59,7 @@ async fn with_a_keyring_an_account_is_added_once_and_used_by_id() {
         &add,
     )
     .await;
-    assert_ok(&run);
+    run.assert_code(0);
     assert!(run.stderr.contains("$DESACCESS_PASSWORD"), "{}", run.stderr);
     let accounts = std::fs::read_to_string(state.path().join("accounts.json")).unwrap();
     assert!(
@@ -104,11 +69,11 @@ async fn with_a_keyring_an_account_is_added_once_and_used_by_id() {
 
     // No password given from now on: the keyring has it.
     let run = jobfetch(state.path(), &[], &["jobs", "--json"]).await;
-    assert_ok(&run);
+    run.assert_code(0);
     let jobs: Vec<Value> = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(jobs.len(), 13);
     let run = jobfetch(state.path(), &[], &["jobs"]).await;
-    assert_ok(&run);
+    run.assert_code(0);
     assert!(run.stdout.contains("succeeded") && run.stdout.contains(demo::SEED_TREE_JOB_ID));
 
     let run = jobfetch(
@@ -117,7 +82,7 @@ async fn with_a_keyring_an_account_is_added_once_and_used_by_id() {
         &["outputs", demo::SEED_TREE_JOB_ID, "--json"],
     )
     .await;
-    assert_ok(&run);
+    run.assert_code(0);
     let tree: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(tree["fileCount"], 10);
 
@@ -131,7 +96,7 @@ async fn with_a_keyring_an_account_is_added_once_and_used_by_id() {
         out_dir,
         "--quiet",
     ];
-    assert_ok(&jobfetch(state.path(), &[], &select).await);
+    jobfetch(state.path(), &[], &select).await.assert_code(0);
     let fetched = files(&out.path().join(demo::SEED_TREE_JOB_ID));
     let fits: Vec<&String> = fetched.iter().filter(|f| f.ends_with(".fits")).collect();
     assert_eq!(fits.len(), 4, "{fetched:?}");
@@ -143,7 +108,7 @@ async fn with_a_keyring_an_account_is_added_once_and_used_by_id() {
     );
 
     let whole = ["get", demo::SEED_TREE_JOB_ID, "--out", out_dir, "--quiet"];
-    assert_ok(&jobfetch(state.path(), &[], &whole).await);
+    jobfetch(state.path(), &[], &whole).await.assert_code(0);
     let fetched = files(&out.path().join(demo::SEED_TREE_JOB_ID));
     assert_eq!(
         fetched
@@ -155,14 +120,16 @@ async fn with_a_keyring_an_account_is_added_once_and_used_by_id() {
     );
 
     let run = jobfetch(state.path(), &[], &["account", "list"]).await;
-    assert_ok(&run);
+    run.assert_code(0);
     let id = format!(
         "desaccess:demo@{}",
         sim.desaccess_api_url().trim_start_matches("http://")
     );
     assert!(run.stdout.contains(&format!("* {id}")), "{}", run.stdout);
 
-    assert_ok(&jobfetch(state.path(), &[], &["account", "remove", &id]).await);
+    jobfetch(state.path(), &[], &["account", "remove", &id])
+        .await
+        .assert_code(0);
     let run = jobfetch(state.path(), &[], &["jobs"]).await;
     assert_eq!(run.code, Some(2));
     assert!(
@@ -184,7 +151,7 @@ async fn without_a_keyring_the_password_comes_from_the_environment_and_is_never_
         &add,
     )
     .await;
-    assert_ok(&run);
+    run.assert_code(0);
     assert!(run.stderr.contains("no system keyring"), "{}", run.stderr);
     assert!(run.stderr.contains("never kept"), "{}", run.stderr);
 
@@ -194,7 +161,7 @@ async fn without_a_keyring_the_password_comes_from_the_environment_and_is_never_
         &["jobs", "--json"],
     )
     .await;
-    assert_ok(&run);
+    run.assert_code(0);
     let run = jobfetch(state.path(), &[no_keyring], &["jobs"]).await;
     assert_eq!(run.code, Some(2), "{}", run.stdout);
     for file in files(state.path()) {

@@ -1,41 +1,30 @@
 //! `jobfetch get` given something that cannot work: each answer says what is wrong and what to do next,
 //! and never advises running the same command again when that cannot help.
 
+mod common;
+
+use std::ffi::OsStr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
+use common::Run;
 use jobfetch_sim::{demo, FaultAction, FaultRule, Sim, SimConfig};
-
-/// What `jobfetch get SOURCE --out OUT --quiet` said, with a download queue of its own.
-struct Run {
-    code: Option<i32>,
-    stderr: String,
-}
-
-impl From<Output> for Run {
-    fn from(output: Output) -> Run {
-        Run {
-            code: output.status.code(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
-}
 
 /// One download queue for the whole test run, outside every test's output folder.
 static STATE_DIR: std::sync::LazyLock<tempfile::TempDir> =
     std::sync::LazyLock::new(|| tempfile::tempdir().unwrap());
 
-/// Runs `jobfetch get` off the runtime, so the in-process simulator keeps serving meanwhile.
+/// What `jobfetch get SOURCE --out OUT --quiet` said, with the test run's download queue.
 async fn get(source: &str, out: &Path) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_jobfetch"));
-    command
-        .args(["get", source, "--quiet", "--out"])
-        .arg(out)
-        .env("JOBFETCH_STATE_DIR", STATE_DIR.path());
-    tokio::task::spawn_blocking(move || command.output().expect("jobfetch runs").into())
-        .await
-        .unwrap()
+    let args = [
+        OsStr::new("get"),
+        OsStr::new(source),
+        OsStr::new("--quiet"),
+        OsStr::new("--out"),
+        out.as_os_str(),
+    ];
+    common::jobfetch(STATE_DIR.path(), &[], &args).await
 }
 
 /// Checks that `said` contains every one of `phrases`, and none of `never`.

@@ -1,8 +1,11 @@
 //! `jobfetch get` as a user runs it: the real binary against the in-process simulator.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use common::Run;
 use jobfetch_engine::transfer::part_file::part_path;
 use jobfetch_sim::{demo, FaultAction, FaultRule, Sim, SimConfig};
 
@@ -23,11 +26,6 @@ const SEED_FILES: [&str; 10] = [
 /// The file the fault tests break.
 const VICTIM: &str = "DES0305-3415/DESJ030510.9606-341521.6000_r.fits";
 
-struct Run {
-    code: Option<i32>,
-    stderr: String,
-}
-
 async fn start() -> Sim {
     Sim::start(SimConfig::default()).await.expect("sim starts")
 }
@@ -44,28 +42,16 @@ fn seed_folder(sim: &Sim) -> String {
 static STATE_DIR: std::sync::LazyLock<tempfile::TempDir> =
     std::sync::LazyLock::new(|| tempfile::tempdir().unwrap());
 
-/// Runs `jobfetch get URL --out OUT --quiet` off the runtime, so the sim keeps serving meanwhile.
+/// Runs `jobfetch get URL --out OUT --quiet` with the test run's download queue.
 async fn get(url: &str, out: &Path) -> Run {
     let args = [
-        "get".into(),
-        url.into(),
-        "--out".into(),
-        out.as_os_str().to_owned(),
-        "--quiet".into(),
+        OsStr::new("get"),
+        OsStr::new(url),
+        OsStr::new("--out"),
+        out.as_os_str(),
+        OsStr::new("--quiet"),
     ];
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_jobfetch"))
-            .args(args)
-            .env("JOBFETCH_STATE_DIR", STATE_DIR.path())
-            .output()
-            .expect("jobfetch runs")
-    })
-    .await
-    .unwrap();
-    Run {
-        code: output.status.code(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    common::jobfetch(STATE_DIR.path(), &[], &args).await
 }
 
 /// Every file and folder below `dir`, as sorted `/`-separated relative paths.

@@ -1,53 +1,22 @@
 //! `jobfetch mast search|get|import` as a user runs them: the real binary against the in-process sim's
 //! MAST, with the token given the ways MAST's own scripts take it and found nowhere afterwards.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use std::path::{Path, PathBuf};
+
+use common::Run;
 use jobfetch_engine::providers::mast::model::Product;
 use jobfetch_engine::providers::mast::search::{self, Criteria};
 use jobfetch_sim::mast::{DEMO_COLLECTION, DEMO_PROPOSAL, DEMO_TOKEN};
 use jobfetch_sim::{Sim, SimConfig};
 use serde_json::Value;
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn assert_code(&self, code: i32) {
-        assert_eq!(
-            self.code,
-            Some(code),
-            "stdout: {}\nstderr: {}",
-            self.stdout,
-            self.stderr
-        );
-    }
-}
-
-/// Runs `jobfetch ARGS` with its queue in `state`, no keyring, no MAST token but those in `env`,
-/// off the runtime so the sim keeps serving.
+/// Runs `jobfetch ARGS` with its queue in `state`, no keyring, no MAST token but those in `env`.
 async fn jobfetch(state: &Path, env: &[(&str, &str)], args: &[String]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_jobfetch"));
-    command
-        .args(args)
-        .env("JOBFETCH_STATE_DIR", state)
-        .env("JOBFETCH_NO_KEYRING", "1")
-        .env_remove("MAST_API_TOKEN");
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let output = tokio::task::spawn_blocking(move || command.output().expect("jobfetch runs"))
-        .await
-        .unwrap();
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    let mut all = vec![("JOBFETCH_NO_KEYRING", "1")];
+    all.extend_from_slice(env); // the caller's settings win
+    common::jobfetch(state, &all, args).await
 }
 
 fn args(words: &[&str]) -> Vec<String> {
