@@ -137,8 +137,9 @@ impl Transfers {
             );
             let _ = self.store().add_problem(live.id, "manifest", &err);
         }
-        live.finished.send_replace(Some(state));
+        // The folder is free before anyone waiting hears the batch ended, so they can use it at once.
         self.release_claim(&live.root);
+        live.finished.send_replace(Some(state));
         self.changed.notify_one();
         self.publish();
         true
