@@ -12,12 +12,11 @@ use clap::Subcommand;
 use jobfetch_appkit::Desk;
 use jobfetch_engine::ids::ProviderId;
 use jobfetch_engine::providers::mast::search::Criteria;
-use jobfetch_engine::providers::mast::DEFAULT_BASE;
+use jobfetch_engine::providers::mast::{base_address, DEFAULT_BASE};
 use jobfetch_engine::transfer::model::{BatchOrigin, OriginScope};
 use jobfetch_engine::transfer::plan::{self, NewBatch};
 use jobfetch_engine::transfer::ItemSpec;
 use jobfetch_engine::{Error, Result};
-use url::Url;
 
 use crate::download::DownloadOptions;
 use crate::{fail, out_dir};
@@ -123,23 +122,11 @@ impl Find {
 
     /// The MAST base address, without a trailing `/`.
     fn base(&self) -> Result<String> {
-        base(&self.mast_url)
+        base_address(&self.mast_url).map_err(|mut err| {
+            err.message = format!("--mast-url: {}", err.message);
+            err
+        })
     }
-}
-
-/// `text` as a MAST base address: http(s), with a host, without a trailing `/`.
-fn base(text: &str) -> Result<String> {
-    let url = Url::parse(text.trim()).map_err(|err| {
-        Error::invalid_input(format!(
-            "{text:?} is not an address ({err}); give --mast-url like {DEFAULT_BASE}."
-        ))
-    })?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(Error::invalid_input(format!(
-            "{text:?} is not a web address; give --mast-url like {DEFAULT_BASE}."
-        )));
-    }
-    Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
 /// Runs a `jobfetch mast` command; `state_dir` is asked for only by those that download.
@@ -252,20 +239,4 @@ async fn fetch(
     options
         .follow(desk, start, prepared.advice.as_deref())
         .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bases_lose_their_trailing_slash_and_must_be_web_addresses() {
-        assert_eq!(base("https://mast.stsci.edu/").unwrap(), DEFAULT_BASE);
-        assert_eq!(
-            base("http://127.0.0.1:9000").unwrap(),
-            "http://127.0.0.1:9000"
-        );
-        assert!(base("mast.stsci.edu").is_err());
-        assert!(base("ftp://mast.stsci.edu").is_err());
-    }
 }

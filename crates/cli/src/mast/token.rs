@@ -8,7 +8,9 @@ use jobfetch_appkit::Desk;
 use jobfetch_engine::ids::{AccountId, ProviderId};
 use jobfetch_engine::providers::mast::search;
 use jobfetch_engine::providers::mast::token::{self, Token, TOKEN_PAGE};
-use jobfetch_engine::providers::mast::{BASE, DEFAULT_BASE, TOKEN_ENV, TRUSTED_HOSTS};
+use jobfetch_engine::providers::mast::{
+    base_address, BASE, DEFAULT_BASE, TOKEN_ENV, TRUSTED_HOSTS,
+};
 use jobfetch_engine::providers::Account;
 use jobfetch_engine::secret::Secret;
 use jobfetch_engine::transfer::model::AuthPolicy;
@@ -174,7 +176,7 @@ fn saved_account(desk: &Desk, base: &str) -> Result<Option<Account>> {
             .map_or(DEFAULT_BASE, String::as_str);
         account.provider == mast
             && account.id.user() != "anonymous"
-            && super::base(account_base).is_ok_and(|b| b == base)
+            && base_address(account_base).is_ok_and(|b| b == base)
     }))
 }
 

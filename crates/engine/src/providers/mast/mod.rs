@@ -11,4 +11,6 @@ pub mod search;
 mod session;
 pub mod token;
 
-pub use provider::{MastProvider, BASE, DEFAULT_BASE, TOKEN, TOKEN_ENV, TRUSTED_HOSTS};
+pub use provider::{
+    base_address, MastProvider, BASE, DEFAULT_BASE, TOKEN, TOKEN_ENV, TRUSTED_HOSTS,
+};

@@ -122,13 +122,17 @@ impl Default for MastProvider {
     }
 }
 
-/// MAST's address from a form: an http(s) URL without a trailing `/`.
+/// MAST's address from a form (empty: MAST's own).
 fn base_of(values: &BTreeMap<String, String>) -> Result<String> {
-    let raw = values
-        .get(BASE)
-        .map(|v| v.trim())
-        .filter(|v| !v.is_empty())
-        .unwrap_or(DEFAULT_BASE);
+    base_address(values.get(BASE).map_or("", String::as_str))
+}
+
+/// `raw` as a MAST address: an http(s) URL with a host, without a trailing `/`; empty is MAST's own.
+pub fn base_address(raw: &str) -> Result<String> {
+    let raw = match raw.trim() {
+        "" => DEFAULT_BASE,
+        given => given,
+    };
     let url = Url::parse(raw).map_err(|err| {
         Error::invalid_input(format!(
             "{raw:?} is not a valid address ({err}); MAST's is {DEFAULT_BASE}."
@@ -136,7 +140,7 @@ fn base_of(values: &BTreeMap<String, String>) -> Result<String> {
     })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(Error::invalid_input(format!(
-            "{raw:?} must start with https:// (or http:// for a local archive)."
+            "{raw:?} must start with https:// (or http:// for a local archive); MAST's is {DEFAULT_BASE}."
         )));
     }
     Ok(url.as_str().trim_end_matches('/').to_string())
@@ -238,6 +242,21 @@ impl Provider for MastProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bases_lose_their_trailing_slash_and_must_be_web_addresses() {
+        assert_eq!(
+            base_address("https://mast.stsci.edu/").unwrap(),
+            DEFAULT_BASE
+        );
+        assert_eq!(base_address(" ").unwrap(), DEFAULT_BASE);
+        assert_eq!(
+            base_address("http://127.0.0.1:9000").unwrap(),
+            "http://127.0.0.1:9000"
+        );
+        assert!(base_address("mast.stsci.edu").is_err());
+        assert!(base_address("ftp://mast.stsci.edu").is_err());
+    }
 
     #[test]
     fn accounts_are_told_apart_by_token_and_host() {
