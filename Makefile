@@ -1,5 +1,6 @@
-# Jobfetch: `make run` opens the app on the built-in demo archive; `make test` runs every suite.
-# Both install whatever is missing first (Debian 12, as root or with sudo).
+# Jobfetch: `make run` opens the app on the built-in demo archive; `make test` runs every suite;
+# `make package` builds the Debian package and the RPM. Each installs whatever is missing first
+# (Debian 12, as root or with sudo).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
@@ -11,13 +12,14 @@ ifeq ($(CI),true)
 endif
 BIN_DIR := $(or $(CARGO_TARGET_DIR),target)/debug
 APP := $(BIN_DIR)/jobfetch-app
+RELEASE_DIR := $(or $(CARGO_TARGET_DIR),target)/release
 
 # Every cargo command here selects the same packages and targets, so they share one feature set
 # and one build: nothing is compiled twice.
 CARGO_BUILD := cargo build --locked --workspace --all-targets
 CARGO_TEST := cargo test --locked --workspace
 
-.PHONY: run test deps ui build test-rust test-parity test-fits test-astroquery test-ui test-e2e bindings check-bindings clean
+.PHONY: run test package check-package deps ui build test-rust test-parity test-fits test-astroquery test-ui test-e2e bindings check-bindings clean
 
 ## run: install what is missing, build, and open the app on the demo archive
 run: build
@@ -26,6 +28,21 @@ run: build
 ## test: install what is missing and run the Rust, UI and end-to-end suites
 test: build test-rust check-bindings test-parity test-fits test-astroquery test-ui test-e2e
 	@echo "make test: all suites passed"
+
+## package: the desktop app's Debian package and RPM, built by Tauri's bundler from a release build
+## (LTO, one codegen unit: the slow part), then checked; prints where they are
+package: ui
+	cd src-tauri && nice -n 10 ../ui/node_modules/.bin/tauri build --ci -- --locked
+	@# The bundler names the files after productName (Jobfetch_…); name them after the package, as
+	@# Debian and RPM do (jobfetch_0.1.0_amd64.deb), and drop its staging folders.
+	cd $(RELEASE_DIR)/bundle && for f in deb/Jobfetch_*.deb rpm/Jobfetch-*.rpm; do \
+		[ -e "$$f" ] && mv -f "$$f" "$$(dirname "$$f")/j$${f#*/J}"; done; \
+		find deb rpm -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
+	scripts/check-package.sh $(RELEASE_DIR)/bundle
+
+## check-package: check the packages `make package` left, without building them again
+check-package:
+	scripts/check-package.sh $(RELEASE_DIR)/bundle
 
 ## deps: system packages, tauri-driver, and the UI's npm packages
 deps:
@@ -60,7 +77,6 @@ test-astroquery: build
 ## `jobfetch thumb` side by side with Pillow and astropy (release builds; the download contenders come from
 ## Debian's packages, the Python ones from pip or Debian). Prints the tables, writes target/bench/latest.md.
 .PHONY: bench
-RELEASE_DIR := $(or $(CARGO_TARGET_DIR),target)/release
 bench:
 	scripts/install-deps.sh aria2 rclone curl time
 	cargo build --locked --release -p jobfetch-cli -p jobfetch-sim

@@ -16,6 +16,7 @@ APT_PACKAGES=(
   xvfb xauth webkit2gtk-driver
   gnome-keyring dbus dbus-x11 libsecret-tools
   nginx-light
+  desktop-file-utils appstream librsvg2-bin
   "${EXTRA_PACKAGES[@]}"
 )
 

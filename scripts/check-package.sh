@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Checks the Linux packages `make package` built, and fails loudly on the first thing wrong:
+# the .deb's control fields and dependencies, the binary, the desktop entry, every hicolor icon at
+# the size its folder says, the AppStream metainfo, and the RPM where one was made.
+#
+#   scripts/check-package.sh [BUNDLE_DIR]      (default: target/release/bundle, or $CARGO_TARGET_DIR's)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUNDLE_DIR=${1:-${CARGO_TARGET_DIR:-target}/release/bundle}
+CONF=src-tauri/tauri.conf.json
+conf() { python3 -c "import json, sys; c = json.load(open('$CONF')); print(eval(sys.argv[1]))" "$1"; }
+VERSION=$(conf 'c["version"]')
+IDENTIFIER=$(conf 'c["identifier"]')
+PRODUCT=$(conf 'c["productName"]')
+BIN=$(conf 'c.get("mainBinaryName") or "jobfetch-app"')
+PACKAGE=$(tr '[:upper:]' '[:lower:]' <<<"$PRODUCT")
+ICON_SIZES=(16 24 32 48 64 128 256 512)
+
+failures=0
+fail() { echo "  FAIL: $*" >&2; failures=$((failures + 1)); }
+ok() { echo "  ok: $*"; }
+need() { command -v "$1" >/dev/null || { echo "check-package: '$1' is missing ($2): run scripts/install-deps.sh" >&2; exit 1; }; }
+need dpkg-deb dpkg
+need desktop-file-validate desktop-file-utils
+need appstreamcli appstream
+need dpkg-shlibdeps dpkg-dev
+
+DEB="$BUNDLE_DIR/deb/${PACKAGE}_${VERSION}_amd64.deb"
+[ -f "$DEB" ] || { echo "check-package: no $DEB (run 'make package')" >&2; exit 1; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "==> $DEB"
+dpkg-deb --info "$DEB" | sed -n '/Package:/,$p'
+control() { dpkg-deb --field "$DEB" "$1"; }
+[ "$(control Package)" = "$PACKAGE" ] && ok "Package: $PACKAGE" || fail "Package is '$(control Package)', expected $PACKAGE"
+[ "$(control Version)" = "$VERSION" ] && ok "Version: $VERSION" || fail "Version is '$(control Version)', expected $VERSION"
+depends=$(control Depends)
+for dep in libwebkit2gtk-4.1-0 libgtk-3-0; do
+  grep -qw -- "$dep" <<<"$depends" && ok "Depends on $dep" || fail "Depends lacks $dep: $depends"
+done
+grep -qw gnome-keyring <<<"$(control Recommends)" && ok "Recommends gnome-keyring (a Secret Service for the keyring)" \
+  || fail "Recommends lacks gnome-keyring"
+
+dpkg-deb --contents "$DEB" | awk '{print $NF}' | sed -E 's|^\./|/|; s|^([^/])|/\1|' >"$work/files"
+dpkg-deb --extract "$DEB" "$work/root"
+root="$work/root"
+
+echo "==> files"
+desktop="/usr/share/applications/$PRODUCT.desktop"
+metainfo="/usr/share/metainfo/$IDENTIFIER.metainfo.xml"
+for path in "/usr/bin/$BIN" "$desktop" "$metainfo" "/usr/share/icons/hicolor/scalable/apps/$BIN.svg"; do
+  grep -qx -- "$path" "$work/files" && ok "$path" || fail "$path is not in the package"
+done
+
+echo "==> the binary"
+binary="$root/usr/bin/$BIN"
+if [ -x "$binary" ]; then
+  info=$(file -b "$binary")
+  grep -q 'ELF 64-bit' <<<"$info" && ok "ELF 64-bit executable, $(du -h "$binary" | cut -f1)" || fail "not an ELF executable: $info"
+  grep -q ', stripped' <<<"$info" && ok "stripped" || fail "not stripped: $info"
+  # The libraries it loads must come with the declared dependencies: ask dpkg-shlibdeps which packages
+  # provide them on this system, and check each is a declared dependency or pulled in by one.
+  mkdir -p "$work/shlib/debian" && printf 'Source: x\n\nPackage: x\nArchitecture: any\n' >"$work/shlib/debian/control"
+  shlibs=$(cd "$work/shlib" && dpkg-shlibdeps -O "$binary" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+  declared=$(sed 's/([^)]*)//g; s/[|,]/\n/g' <<<"$depends" | tr -d ' ' | grep -v '^$')
+  # shellcheck disable=SC2086
+  closure=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+    --no-replaces --no-enhances $declared 2>/dev/null | grep -v '^ ' | tr -d '<>' | sort -u)
+  missing=()
+  for pkg in $(sed 's/([^)]*)//g; s/|[^,]*//g; s/,/ /g' <<<"$shlibs"); do
+    grep -qx -- "$pkg" <<<"$closure"$'\n'"$declared" || missing+=("$pkg")
+  done
+  [ "${#missing[@]}" -eq 0 ] && ok "every library it links comes with Depends ($(wc -w <<<"$(sed 's/([^)]*)//g; s/,/ /g' <<<"$shlibs")") packages: $(sed 's/ ([^)]*)//g' <<<"$shlibs"))" \
+    || fail "it links libraries from packages Depends does not pull in: ${missing[*]}"
+else
+  fail "/usr/bin/$BIN is missing or not executable"
+fi
+
+echo "==> icons"
+png_size() {
+  python3 -c 'import struct, sys; d = open(sys.argv[1], "rb").read(24); print("%dx%d" % struct.unpack(">II", d[16:24]) if d[:8] == b"\x89PNG\r\n\x1a\n" else "not-a-png")' "$1"
+}
+for size in "${ICON_SIZES[@]}"; do
+  grep -qx -- "/usr/share/icons/hicolor/${size}x${size}/apps/$BIN.png" "$work/files" \
+    || fail "/usr/share/icons/hicolor/${size}x${size}/apps/$BIN.png is not in the package"
+done
+# Every PNG must sit in the folder of its own size (the bundler names HiDPI folders from a file's
+# name and its pixels apart, which can disagree), in a size the hicolor theme lists.
+while read -r icon; do
+  folder=$(cut -d/ -f6 <<<"$icon") actual=$(png_size "$root$icon")
+  if [ "$folder" != "$actual" ]; then fail "$icon is $actual"
+  elif ! grep -q "^\[$folder/apps\]" /usr/share/icons/hicolor/index.theme 2>/dev/null && [ -f /usr/share/icons/hicolor/index.theme ]; then
+    fail "$icon: hicolor has no $folder/apps folder"
+  else ok "$icon ($actual)"; fi
+done < <(grep '^/usr/share/icons/.*\.png$' "$work/files")
+
+echo "==> desktop entry $desktop"
+entry="$root$desktop"
+if [ -f "$entry" ]; then
+  sed 's/^/    /' "$entry"
+  if out=$(desktop-file-validate "$entry" 2>&1); then
+    ok "desktop-file-validate passes${out:+ (with hints: $(grep -c . <<<"$out"))}"
+    [ -n "$out" ] && sed 's/^/    /' <<<"$out"
+  else
+    fail "desktop-file-validate: $out"
+  fi
+  key() { sed -n "s/^$1=//p" "$entry"; }
+  [ "$(key Name)" = "$PRODUCT" ] && ok "Name=$PRODUCT" || fail "Name is '$(key Name)'"
+  [ -n "$(key Comment)" ] && ok "Comment set" || fail "no Comment"
+  [ "$(key Categories)" = "Science;Astronomy;Network;" ] && ok "Categories=Science;Astronomy;Network;" || fail "Categories is '$(key Categories)'"
+  [ "$(key Exec | cut -d' ' -f1)" = "$BIN" ] && ok "Exec runs $BIN" || fail "Exec is '$(key Exec)'"
+  [ "$(key Icon)" = "$BIN" ] && ok "Icon=$BIN" || fail "Icon is '$(key Icon)'"
+  [ "$(key StartupWMClass)" = "$BIN" ] && ok "StartupWMClass=$BIN (the window's WM_CLASS / app_id)" || fail "StartupWMClass is '$(key StartupWMClass)'"
+  [ "$(key Terminal)" = "false" ] && ok "Terminal=false" || fail "Terminal is '$(key Terminal)'"
+else
+  fail "no desktop entry"
+fi
+
+echo "==> AppStream metainfo $metainfo"
+if [ -f "$root$metainfo" ]; then
+  if out=$(appstreamcli validate --no-net --pedantic "$root$metainfo" 2>&1); then
+    ok "appstreamcli validate --no-net: $(tail -1 <<<"$out")"
+  else
+    fail "appstreamcli validate: $out"
+  fi
+  grep -q "<id>$IDENTIFIER</id>" "$root$metainfo" && ok "id $IDENTIFIER" || fail "the component id is not $IDENTIFIER"
+  grep -q "<launchable type=\"desktop-id\">$(basename "$desktop")</launchable>" "$root$metainfo" \
+    && ok "launchable $(basename "$desktop")" || fail "the launchable is not $(basename "$desktop")"
+  grep -q "<release version=\"$VERSION\"" "$root$metainfo" && ok "a release entry for $VERSION" \
+    || fail "no <release version=\"$VERSION\"> (add one for this version)"
+fi
+
+RPM=$(find "$BUNDLE_DIR/rpm" -name "${PACKAGE}-${VERSION}-*.rpm" 2>/dev/null | head -1)
+if [ -n "$RPM" ]; then
+  echo "==> $RPM"
+  if command -v rpm >/dev/null; then
+    rpm -qip "$RPM" 2>/dev/null | grep -E '^(Name|Version|Release|Architecture|Size|License|Summary) *:'
+    requires=$(rpm -qp --requires "$RPM" 2>/dev/null)
+    echo "Requires: $(grep -v '^rpmlib(' <<<"$requires" | paste -sd' ')"
+    echo "Recommends: $(rpm -qp --recommends "$RPM" 2>/dev/null | paste -sd' ')"
+    for dep in 'libwebkit2gtk-4.1.so.0()(64bit)' 'libgtk-3.so.0()(64bit)'; do
+      grep -qxF -- "$dep" <<<"$requires" && ok "Requires $dep" || fail "the RPM does not require $dep"
+    done
+    rpm -qlp "$RPM" 2>/dev/null >"$work/rpmfiles"
+    for path in "/usr/bin/$BIN" "$desktop" "$metainfo"; do
+      grep -qx -- "$path" "$work/rpmfiles" && ok "$path" || fail "$path is not in the RPM"
+    done
+    for size in "${ICON_SIZES[@]}"; do
+      path="/usr/share/icons/hicolor/${size}x${size}/apps/$BIN.png"
+      grep -qx -- "$path" "$work/rpmfiles" || fail "$path is not in the RPM"
+    done
+    ok "the RPM holds every icon size"
+  else
+    echo "  (rpm is not installed here: the RPM's contents are not checked; apt-get install rpm to check them)"
+  fi
+fi
+
+echo
+if [ "$failures" -gt 0 ]; then
+  echo "check-package: $failures check(s) FAILED" >&2
+  exit 1
+fi
+echo "check-package: all checks passed"
+echo "packages:"
+for pkg in "$DEB" ${RPM:+"$RPM"}; do
+  printf '  %s  (%s)\n' "$(realpath "$pkg")" "$(du -h "$pkg" | cut -f1)"
+done
