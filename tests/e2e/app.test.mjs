@@ -413,15 +413,7 @@ step(
     await (await session.findElement("[data-testid=download-selected]")).click();
     const folder = await session.executeScript("return window.__TAURI_INTERNALS__.invoke('download_folder');");
     const jobFolder = resolve(folder, GALLERY_JOB_FOLDER);
-    const onDisk = async () => {
-      const { readdir } = await import("node:fs/promises");
-      const entries = await readdir(jobFolder, { recursive: true, withFileTypes: true }).catch(() => []);
-      return entries
-        .filter((entry) => entry.isFile())
-        .map((entry) => relative(jobFolder, resolve(entry.parentPath ?? entry.path, entry.name)))
-        .filter((path) => !/^(MANIFEST\.json|MANIFEST\.html|manifest\.csv)$/.test(path) && !path.endsWith(".part"))
-        .sort();
-    };
+    const onDisk = () => filesIn(jobFolder);
     await waitShowingErrors(async () => (await onDisk()).length >= wanted.length, {
       timeout: 90_000,
       message: `the ${wanted.length} selected files in ${jobFolder}`,

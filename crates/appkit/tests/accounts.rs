@@ -170,13 +170,7 @@ fn des_values(sim: &Sim) -> FieldValues {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accounts_side_by_side_survive_a_restart_and_their_secrets_live_only_in_the_keyring() {
     let dir = tempfile::tempdir().unwrap();
-    let log = std::fs::File::create(dir.path().join("jobfetch.log")).unwrap();
-    let _log = tracing::subscriber::set_default(
-        tracing_subscriber::fmt()
-            .with_writer(Arc::new(log))
-            .with_max_level(tracing::Level::TRACE)
-            .finish(),
-    );
+    let _log = common::trace_log(dir.path());
     let (sim_a, sim_b) = (
         Sim::start(SimConfig::default()).await.unwrap(),
         Sim::start(SimConfig::default()).await.unwrap(),

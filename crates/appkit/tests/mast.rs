@@ -6,7 +6,6 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
 
 use jobfetch_appkit::keyring::KeyringSecrets;
 use jobfetch_appkit::Desk;
@@ -38,13 +37,7 @@ fn values(pairs: &[(&str, &str)]) -> FieldValues {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mast_account_searches_previews_and_downloads_with_its_token_in_the_keyring_only() {
     let dir = tempfile::tempdir().unwrap();
-    let log = std::fs::File::create(dir.path().join("jobfetch.log")).unwrap();
-    let _log = tracing::subscriber::set_default(
-        tracing_subscriber::fmt()
-            .with_writer(Arc::new(log))
-            .with_max_level(tracing::Level::TRACE)
-            .finish(),
-    );
+    let _log = common::trace_log(dir.path());
     let sim = Sim::start(SimConfig::default()).await.unwrap();
     let mast = ProviderId::new("mast").unwrap();
     let desk = desk(dir.path());

@@ -22,6 +22,18 @@ pub fn desk(dir: &Path, registry: Registry) -> Desk {
     Desk::new(registry, context, book, transfers)
 }
 
+/// Logs everything this thread does, at TRACE, to `<dir>/jobfetch.log` until the guard is dropped, so
+/// the log can be scanned for secrets with every other file.
+pub fn trace_log(dir: &Path) -> tracing::subscriber::DefaultGuard {
+    let log = std::fs::File::create(dir.join("jobfetch.log")).unwrap();
+    tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_writer(Arc::new(log))
+            .with_max_level(tracing::Level::TRACE)
+            .finish(),
+    )
+}
+
 /// Every file below `dir`, read whole (SQLite's WAL and the log included).
 pub fn every_file(dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
     for entry in std::fs::read_dir(dir).unwrap() {
