@@ -145,13 +145,15 @@ describe("gallery tiles", () => {
   it("explains a file with no preview, and offers Retry after a failure", async () => {
     renderPanel();
     await screen.findByTestId("gallery");
-    const noPreview = { code: "noPreview", message: "The FITS file holds a table, not an image.", retryable: false };
+    // As the engine words it (preview::no_preview): the reason already says "No preview".
+    const noPreview = { code: "noPreview", message: "No preview: the file holds tables but no image.", retryable: false };
     thumbs.find(G)!.answer(new Response(JSON.stringify(noPreview), { status: 422 }));
     thumbs.find(R)!.answer(new Response(JSON.stringify({ code: "disk", message: "Cache unreadable.", retryable: true }), { status: 500 }));
     thumbs.find(STIFF)!.answer(new Response(null, { status: 204 }));
 
     await vi.waitFor(() => expect(tile(G).dataset.state).toBe("nopreview"));
-    expect(tile(G)).toHaveTextContent("No preview: The FITS file holds a table, not an image.");
+    expect(tile(G)).toHaveTextContent("No preview: the file holds tables but no image.");
+    expect(tile(G)).not.toHaveTextContent("No preview: No preview");
     await vi.waitFor(() => expect(tile(R).dataset.state).toBe("error"));
     expect(tile(R)).toHaveTextContent("Cache unreadable.");
     await vi.waitFor(() => expect(tile(STIFF).dataset.state).toBe("nopreview"));
