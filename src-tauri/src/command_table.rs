@@ -15,6 +15,7 @@ macro_rules! with_commands {
             commands::search_jobs,
             commands::job_outputs,
             downloads::download_folder,
+            downloads::free_space,
             downloads::start_download,
             downloads::watch_transfers,
             downloads::pause_batch,

@@ -15,6 +15,12 @@ pub async fn download_folder(state: State<'_, AppState>) -> Result<String> {
     Ok(state.download_dir.display().to_string())
 }
 
+/// The bytes the download folder's disk can still take, for a warning before a batch that won't fit.
+#[tauri::command]
+pub async fn free_space(state: State<'_, AppState>) -> Result<u64> {
+    jobfetch_engine::disk_space::free_bytes(&state.download_dir)
+}
+
 /// Starts downloading a job: the whole job (`paths` = null), listed while it downloads, or the
 /// selected outputs (files or folders, as paths in the job's output tree).
 #[tauri::command]

@@ -21,6 +21,7 @@
 //! The app and the CLI reach all of this through `jobfetch-appkit`'s `Desk`.
 
 pub mod catalog;
+pub mod disk_space;
 pub mod error;
 pub mod http;
 pub mod ids;

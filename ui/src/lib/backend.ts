@@ -95,6 +95,9 @@ export const watchTransfers = (onEvent: (event: TransferEvent) => void) =>
 /** The folder downloads go to. */
 export const downloadFolder = () => call<string>("download_folder");
 
+/** The bytes the download folder's disk can still take. */
+export const freeSpace = () => call<number>("free_space");
+
 /** The download speed cap in bytes per second, or null when there is none. */
 export const bandwidthLimit = () => call<number | null>("bandwidth_limit");
 

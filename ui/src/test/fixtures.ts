@@ -343,6 +343,7 @@ export function signedInHandlers(overrides: Record<string, Handler> = {}): Recor
     sign_out: () => null,
     watch_transfers: new TransferFeed().subscribe,
     download_folder: () => DOWNLOAD_FOLDER,
+    free_space: () => 500 * 2 ** 30,
     bandwidth_limit: () => null,
     downloaded_outputs: () => [],
     preview_details: () => FITS_DETAILS,

@@ -12,6 +12,7 @@ export type Command =
   | "search_jobs"
   | "job_outputs"
   | "download_folder"
+  | "free_space"
   | "start_download"
   | "watch_transfers"
   | "pause_batch"

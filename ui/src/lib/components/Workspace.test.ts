@@ -23,6 +23,24 @@ async function openJob(user: ReturnType<typeof userEvent.setup>, id: string) {
   return screen.getByTestId("job-detail");
 }
 
+describe("room for a download", () => {
+  it("says how much room the download folder has, and warns when a job or a selection won't fit", async () => {
+    mockBackend(signedInHandlers());
+    const { user } = renderWorkspace();
+    const roomy = await openJob(user, SUCCESS_ID);
+    expect(await within(roomy).findByTestId("free-space")).toHaveTextContent("500 GiB free");
+    expect(within(roomy).queryByTestId("no-room")).not.toBeInTheDocument();
+  });
+
+  it("warns before a download that would not fit", async () => {
+    mockBackend(signedInHandlers({ free_space: () => 1024 }));
+    const { user } = renderWorkspace();
+    const detail = await openJob(user, SUCCESS_ID);
+    const warning = await within(detail).findByTestId("no-room");
+    expect(warning).toHaveTextContent(/Not enough room: this job needs .* and the download folder's disk has 1\.0 KiB free/);
+  });
+});
+
 describe("an expired job", () => {
   it("warns before a download that its files may be gone, and says what expiry means on its archive", async () => {
     mockBackend(signedInHandlers());
