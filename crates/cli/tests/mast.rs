@@ -36,6 +36,15 @@ async fn sim() -> Sim {
     Sim::start(SimConfig::default()).await.unwrap()
 }
 
+/// A sim, a state folder for the CLI's queue, and a folder for what it downloads.
+async fn setup() -> (Sim, tempfile::TempDir, tempfile::TempDir) {
+    (
+        sim().await,
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    )
+}
+
 /// The demo proposal's products, as the engine lists them.
 async fn demo_products(sim: &Sim) -> Vec<Product> {
     let client = jobfetch_engine::http::client().unwrap();
@@ -214,11 +223,7 @@ async fn searches_without_criteria_or_with_half_a_cone_are_refused_clearly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_with_the_token_fetches_exclusive_products_writes_manifests_and_a_rerun_finds_them_present(
 ) {
-    let (sim, state, dir) = (
-        sim().await,
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-    );
+    let (sim, state, dir) = setup().await;
     let out = dir.path().join("out");
     let products = demo_products(&sim).await;
     let want = expected(&products, |p| {
@@ -264,11 +269,7 @@ async fn get_with_the_token_fetches_exclusive_products_writes_manifests_and_a_re
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_without_a_token_fetches_public_products_says_the_others_need_one_and_a_rerun_with_it_fetches_them(
 ) {
-    let (sim, state, dir) = (
-        sim().await,
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-    );
+    let (sim, state, dir) = setup().await;
     let out = dir.path().join("out");
     let products = demo_products(&sim).await;
     let keep = |p: &Product| p.calib_level == Some(3) && p.filename.ends_with(".fits");
@@ -320,11 +321,7 @@ async fn get_without_a_token_fetches_public_products_says_the_others_need_one_an
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_token_stops_before_any_download_and_another_variable_can_hold_the_token() {
-    let (sim, state, dir) = (
-        sim().await,
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-    );
+    let (sim, state, dir) = setup().await;
     let out = dir.path().join("out");
     let get = get_args(&sim, &out, &["--mrp", "--calib-level", "3"]);
     let run = jobfetch(state.path(), &[("MAST_API_TOKEN", "not-a-token")], &get).await;
@@ -353,11 +350,7 @@ async fn a_refused_token_stops_before_any_download_and_another_variable_can_hold
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_matched_is_an_error_that_leaves_nothing_behind() {
-    let (sim, state, dir) = (
-        sim().await,
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-    );
+    let (sim, state, dir) = setup().await;
     let out = dir.path().join("out");
     let mut none = args(&[
         "mast",
@@ -403,11 +396,7 @@ async fn bundle(sim: &Sim, uris: &[&str]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_portal_bundle_is_imported_with_the_token_for_its_exclusive_files_only() {
-    let (sim, state, dir) = (
-        sim().await,
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-    );
+    let (sim, state, dir) = setup().await;
     let products = demo_products(&sim).await;
     let chosen: Vec<&Product> = products
         .iter()
@@ -460,11 +449,7 @@ async fn a_portal_bundle_is_imported_with_the_token_for_its_exclusive_files_only
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mast_search_style_script_is_imported_without_running_it() {
-    let (sim, state, dir) = (
-        sim().await,
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-    );
+    let (sim, state, dir) = setup().await;
     let products = demo_products(&sim).await;
     let public: Vec<&Product> = products
         .iter()
@@ -546,11 +531,7 @@ async fn a_mast_search_style_script_is_imported_without_running_it() {
 /// Needs a system keyring: run under scripts/with-keyring.sh, as `make test` does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saved_mast_account_lends_its_token_from_the_keyring() {
-    let (sim, state, dir) = (
-        sim().await,
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-    );
+    let (sim, state, dir) = setup().await;
     let keyring = ("JOBFETCH_NO_KEYRING", "0");
     let base = format!("base={}", sim.mast_url());
     let add = args(&["account", "add", "mast", "--set", &base]);
