@@ -9,12 +9,19 @@ EXTRA_PACKAGES=("$@")
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
+# apt-get install without questions, and without debconf's harmless "delaying package configuration, since
+# apt-utils is not installed", which reads like an error in the output.
+apt_install() {
+  $SUDO env DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -q --no-install-recommends "$@"
+}
+
 APT_PACKAGES=(
   build-essential pkg-config curl file
   libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libssl-dev libxdo-dev
   libdbus-1-dev
   xvfb xauth webkit2gtk-driver
   gnome-keyring dbus dbus-x11 libsecret-tools
+  python3-dbus python3-gi
   nginx-light
   desktop-file-utils appstream librsvg2-bin
   "${EXTRA_PACKAGES[@]}"
@@ -27,20 +34,19 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "==> installing system packages: ${missing[*]}"
   $SUDO apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+  apt_install "${missing[@]}"
 fi
 
 if ! python3 -c 'import requests' 2>/dev/null; then
   echo "==> installing Python requests (the seed script in tests/parity uses it)"
-  python3 -m pip install --quiet requests || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q python3-requests
+  python3 -m pip install --quiet requests || apt_install python3-requests
 fi
 
 if ! python3 -c 'import PIL, numpy, astropy' 2>/dev/null; then
   echo "==> installing Pillow, numpy and astropy (the FITS check against astropy, and the thumbnail benchmark's contenders)"
   python3 -m pip install --quiet pillow numpy astropy || {
     $SUDO apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends \
-      python3-pil python3-numpy python3-astropy
+    apt_install python3-pil python3-numpy python3-astropy
   }
 fi
 

@@ -30,4 +30,7 @@ if [ "${JOBFETCH_PRIVATE_KEYRING:-0}" != "1" ] && secret_service_available; then
 fi
 
 echo "==> no Secret Service found: using a private, temporary GNOME Keyring for this run" >&2
-JOBFETCH_IN_PRIVATE_BUS=1 exec dbus-run-session -- "$0" "$@"
+# The bus's daemon is wrapped to drop its harmless complaint about the open-file limit; GTK's accessibility
+# bridge is off, as it would start a second bus daemon (with the same complaint) that nothing here uses.
+JOBFETCH_IN_PRIVATE_BUS=1 NO_AT_BRIDGE=1 exec dbus-run-session \
+  --dbus-daemon="$(cd "$(dirname "$0")" && pwd)/quiet-dbus-daemon.sh" -- "$0" "$@"
