@@ -50,8 +50,14 @@ deps:
 	@if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then \
 		echo "==> npm ci (ui)"; cd ui && npm ci --no-audit --no-fund; fi
 
-ui: deps
+## ui: the built UI (ui/dist), built again only when its sources changed: an unchanged ui/dist lets cargo
+## skip the app, so `make run` with nothing changed starts without compiling
+UI_SOURCES := $(shell find ui/src ui/index.html ui/package-lock.json ui/svelte.config.js ui/vite.config.ts ui/tsconfig.json -type f -not -name '*.test.ts' 2>/dev/null)
+ui: deps ui/dist/index.html
+
+ui/dist/index.html: $(UI_SOURCES)
 	cd ui && npm run build
+	@touch $@
 
 ## build: the UI, the app, the CLI and the simulator
 build: ui
