@@ -8,20 +8,26 @@
 //
 //   JOBFETCH_APP=target/debug/jobfetch-app xvfb-run -a node tests/e2e/app.test.mjs
 
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, relative, resolve } from "node:path";
-import { createInterface } from "node:readline";
-import { after, before, test } from "node:test";
+import { relative, resolve } from "node:path";
+import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
-import { Session, isReady, waitFor } from "./webdriver.mjs";
+import {
+  DRIVER_URL,
+  Driver,
+  SHOTS,
+  appBinary,
+  countIn,
+  shownErrors as errorsShownIn,
+  startSim,
+  stepper,
+  stopSim,
+  waitShowingErrors as waitShowing,
+} from "./harness.mjs";
+import { Session, waitFor } from "./webdriver.mjs";
 
-const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const SHOTS = resolve(REPO_ROOT, "target/e2e");
-const DRIVER_URL = "http://127.0.0.1:4444";
 const DEMO_USER = "demo";
 /** A demo job that reproduces a real DESaccess cutout job's outputs. */
 const DEMO_JOB = "c39008aa52f54b9e94335b566743af0c";
@@ -40,7 +46,6 @@ const TRANSFERS_PANEL = "[data-testid=transfers-panel]";
 const PNG_FILE = '[data-testid=tree-file][data-path$=".png"]';
 
 let driver;
-let driverExit;
 let session;
 /** The second simulator, started for the accounts step. */
 let secondSim;
@@ -49,85 +54,22 @@ let secondSim;
  * settings store, which must be neither the user's nor the last run's.
  */
 const APP_DATA_HOME = mkdtempSync(resolve(tmpdir(), "jobfetch-e2e-data-"));
+/** Likewise its config folder (XDG_CONFIG_HOME), where the window's size and place are kept. */
+const APP_CONFIG_HOME = mkdtempSync(resolve(tmpdir(), "jobfetch-e2e-config-"));
 
-/** Starts tauri-driver and waits until it (and the WebKitWebDriver behind it) answers. */
-async function startDriver() {
-  if (await isReady(DRIVER_URL)) {
-    throw new Error(`Something already answers at ${DRIVER_URL}: stop the other WebDriver server first.`);
-  }
-  const program = process.env.TAURI_DRIVER || "tauri-driver";
-  driver = spawn(program, [], {
-    env: {
-      ...process.env,
-      JOBFETCH_DEMO: process.env.JOBFETCH_DEMO ?? "1",
-      JOBFETCH_DEMO_SLOW: process.env.JOBFETCH_DEMO_SLOW ?? "1",
-      XDG_DATA_HOME: APP_DATA_HOME,
-    },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  driverExit = new Promise((settle) => {
-    driver.once("exit", (code, signal) => settle(`tauri-driver exited (code ${code}, signal ${signal})`));
-    driver.once("error", (error) => settle(`could not start ${program}: ${error.message}`));
-  });
-  let exitReason = null;
-  driverExit.then((reason) => (exitReason = reason));
-  await waitFor(async () => exitReason ?? (await isReady(DRIVER_URL)), {
-    timeout: 30_000,
-    message: `tauri-driver to answer at ${DRIVER_URL}/status`,
-  });
-  if (exitReason) throw new Error(exitReason);
-}
-
-async function stopDriver() {
-  if (!driver || driver.exitCode !== null || driver.signalCode !== null) return;
-  driver.kill("SIGTERM");
-  const timedOut = new Promise((settle) => setTimeout(() => settle("timeout"), 5_000).unref());
-  if ((await Promise.race([driverExit, timedOut])) === "timeout") driver.kill("SIGKILL");
-}
-
-/** A test step that saves target/e2e/failure.png when it fails, to show what the window looked like. */
-function step(name, body, timeout = 120_000) {
-  test(name, { timeout }, async () => {
-    try {
-      await body();
-    } catch (error) {
-      if (session) {
-        await session
-          .takeScreenshot(resolve(SHOTS, "failure.png"))
-          .then((file) => console.error(`Saved ${file}`))
-          .catch((shotError) => console.error(`Could not save a failure screenshot: ${shotError.message}`));
-      }
-      throw error;
-    }
-  });
-}
-
-async function count(selector) {
-  return (await session.findElements(selector)).length;
-}
-
-/** The texts of the error banners on screen, to explain a wait that timed out. */
-async function shownErrors() {
-  const banners = await session.findElements("[data-testid=error-banner]");
-  return Promise.all(banners.map((banner) => banner.getText()));
-}
-
-/** Like waitFor, but a timeout also says what the app shows in its error banners. */
-async function waitShowingErrors(predicate, options) {
-  try {
-    return await waitFor(predicate, options);
-  } catch (error) {
-    const shown = await shownErrors().catch(() => []);
-    throw shown.length ? new Error(`${error.message}; the app shows: ${shown.join(" | ")}`) : error;
-  }
-}
+const step = stepper(() => session);
+const count = (selector) => countIn(session, selector);
+const waitShowingErrors = (predicate, options) => waitShowing(session, predicate, options);
+const shownErrors = () => errorsShownIn(session);
 
 before(async () => {
-  const application = process.env.JOBFETCH_APP;
-  assert.ok(application, "Set JOBFETCH_APP to the built debug binary, e.g. JOBFETCH_APP=target/debug/jobfetch-app");
-  const binary = resolve(REPO_ROOT, application);
-  assert.ok(existsSync(binary), `JOBFETCH_APP points to ${binary}, which does not exist: build the app first`);
-  await startDriver();
+  const binary = appBinary();
+  driver = await Driver.start({
+    JOBFETCH_DEMO: process.env.JOBFETCH_DEMO ?? "1",
+    JOBFETCH_DEMO_SLOW: process.env.JOBFETCH_DEMO_SLOW ?? "1",
+    XDG_DATA_HOME: APP_DATA_HOME,
+    XDG_CONFIG_HOME: APP_CONFIG_HOME,
+  });
   session = await Session.create(DRIVER_URL, binary);
 });
 
@@ -137,9 +79,9 @@ after(async () => {
   } catch (error) {
     console.error(`Could not end the WebDriver session: ${error.message}`);
   } finally {
-    await stopDriver();
-    stopSecondSim();
-    rmSync(APP_DATA_HOME, { recursive: true, force: true });
+    await driver?.stop();
+    stopSim(secondSim);
+    for (const home of [APP_DATA_HOME, APP_CONFIG_HOME]) rmSync(home, { recursive: true, force: true });
   }
 });
 
@@ -411,7 +353,7 @@ step(
 
     // Download selected puts exactly those files on disk.
     await (await session.findElement("[data-testid=download-selected]")).click();
-    const folder = await session.executeScript("return window.__TAURI_INTERNALS__.invoke('download_folder');");
+    const folder = await downloadFolder();
     const jobFolder = resolve(folder, GALLERY_JOB_FOLDER);
     const onDisk = () => filesIn(jobFolder);
     await waitShowingErrors(async () => (await onDisk()).length >= wanted.length, {
@@ -428,6 +370,9 @@ step(
 );
 
 step("opens the detail pane with a large preview, the stretch controls and the FITS header", async () => {
+  // The transfers panel (opened by the last download) would cover the lower tiles.
+  if ((await count(TRANSFERS_PANEL)) > 0) await (await session.findElement("[data-testid=transfers-toggle]")).click();
+  await waitFor(async () => (await count(TRANSFERS_PANEL)) === 0, { message: "the transfers panel to close" });
   const fits = (await tiles()).find((tile) => tile.inside && /\.fits(\.fz)?$/.test(tile.path) && tile.state === "image");
   assert.ok(fits, "a FITS tile with a thumbnail is on screen");
   await clickTile(fits);
@@ -501,53 +446,6 @@ const SMALL_JOB = "4b6d8f0a2c4e4a7b8d1f3a5c7e9b1d63";
 /** The demo's query job `dr2-main-sample` (three CSVs of 2,000 rows and meta.json). */
 const SMALL_SPLIT_JOB = "8d0f2b4d6f8a4c9e0b2d4f6a8c0e2b79";
 
-/**
- * Starts another simulator (jobfetch-sim, next to the app binary unless JOBFETCH_SIM says where) on a free port
- * and reads where it listens and its demo login from what it prints: either one JSON object on the first line,
- * `{"desaccess":{"api","files","username","password","database"}}`, or the lines `desaccess api: URL` and
- * `demo login: USER / PASSWORD (database DB)`.
- */
-async function startSecondSim() {
-  const program = process.env.JOBFETCH_SIM
-    ? resolve(REPO_ROOT, process.env.JOBFETCH_SIM)
-    : resolve(dirname(resolve(REPO_ROOT, process.env.JOBFETCH_APP)), "jobfetch-sim");
-  assert.ok(existsSync(program), `the simulator ${program} exists (build it, or set JOBFETCH_SIM)`);
-  const child = spawn(program, ["--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
-  secondSim = child;
-  const found = {};
-  const lines = createInterface({ input: child.stdout });
-  const ready = new Promise((settle, fail) => {
-    child.once("exit", (code, signal) => fail(new Error(`${program} exited (code ${code}, signal ${signal}) before saying where it listens`)));
-    child.once("error", (error) => fail(new Error(`could not start ${program}: ${error.message}`)));
-    lines.on("line", (line) => {
-      const text = line.trim();
-      if (text.startsWith("{")) {
-        try {
-          const desaccess = JSON.parse(text).desaccess ?? {};
-          for (const key of ["api", "files", "username", "password", "database"]) if (desaccess[key]) found[key] = desaccess[key];
-        } catch {
-          // Not the JSON line: the text lines below may still tell.
-        }
-      }
-      const api = /^desaccess api:\s*(\S+)/.exec(text);
-      if (api) found.api = api[1];
-      const login = /^demo login:\s*(\S+)\s*\/\s*(\S+)(?:\s*\(database\s+([^)\s]+)\))?/.exec(text);
-      if (login) [found.username, found.password, found.database] = [login[1], login[2], login[3] ?? found.database];
-      if (found.api && found.username && found.password) settle({ ...found, database: found.database ?? "desdr" });
-    });
-  });
-  const timeout = new Promise((_, fail) => setTimeout(() => fail(new Error(`${program} did not say where it listens within 20 s`)), 20_000).unref());
-  const sim = await Promise.race([ready, timeout]);
-  lines.removeAllListeners("line");
-  // Keep draining its output so it never blocks on a full pipe.
-  child.stdout.resume();
-  return { ...sim, origin: new URL(sim.api).origin, port: new URL(sim.api).port };
-}
-
-function stopSecondSim() {
-  if (secondSim && secondSim.exitCode === null && secondSim.signalCode === null) secondSim.kill("SIGTERM");
-}
-
 /** The simulator's file-server bytes per path (GET /_sim/stats). */
 async function simBytes(origin) {
   const response = await fetch(`${origin}/_sim/stats`);
@@ -564,6 +462,12 @@ async function jobBytes(origin, jobId) {
 }
 
 /** The active account, as the top bar shows it. */
+/** The folder the active account's downloads go to. */
+async function downloadFolder() {
+  const { id } = await activeAccount();
+  return session.executeScript("return window.__TAURI_INTERNALS__.invoke('download_folder', { account: arguments[0] });", [id]);
+}
+
 async function activeAccount() {
   return session.executeScript(`
     const label = document.querySelector("[data-testid=active-account]");
@@ -634,7 +538,7 @@ async function batchProgress(batchId) {
 step(
   "adds a second account on another simulator, switches between the two, and downloads from each",
   async () => {
-    const sim = await startSecondSim();
+    const sim = (secondSim = await startSim());
     demoPassword = sim.password;
     console.log(`second simulator: ${sim.api} (${sim.username}, database ${sim.database})`);
     const demo = await activeAccount();
@@ -729,7 +633,7 @@ step(
     );
     assert.ok(!left.includes(second.id), `the removed account is gone from the menu (${left.join(", ")})`);
     await (await session.findElement("[data-testid=account-menu-button]")).click();
-    stopSecondSim();
+    stopSim(secondSim);
   },
   300_000,
 );
@@ -885,7 +789,7 @@ step(
     await fitsOption.click();
     const wanted = await selectedPaths();
     assert.ok(wanted.length > 0 && wanted.every((path) => /\.fits(\.gz)?$/i.test(path)), `only FITS products are selected (${wanted.join(", ")})`);
-    const folder = await session.executeScript("return window.__TAURI_INTERNALS__.invoke('download_folder');");
+    const folder = await downloadFolder();
     await (await session.findElement("[data-testid=download-selected]")).click();
     const batchId = await waitShowingErrors(
       async () => {

@@ -182,6 +182,11 @@ export class Session {
     return file;
   }
 
+  /** The handles of the app's open windows. */
+  getWindowHandles() {
+    return this.call("GET", "/window/handles");
+  }
+
   /** Ends the session, which closes the app. */
   deleteSession() {
     return command(this.baseUrl, "DELETE", `/session/${this.id}`);
