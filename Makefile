@@ -104,6 +104,7 @@ test-e2e: build
 	mkdir -p target/e2e
 	JOBFETCH_APP=$(abspath $(APP)) scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x900x24" node tests/e2e/app.test.mjs
 	JOBFETCH_APP=$(abspath $(APP)) scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x900x24" node tests/e2e/demo_exit.test.mjs
+	JOBFETCH_APP=$(abspath $(APP)) scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x900x24" node tests/e2e/desktop.test.mjs
 
 clean:
 	cargo clean

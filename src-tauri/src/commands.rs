@@ -21,6 +21,7 @@ pub async fn startup_state(state: State<'_, AppState>) -> Result<StartupState> {
             .as_ref()
             .map(|demo| demo.forms.clone())
             .unwrap_or_default(),
+        open: crate::launch::first_launch_requests(),
     })
 }
 
@@ -69,7 +70,9 @@ pub async fn sign_out(state: State<'_, AppState>, account: AccountId) -> Result<
 
 #[tauri::command]
 pub async fn remove_account(state: State<'_, AppState>, account: AccountId) -> Result<()> {
-    state.desk.remove_account(&account).await
+    state.desk.remove_account(&account).await?;
+    state.prefs.forget(&account);
+    Ok(())
 }
 
 #[tauri::command]
@@ -93,10 +96,28 @@ pub async fn job_outputs(
     account: AccountId,
     job_id: String,
 ) -> Result<OutputNode> {
+    let folder = state.prefs.folder_of(&account);
     let job = JobRef {
         account,
         job: job_id,
     };
-    let listed = state.desk.outputs(&job, &state.download_dir).await?;
+    let listed = state.desk.outputs(&job, &folder).await?;
     Ok(listed.tree.clone())
+}
+
+/// The job the account's window showed last, to open again.
+#[tauri::command]
+pub async fn last_job(state: State<'_, AppState>, account: AccountId) -> Result<Option<String>> {
+    Ok(state.prefs.last_job(&account))
+}
+
+/// Remembers the job the account's window shows (`None`: none).
+#[tauri::command]
+pub async fn remember_job(
+    state: State<'_, AppState>,
+    account: AccountId,
+    job_id: Option<String>,
+) -> Result<()> {
+    state.prefs.set_last_job(&account, job_id);
+    Ok(())
 }

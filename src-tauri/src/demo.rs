@@ -95,6 +95,35 @@ pub async fn start() -> std::io::Result<DemoArchive> {
     })
 }
 
+/// Opens the demo archive in a window of its own, a separate Jobfetch whose accounts and downloads
+/// vanish when it closes: nothing done there touches this one's.
+#[tauri::command]
+pub fn open_demo() -> jobfetch_engine::Result<()> {
+    let program = std::env::current_exe().map_err(|err| {
+        jobfetch_engine::Error::new(
+            jobfetch_engine::ErrorCode::Internal,
+            format!("Could not find the Jobfetch program to start the demo ({err}); run `jobfetch-app --demo` instead."),
+        )
+    })?;
+    let mut demo = std::process::Command::new(&program)
+        .arg("--demo")
+        .env_remove("JOBFETCH_DEMO")
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .map_err(|err| {
+            jobfetch_engine::Error::new(
+                jobfetch_engine::ErrorCode::Internal,
+                format!(
+                    "Could not start the demo ({err}); run `{} --demo` instead.",
+                    program.display()
+                ),
+            )
+        })?;
+    // Reaped when it ends, so a closed demo leaves no zombie behind.
+    std::thread::spawn(move || demo.wait());
+    Ok(())
+}
+
 /// True when the demo should download slowly (`JOBFETCH_DEMO_SLOW=1`), e.g. for end-to-end tests of pausing.
 pub fn slow_requested() -> bool {
     std::env::var("JOBFETCH_DEMO_SLOW").is_ok_and(|v| !v.is_empty() && v != "0")

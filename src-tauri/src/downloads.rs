@@ -3,23 +3,11 @@
 
 use jobfetch_engine::ids::{AccountId, JobRef};
 use jobfetch_engine::transfer::{BatchId, ItemId, TransferEvent};
-use jobfetch_engine::{Error, Result};
+use jobfetch_engine::Result;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
-use tauri_plugin_opener::OpenerExt;
 
 use crate::state::AppState;
-
-#[tauri::command]
-pub async fn download_folder(state: State<'_, AppState>) -> Result<String> {
-    Ok(state.download_dir.display().to_string())
-}
-
-/// The bytes the download folder's disk can still take, for a warning before a batch that won't fit.
-#[tauri::command]
-pub async fn free_space(state: State<'_, AppState>) -> Result<u64> {
-    jobfetch_engine::disk_space::free_bytes(&state.download_dir)
-}
 
 /// Starts downloading a job: the whole job (`paths` = null), listed while it downloads, or the
 /// selected outputs (files or folders, as paths in the job's output tree).
@@ -30,14 +18,12 @@ pub async fn start_download(
     job_id: String,
     paths: Option<Vec<String>>,
 ) -> Result<BatchId> {
+    let folder = state.prefs.folder_of(&account);
     let job = JobRef {
         account,
         job: job_id,
     };
-    state
-        .desk
-        .download(&job, paths.as_deref(), &state.download_dir)
-        .await
+    state.desk.download(&job, paths.as_deref(), &folder).await
 }
 
 #[tauri::command]
@@ -117,36 +103,6 @@ pub async fn set_bandwidth_limit(
         crate::settings::save_bandwidth_limit(&app, limit);
     }
     Ok(())
-}
-
-#[tauri::command]
-pub async fn open_folder(
-    app: AppHandle,
-    state: State<'_, AppState>,
-    batch_id: BatchId,
-) -> Result<()> {
-    let root = state.desk.transfers.batch(batch_id)?.root;
-    if !root.is_dir() {
-        return Err(Error::new(
-            jobfetch_engine::ErrorCode::NotFound,
-            format!(
-                "{} is not there any more (moved or deleted?). Download the job again to fetch its files.",
-                root.display()
-            ),
-        ));
-    }
-    app.opener()
-        .open_path(root.display().to_string(), None::<&str>)
-        .map_err(|err| {
-            tracing::warn!("no file manager opened {}: {err}", root.display());
-            Error::new(
-                jobfetch_engine::ErrorCode::NoOpener,
-                format!(
-                    "No file manager answered to open the folder. Copy its path (beside the download's name) and open it yourself: {}",
-                    root.display()
-                ),
-            )
-        })
 }
 
 /// Continues the batches that were running when the app last stopped, listing again what was cut short.

@@ -4,15 +4,21 @@
 
 #[macro_use]
 mod command_table;
+mod activity;
 mod commands;
 mod demo;
 mod diagnostics;
 mod downloads;
+mod folders;
+mod launch;
+mod links;
+mod prefs;
 mod previews;
 mod progress;
 mod settings;
 mod shutdown;
 mod state;
+mod tray;
 
 use tauri::Manager;
 
@@ -38,22 +44,46 @@ fn main() {
         eprintln!("{message}");
         std::process::exit(2);
     }
-    let result = tauri::Builder::default()
+    let demo_requested = demo::requested();
+    let mut builder = tauri::Builder::default();
+    // The demo runs beside an installed Jobfetch (`make run`, the tests): only the real app is one of a kind.
+    if !demo_requested {
+        builder = builder.plugin(tauri_plugin_single_instance::init(launch::on_second_launch));
+    }
+    let result = builder
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                // A window closed to the background must still open visible next time.
+                .with_state_flags(
+                    tauri_plugin_window_state::StateFlags::all()
+                        - tauri_plugin_window_state::StateFlags::VISIBLE,
+                )
+                .build(),
+        )
         .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
         .register_asynchronous_uri_scheme_protocol(previews::SCHEME, previews::serve)
+        .on_window_event(launch::on_window_event)
         .setup(move |app| {
             shutdown::exit_on_signals(app.handle());
             diagnostics::report_failures_to(&diagnostics, app.handle().clone());
             app.manage(diagnostics);
-            let demo = if demo::requested() {
+            let demo = if demo_requested {
                 Some(tauri::async_runtime::block_on(demo::start())?)
             } else {
                 None
             };
-            let (data_dir, download_dir) = match &demo {
-                Some(demo) => (demo.scratch.join("data"), demo.scratch.join("downloads")),
-                None => (app.path().app_data_dir()?, settings::download_dir()),
+            let (data_dir, prefs) = match &demo {
+                Some(demo) => (
+                    demo.scratch.join("data"),
+                    prefs::Preferences::for_this_run(demo.scratch.join("downloads")),
+                ),
+                None => (
+                    app.path().app_data_dir()?,
+                    prefs::Preferences::saved(settings::download_dir(), app.handle().clone()),
+                ),
             };
             // The demo's accounts live and die with its scratch folder, never in the real settings.
             let book: std::sync::Arc<dyn jobfetch_appkit::accounts::AccountBook> = match &demo {
@@ -63,7 +93,7 @@ fn main() {
                 None => std::sync::Arc::new(settings::StoreBook::new(app.handle().clone())),
             };
             let state = tauri::async_runtime::block_on(async {
-                state::AppState::new(demo, &data_dir, download_dir, book)
+                state::AppState::new(demo, &data_dir, prefs, book)
             })?;
             if demo::slow_requested() {
                 state
@@ -76,6 +106,12 @@ fn main() {
                     .transfers
                     .set_bandwidth_limit(settings::bandwidth_limit(app.handle()));
             }
+            let activity = std::sync::Arc::new(activity::Activity::new(
+                app.handle().clone(),
+                tray::Tray::install(app.handle()),
+            ));
+            state.desk.transfers.observe(activity.clone());
+            app.manage(activity);
             app.manage(state);
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
@@ -87,6 +123,11 @@ fn main() {
         .build(context);
     match result {
         Ok(app) => app.run(shutdown::on_event),
+        Err(tauri::Error::PluginInitialization(plugin, why)) if plugin == "single-instance" => {
+            launch::start_over(&why);
+            eprintln!("Jobfetch could not start: another Jobfetch runs and did not answer ({why}). Close it, then start Jobfetch again.");
+            std::process::exit(1);
+        }
         Err(err) => {
             eprintln!("Jobfetch could not start: {err}");
             std::process::exit(1);

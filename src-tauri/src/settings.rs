@@ -1,7 +1,12 @@
 //! Non-secret preferences in the Tauri settings store: the accounts (without secrets), the active one,
-//! and the bandwidth limit.
+//! each account's preferences (download folder, last job), and the bandwidth limit.
+
+use std::collections::BTreeMap;
 
 use jobfetch_appkit::accounts::{AccountBook, SavedAccounts};
+use jobfetch_engine::ids::AccountId;
+
+use crate::prefs::AccountPrefs;
 use jobfetch_engine::{Error, ErrorCode, Result};
 use tauri::{AppHandle, Runtime, Wry};
 use tauri_plugin_store::StoreExt;
@@ -9,6 +14,7 @@ use tauri_plugin_store::StoreExt;
 const STORE_FILE: &str = "settings.json";
 const ACCOUNTS_KEY: &str = "accounts";
 const BANDWIDTH_KEY: &str = "bandwidthLimit";
+const ACCOUNT_PREFS_KEY: &str = "accountPrefs";
 
 /// The accounts, kept in the settings store.
 pub struct StoreBook {
@@ -54,9 +60,32 @@ pub fn bandwidth_limit<R: Runtime>(app: &AppHandle<R>) -> Option<u64> {
 
 /// Remembers the bandwidth limit for the next start.
 pub fn save_bandwidth_limit<R: Runtime>(app: &AppHandle<R>, limit: Option<u64>) {
+    save(app, BANDWIDTH_KEY, serde_json::json!(limit));
+}
+
+/// Each account's preferences.
+pub fn account_prefs<R: Runtime>(app: &AppHandle<R>) -> BTreeMap<AccountId, AccountPrefs> {
+    app.store(STORE_FILE)
+        .ok()
+        .and_then(|store| store.get(ACCOUNT_PREFS_KEY))
+        .and_then(|value| serde_json::from_value(value).ok())
+        .unwrap_or_default()
+}
+
+/// Remembers each account's preferences.
+pub fn save_account_prefs<R: Runtime>(
+    app: &AppHandle<R>,
+    prefs: &BTreeMap<AccountId, AccountPrefs>,
+) {
+    save(app, ACCOUNT_PREFS_KEY, serde_json::json!(prefs));
+}
+
+/// Sets one setting and writes the file, warning (not failing) when it cannot: a preference lost is
+/// not worth stopping a download for.
+fn save<R: Runtime>(app: &AppHandle<R>, key: &str, value: serde_json::Value) {
     match app.store(STORE_FILE) {
         Ok(store) => {
-            store.set(BANDWIDTH_KEY, serde_json::json!(limit));
+            store.set(key, value);
             if let Err(err) = store.save() {
                 tracing::warn!("could not save settings: {err}");
             }
@@ -65,13 +94,14 @@ pub fn save_bandwidth_limit<R: Runtime>(app: &AppHandle<R>, limit: Option<u64>) 
     }
 }
 
-/// Where downloads go: `$JOBFETCH_DOWNLOAD_DIR`, else `Jobfetch` in the user's Downloads folder (or home).
+/// Where downloads go by default: `$JOBFETCH_DOWNLOAD_DIR`, else `Jobfetch` in the user's download folder
+/// (XDG_DOWNLOAD_DIR, or `~/Downloads` where the desktop names none).
 pub fn download_dir() -> std::path::PathBuf {
     if let Some(dir) = std::env::var_os("JOBFETCH_DOWNLOAD_DIR").filter(|d| !d.is_empty()) {
         return dir.into();
     }
     dirs::download_dir()
-        .or_else(dirs::home_dir)
-        .unwrap_or_default()
+        .or_else(|| dirs::home_dir().map(|home| home.join("Downloads")))
+        .unwrap_or_else(std::env::temp_dir)
         .join("Jobfetch")
 }

@@ -1,6 +1,6 @@
 //! The app's managed state and the types that cross IPC besides the engine's and the appkit's own.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use jobfetch_appkit::accounts::AccountBook;
@@ -17,6 +17,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::demo::DemoArchive;
+use crate::prefs::Preferences;
 use crate::progress::ProgressChannels;
 
 /// A filled sign-in form: the archive and the values of its fields. Not `Debug`: it may hold a password.
@@ -42,14 +43,17 @@ pub struct StartupState {
     /// The built-in demo archive's sign-ins, one per archive it serves, when the app runs on it: one
     /// click signs in with one. The app opens on the first.
     pub demos: Vec<SignInForm>,
+    /// What this launch was asked to open (`jobfetch://` links on its command line).
+    pub open: Vec<crate::links::OpenRequest>,
 }
 
 /// Everything the commands share.
 pub struct AppState {
     pub desk: Desk,
     pub demo: Option<DemoArchive>,
-    /// Where downloads go: `<job name>_<job id>/…` below it (or the archive's own layout).
-    pub download_dir: PathBuf,
+    /// Each account's preferences, among them where its downloads go: `<job name>_<job id>/…` below
+    /// that folder (or the archive's own layout).
+    pub prefs: Preferences,
     pub progress: Arc<ProgressChannels>,
     pub previews: Arc<Previews>,
 }
@@ -59,7 +63,7 @@ impl AppState {
     pub fn new(
         demo: Option<DemoArchive>,
         data_dir: &Path,
-        download_dir: PathBuf,
+        prefs: Preferences,
         book: Arc<dyn AccountBook>,
     ) -> Result<Self> {
         let transfers = Transfers::open(
@@ -78,7 +82,7 @@ impl AppState {
                 .with_folder_naming(FolderNaming::NameAndId),
             previews: Previews::new(jobfetch_engine::http::transfer_client()?, cache),
             demo,
-            download_dir,
+            prefs,
             progress,
         })
     }

@@ -39,6 +39,8 @@ describe("App start-up", () => {
       list_jobs: () => JOBS,
       watch_transfers: new TransferFeed().subscribe,
       download_folder: () => DOWNLOAD_FOLDER,
+      free_space: () => 2 ** 40,
+      last_job: () => null,
       bandwidth_limit: () => null,
     });
     render(App);
@@ -48,7 +50,16 @@ describe("App start-up", () => {
     expect(screen.getByTestId("active-account")).toHaveTextContent("demo on 127.0.0.1:40123/desaccess/api");
     expect(screen.getByTestId("active-archive")).toHaveTextContent("DESaccess");
     expect(screen.queryByTestId("sign-in-form")).not.toBeInTheDocument();
-    expect(calls.map((call) => call.cmd)).toEqual(["startup_state", "add_account", "list_jobs", "watch_transfers", "download_folder", "bandwidth_limit"]);
+    expect(calls.map((call) => call.cmd)).toEqual([
+      "startup_state",
+      "add_account",
+      "list_jobs",
+      "watch_transfers",
+      "bandwidth_limit",
+      "download_folder",
+      "last_job",
+      "free_space",
+    ]);
     expect(calls[1].args).toEqual({ provider: "desaccess", values: DEMO_FORM.values });
     expect(calls[2].args).toEqual({ account: DEMO_ACCOUNT.id });
   });
@@ -112,7 +123,16 @@ describe("App start-up", () => {
     render(App);
 
     expect(await screen.findAllByTestId("job-row")).toHaveLength(JOBS.length);
-    expect(calls.map((call) => call.cmd)).toEqual(["startup_state", "resume_session", "list_jobs", "watch_transfers", "download_folder", "bandwidth_limit"]);
+    expect(calls.map((call) => call.cmd)).toEqual([
+      "startup_state",
+      "resume_session",
+      "list_jobs",
+      "watch_transfers",
+      "bandwidth_limit",
+      "download_folder",
+      "last_job",
+      "free_space",
+    ]);
   });
 
   it("asks to sign in, pre-filled from the saved account, and shows a refused password inline", async () => {
@@ -233,7 +253,8 @@ describe("App start-up", () => {
 
     await screen.findAllByTestId("job-row");
     expect(calls.filter((call) => call.cmd === "watch_transfers")).toHaveLength(1);
-    expect(calls.filter((call) => call.cmd === "download_folder")).toHaveLength(1);
     expect(calls.filter((call) => call.cmd === "bandwidth_limit")).toHaveLength(1);
+    // The download folder is the account's: asked again for each account the window shows.
+    expect(calls.filter((call) => call.cmd === "download_folder")).toHaveLength(2);
   });
 });

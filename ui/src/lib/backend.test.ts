@@ -97,7 +97,7 @@ describe("backend", () => {
     });
     expect(await startDownload(job, null)).toBe(7);
     await startDownload(job, ["DES0226-1541", "BulkThumbs_20200706-152133.log"]);
-    expect(await downloadFolder()).toBe(DOWNLOAD_FOLDER);
+    expect(await downloadFolder(ACCOUNT)).toBe(DOWNLOAD_FOLDER);
     await pauseBatch(7);
     await resumeBatch(7);
     await cancelBatch(7);
@@ -109,7 +109,7 @@ describe("backend", () => {
     expect(calls).toEqual([
       { cmd: "start_download", args: { account: ACCOUNT, jobId: job.job, paths: null } },
       { cmd: "start_download", args: { account: ACCOUNT, jobId: job.job, paths: ["DES0226-1541", "BulkThumbs_20200706-152133.log"] } },
-      { cmd: "download_folder", args: {} },
+      { cmd: "download_folder", args: { account: ACCOUNT } },
       { cmd: "pause_batch", args: { batchId: 7 } },
       { cmd: "resume_batch", args: { batchId: 7 } },
       { cmd: "cancel_batch", args: { batchId: 7 } },

@@ -8,6 +8,7 @@ import type { AccountId } from "./bindings/AccountId";
 import type { Job } from "./bindings/Job";
 import type { JobRef } from "./bindings/JobRef";
 import type { Limits } from "./bindings/Limits";
+import type { OpenRequest } from "./bindings/OpenRequest";
 import type { OutputNode } from "./bindings/OutputNode";
 import type { PreviewDetails } from "./bindings/PreviewDetails";
 import type { RenderOptions } from "./bindings/RenderOptions";
@@ -17,7 +18,7 @@ import type { StartupState } from "./bindings/StartupState";
 import type { Stretch } from "./bindings/Stretch";
 import type { TransferEvent } from "./bindings/TransferEvent";
 
-export type { BackendError, JobRef, Limits, Stretch };
+export type { BackendError, JobRef, Limits, OpenRequest, Stretch };
 export type BatchId = BatchSnapshot["id"];
 export type ItemId = BatchSnapshot["items"][number]["id"];
 
@@ -72,6 +73,12 @@ export const listJobs = (account: AccountId) => call<Job[]>("list_jobs", { accou
  */
 export const searchJobs = (account: AccountId, values: Record<string, string>) => call<Job[]>("search_jobs", { account, values });
 
+/** The id of the job the account's window showed last, or null. */
+export const lastJob = (account: AccountId) => call<string | null>("last_job", { account });
+
+/** Remembers the job the account's window shows, to open it again next time (null: none). */
+export const rememberJob = (account: AccountId, jobId: string | null) => call<null>("remember_job", { account, jobId });
+
 /** Which job of which account a Job is. */
 export const jobRef = (job: Pick<Job, "account" | "id">): JobRef => ({ account: job.account, job: job.id });
 
@@ -92,11 +99,14 @@ export const startDownload = (job: JobRef, paths: string[] | null) =>
 export const watchTransfers = (onEvent: (event: TransferEvent) => void) =>
   call<null>("watch_transfers", { onEvent: new Channel<TransferEvent>(onEvent) });
 
-/** The folder downloads go to. */
-export const downloadFolder = () => call<string>("download_folder");
+/** The folder the account's downloads go to. */
+export const downloadFolder = (account: AccountId) => call<string>("download_folder", { account });
 
-/** The bytes the download folder's disk can still take. */
-export const freeSpace = () => call<number>("free_space");
+/** Asks for the account's download folder with the system's folder dialog; the new folder, or null when cancelled. */
+export const chooseDownloadFolder = (account: AccountId) => call<string | null>("choose_download_folder", { account });
+
+/** The bytes the account's download folder's disk can still take. */
+export const freeSpace = (account: AccountId) => call<number>("free_space", { account });
 
 /** The download speed cap in bytes per second, or null when there is none. */
 export const bandwidthLimit = () => call<number | null>("bandwidth_limit");
@@ -111,6 +121,18 @@ export const cancelBatch = (batchId: BatchId) => call<null>("cancel_batch", { ba
 export const retryFailed = (batchId: BatchId) => call<null>("retry_failed", { batchId });
 /** Opens the batch's folder in the system file manager. */
 export const openFolder = (batchId: BatchId) => call<null>("open_folder", { batchId });
+
+/** Shows a downloaded output (a path in the job's output tree) selected in its folder, in the system file manager. */
+export const showInFolder = (job: JobRef, path: string) => call<null>("show_in_folder", { account: job.account, jobId: job.job, path });
+
+/** Hides the window while downloads go on; a new launch or the tray brings it back. */
+export const keepDownloading = () => call<null>("keep_downloading");
+
+/** Quits although downloads run: they continue the next time Jobfetch starts. */
+export const quitApp = () => call<null>("quit");
+
+/** Opens the demo archive in a separate window whose accounts and downloads vanish when it closes. */
+export const openDemo = () => call<null>("open_demo");
 
 export const pauseItem = (batchId: BatchId, itemId: ItemId) => call<null>("pause_item", { batchId, itemId });
 /** Resumes a paused item, or tries a failed one again. */
@@ -206,6 +228,31 @@ export const downloadedOutputs = (job: JobRef) => call<string[]>("downloaded_out
 /** What a bug report needs, as text to paste: versions, system, account kinds and the last errors; never a secret. */
 export const diagnosticsReport = () => call<string>("diagnostics_report");
 
+/**
+ * Subscribes with `subscribe` for as long as a component is mounted: call it from `onMount` and return its
+ * answer, which unsubscribes (at once if the subscription comes through after the component is gone).
+ */
+export function whileMounted(subscribe: () => Promise<UnlistenFn>): () => void {
+  let stop: UnlistenFn | null = null;
+  let unmounted = false;
+  void subscribe().then((unlisten) => {
+    if (unmounted) unlisten();
+    else stop = unlisten;
+  });
+  return () => {
+    unmounted = true;
+    stop?.();
+  };
+}
+
 /** Calls `handler` with a sentence each time a part of the backend stops unexpectedly (a panic); resolves to the unsubscribe. */
 export const onBackgroundFailure = (handler: (sentence: string) => void): Promise<UnlistenFn> =>
   listen<string>("background-failure", (event) => handler(event.payload));
+
+/** Calls `handler` with what a later launch of Jobfetch asked this window to open (a `jobfetch://` link). */
+export const onOpenRequest = (handler: (request: OpenRequest) => void): Promise<UnlistenFn> =>
+  listen<OpenRequest>("open-request", (event) => handler(event.payload));
+
+/** Calls `handler` with the number of downloads running when the window is closed while they run. */
+export const onCloseRequested = (handler: (running: number) => void): Promise<UnlistenFn> =>
+  listen<number>("close-requested", (event) => handler(event.payload));

@@ -13,10 +13,13 @@ export class Resource<T> {
     this.#onAuthExpired = onAuthExpired;
   }
 
-  /** Runs `fetch`; only the newest call's answer is kept. The previous value stays visible meanwhile. */
-  async load(fetch: () => Promise<T>): Promise<void> {
+  /**
+   * Runs `fetch`; only the newest call's answer is kept. The previous value stays visible meanwhile.
+   * A `quiet` load (a refresh the user did not ask for) shows no loading state.
+   */
+  async load(fetch: () => Promise<T>, { quiet = false } = {}): Promise<void> {
     const request = ++this.#latest;
-    this.loading = true;
+    this.loading = !quiet;
     this.error = null;
     try {
       const value = await fetch();

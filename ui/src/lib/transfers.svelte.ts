@@ -1,6 +1,6 @@
-// The downloads as the backend's transfers channel last described them, the download folder, the speed limit, and the panel's state.
+// The downloads as the backend's transfers channel last described them, the speed limit, and the panel's state.
 import { Action } from "./action.svelte";
-import { bandwidthLimit, downloadFolder, setBandwidthLimit, watchTransfers, type BackendError, type BatchId } from "./backend";
+import { bandwidthLimit, setBandwidthLimit, watchTransfers, type BackendError, type BatchId } from "./backend";
 import type { BatchSnapshot } from "./bindings/BatchSnapshot";
 import type { BatchState } from "./bindings/BatchState";
 import type { Job } from "./bindings/Job";
@@ -25,9 +25,6 @@ export class Transfers {
   /** Why subscribing to the snapshots failed. */
   error = $state<BackendError | null>(null);
   subscribing = $state(false);
-  /** The folder downloads go to, once known. */
-  folder = $state<string | null>(null);
-  readonly folderLoad = new Action();
   /** The download speed cap in bytes per second, null for none; undefined until known. */
   limit = $state<number | null | undefined>(undefined);
   readonly limitLoad = new Action();
@@ -46,12 +43,11 @@ export class Transfers {
 
   #started = false;
 
-  /** Subscribes to the snapshots and loads the download folder and speed limit, the first time only (the app lives on across sign-ins). */
+  /** Subscribes to the snapshots and loads the speed limit, the first time only (the app lives on across sign-ins). */
   start() {
     if (this.#started) return;
     this.#started = true;
     void this.watch();
-    void this.loadFolder();
     void this.loadLimit();
   }
 
@@ -68,11 +64,6 @@ export class Transfers {
     } finally {
       this.subscribing = false;
     }
-  }
-
-  async loadFolder(): Promise<void> {
-    const folder = await this.folderLoad.run(downloadFolder);
-    if (folder !== undefined) this.folder = folder;
   }
 
   async loadLimit(): Promise<void> {

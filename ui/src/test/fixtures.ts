@@ -90,7 +90,7 @@ export const OTHER_SESSION: SignedIn = {
 
 /** What `startup_state` says of an app with the demo account added and active, not on the demo archive. */
 export function startup(extra: Partial<StartupState> = {}): StartupState {
-  return { providers: [DESACCESS], accounts: [DEMO_ACCOUNT], active: DEMO_ACCOUNT.id, demos: [], ...extra };
+  return { providers: [DESACCESS], accounts: [DEMO_ACCOUNT], active: DEMO_ACCOUNT.id, demos: [], open: [], ...extra };
 }
 
 function job(id: string, name: string, status: Job["status"], extra: Partial<Job> = {}): Job {
@@ -348,6 +348,8 @@ export function signedInHandlers(overrides: Record<string, Handler> = {}): Recor
     downloaded_outputs: () => [],
     preview_details: () => FITS_DETAILS,
     cancel_previews: () => null,
+    last_job: () => null,
+    remember_job: () => null,
     ...overrides,
   };
 }

@@ -175,7 +175,7 @@ describe("accounts", () => {
     expect(within(menu).getAllByTestId("account-item").map((item) => item.dataset.accountId)).toEqual([OTHER_ACCOUNT.id]);
   });
 
-  it("shows the sign-in screen after removing the last account", async () => {
+  it("shows the welcome screen after removing the last account", async () => {
     const user = userEvent.setup();
     mockBackend(signedInHandlers({ remove_account: () => null }));
     render(App);
@@ -185,8 +185,8 @@ describe("accounts", () => {
     await user.click(within(menu).getByRole("button", { name: "Remove…" }));
     await user.click(within(menu).getByRole("button", { name: "Remove account" }));
 
-    const form = await screen.findByTestId("sign-in-form");
-    expect(within(form).getByLabelText(/^Username/)).toHaveValue("");
+    expect(await screen.findByTestId("welcome")).toBeInTheDocument();
+    expect(screen.getAllByTestId("welcome-archive")).toHaveLength(1);
     expect(screen.queryByTestId("saved-account")).not.toBeInTheDocument();
   });
 

@@ -36,7 +36,7 @@ describe("downloading a job's outputs", () => {
     expect(all).toHaveTextContent("Download all · 6 files · 4.1 MiB");
     expect(within(detail).getByTestId("download-selected")).toBeDisabled();
     expect(within(detail).getByTestId("download-selected")).toHaveTextContent("Download selected (0)");
-    expect(detail).toHaveTextContent("into /home/demo/Downloads/Jobfetch");
+    expect(detail).toHaveTextContent("Into /home/demo/Downloads/Jobfetch");
     expect(screen.queryByTestId("transfers-panel")).not.toBeInTheDocument();
 
     await user.click(all);

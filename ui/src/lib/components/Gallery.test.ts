@@ -4,6 +4,7 @@ import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { OutputNode } from "../bindings/OutputNode";
 import { JOBS, TREE, TransferFeed, batch, file, folder, mockBackend, signedInHandlers } from "../../test/fixtures";
+import { DownloadPlace } from "../download-place.svelte";
 import { Transfers } from "../transfers.svelte";
 import OutputsPanel from "./OutputsPanel.svelte";
 
@@ -45,7 +46,7 @@ afterEach(() => {
 
 function renderPanel(tree: OutputNode = TREE, handlers = {}) {
   const calls = mockBackend(signedInHandlers({ job_outputs: () => tree, ...handlers }));
-  render(OutputsPanel, { job: JOB, transfers: new Transfers(), onAuthExpired: vi.fn() });
+  render(OutputsPanel, { job: JOB, transfers: new Transfers(), place: new DownloadPlace(JOB.account), onAuthExpired: vi.fn() });
   return { calls, user: userEvent.setup() };
 }
 
@@ -130,7 +131,7 @@ describe("gallery tiles", () => {
     const calls = mockBackend(signedInHandlers({ watch_transfers: feed.subscribe, downloaded_outputs: () => onDisk }));
     const transfers = new Transfers();
     transfers.start();
-    render(OutputsPanel, { job: JOB, transfers, onAuthExpired: vi.fn() });
+    render(OutputsPanel, { job: JOB, transfers, place: new DownloadPlace(JOB.account), onAuthExpired: vi.fn() });
     await screen.findByTestId("gallery");
     await vi.waitFor(() => expect(calls.filter((call) => call.cmd === "downloaded_outputs")).toHaveLength(1));
 

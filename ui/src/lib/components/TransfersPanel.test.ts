@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { BatchSnapshot } from "../bindings/BatchSnapshot";
 import { Accounts } from "../accounts.svelte";
 import { DEMO_ACCOUNT, DOWNLOAD_FOLDER, OTHER_ACCOUNT, TransferFeed, backendError, batch, item, mockBackend, signedInHandlers, startup, workspaceProps } from "../../test/fixtures";
+import { DownloadPlace } from "../download-place.svelte";
 import { Transfers } from "../transfers.svelte";
 import TopBar from "./TopBar.svelte";
 import TransfersPanel from "./TransfersPanel.svelte";
@@ -27,8 +28,10 @@ function renderPanel(first: BatchSnapshot[], overrides = {}) {
   const calls = mockBackend(signedInHandlers({ watch_transfers: feed.subscribe, ...CONTROLS, ...overrides }));
   const transfers = new Transfers();
   transfers.start();
+  const place = new DownloadPlace(DEMO_ACCOUNT.id);
+  void place.load();
   render(TopBar, { ...workspaceProps(), transfers });
-  render(TransfersPanel, { transfers });
+  render(TransfersPanel, { transfers, place });
   return { feed, calls, transfers, user: userEvent.setup() };
 }
 

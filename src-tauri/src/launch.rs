@@ -1,0 +1,130 @@
+//! The main window's life on the desktop: one Jobfetch at a time (a second launch brings the window to
+//! the front and hands it its links), and the question when the window closes while downloads run.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use jobfetch_engine::Result;
+use tauri::{AppHandle, Emitter, Manager, State, Window, WindowEvent};
+
+use crate::activity::Activity;
+use crate::links::{requests, OpenRequest};
+
+/// The window event that carries what a later launch asked to open.
+pub const OPEN_EVENT: &str = "open-request";
+/// The window event that asks whether to keep downloading with the window closed; carries the number
+/// of batches running.
+pub const CLOSE_EVENT: &str = "close-requested";
+
+/// The window or the tray said to quit even though downloads run.
+static QUIT_CONFIRMED: AtomicBool = AtomicBool::new(false);
+
+/// Brings the main window to the front, shown again if it was closed to the background.
+pub fn show_window(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        for (what, result) in [
+            ("show", window.show()),
+            ("unminimize", window.unminimize()),
+            ("focus", window.set_focus()),
+        ] {
+            if let Err(err) = result {
+                tracing::warn!("could not {what} the window: {err}");
+            }
+        }
+    }
+}
+
+/// A second launch of Jobfetch (a double-click on its icon, a `jobfetch://` link) ran while this one
+/// runs: it exits, and this window comes forward with what it was asked to open.
+pub fn on_second_launch(app: &AppHandle, args: Vec<String>, _cwd: String) {
+    tracing::info!("Jobfetch was launched again: bringing this window forward");
+    show_window(app);
+    for request in requests(args.get(1..).unwrap_or_default()) {
+        if let Err(err) = app.emit(OPEN_EVENT, &request) {
+            tracing::warn!("could not hand the window a link: {err}");
+        }
+    }
+}
+
+/// How many times this launch started over because the running Jobfetch was closing (see [`start_over`]).
+const ATTEMPT_VARIABLE: &str = "JOBFETCH_LAUNCH_ATTEMPT";
+const MOST_ATTEMPTS: u32 = 5;
+
+/// A launch that found another Jobfetch running which then did not take its arguments (it was closing
+/// as this one started) starts over in its place, up to a few times, instead of failing: once the other
+/// has gone, this one is the first. Returns only when it cannot start over.
+pub fn start_over(why: &str) {
+    let attempt: u32 = std::env::var(ATTEMPT_VARIABLE)
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    if attempt >= MOST_ATTEMPTS {
+        return;
+    }
+    tracing::warn!(
+        "the running Jobfetch did not answer ({why}); it may be closing: starting again"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let Ok(program) = std::env::current_exe() else {
+            return;
+        };
+        let failure = std::process::Command::new(program)
+            .args(std::env::args_os().skip(1))
+            .env(ATTEMPT_VARIABLE, (attempt + 1).to_string())
+            .exec();
+        tracing::warn!("could not start Jobfetch again: {failure}");
+    }
+}
+
+/// What this launch was asked to open.
+pub fn first_launch_requests() -> Vec<OpenRequest> {
+    requests(&std::env::args().skip(1).collect::<Vec<_>>())
+}
+
+/// Closing the window while batches download asks first (the window answers with [`keep_downloading`]
+/// or [`quit`]); otherwise the window closes and the app ends.
+pub fn on_window_event(window: &Window, event: &WindowEvent) {
+    let WindowEvent::CloseRequested { api, .. } = event else {
+        return;
+    };
+    let running = window
+        .app_handle()
+        .try_state::<Arc<Activity>>()
+        .map_or(0, |activity| activity.running());
+    if running > 0 && !QUIT_CONFIRMED.load(Ordering::SeqCst) {
+        api.prevent_close();
+        if let Err(err) = window.emit(CLOSE_EVENT, running) {
+            tracing::warn!("could not ask the window about closing: {err}");
+        }
+    }
+}
+
+/// Hides the window and keeps downloading; the tray, the notifications and a new launch bring it back.
+#[tauri::command]
+pub fn keep_downloading(app: AppHandle, activity: State<'_, Arc<Activity>>) -> Result<()> {
+    if let Some(window) = app.get_webview_window("main") {
+        window.hide().map_err(|err| {
+            jobfetch_engine::Error::new(
+                jobfetch_engine::ErrorCode::Internal,
+                format!(
+                    "Could not hide the window ({err}); minimise it instead: the downloads go on."
+                ),
+            )
+        })?;
+    }
+    activity.notify(
+        "Jobfetch keeps downloading",
+        "Open Jobfetch again (from its icon, or the tray) to see the downloads; you are told when they end.",
+    );
+    Ok(())
+}
+
+/// Quits although downloads run; they continue where they stopped the next time Jobfetch starts.
+#[tauri::command]
+pub fn quit(app: AppHandle) {
+    QUIT_CONFIRMED.store(true, Ordering::SeqCst);
+    app.exit(0);
+}

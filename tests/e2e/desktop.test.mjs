@@ -1,0 +1,177 @@
+// End-to-end test of Jobfetch as a desktop app on a fresh profile (not the demo mode): the welcome screen, an
+// account added from it on a simulator, the download folder chosen with the folder dialog and kept across a
+// restart with the account and the job, and one instance at a time (a second launch hands its link to the first
+// window and exits).
+//
+// Runs inside the D-Bus session of scripts/with-keyring.sh (the keyring, the single-instance name and the
+// notification recorder all live on it), under Xvfb:
+//
+//   JOBFETCH_APP=target/debug/jobfetch-app scripts/with-keyring.sh xvfb-run -a node tests/e2e/desktop.test.mjs
+//
+// The native folder dialog cannot be clicked through WebDriver: its answer is injected at the plugin's boundary
+// with JOBFETCH_TEST_CHOOSE_FOLDER (src-tauri/src/folders.rs).
+
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { resolve } from "node:path";
+import { after, before } from "node:test";
+import assert from "node:assert/strict";
+import { DRIVER_URL, Driver, SHOTS, appBinary, countIn, startSim, stepper, stopSim, waitShowingErrors as waitShowing } from "./harness.mjs";
+import { Session, waitFor } from "./webdriver.mjs";
+
+const PROFILE = mkdtempSync(resolve(tmpdir(), "jobfetch-e2e-desktop-"));
+/** What the app sees of the desktop: its own data and config folders, a default download folder, the folder "chosen" in the dialog. */
+const APP_ENV = {
+  XDG_DATA_HOME: resolve(PROFILE, "data"),
+  XDG_CONFIG_HOME: resolve(PROFILE, "config"),
+  JOBFETCH_DOWNLOAD_DIR: resolve(PROFILE, "Downloads/Jobfetch"),
+  JOBFETCH_TEST_CHOOSE_FOLDER: resolve(PROFILE, "Science/des-cutouts"),
+  JOBFETCH_DEMO: "",
+};
+const JOB_DETAIL = "[data-testid=job-detail]";
+
+let driver;
+let session;
+let sim;
+/** The job opened before the restart. */
+let openedJob;
+
+const step = stepper(() => session);
+const count = (selector) => countIn(session, selector);
+const waitShowingErrors = (predicate, options) => waitShowing(session, predicate, options);
+
+before(async () => {
+  for (const dir of [APP_ENV.XDG_DATA_HOME, APP_ENV.XDG_CONFIG_HOME]) mkdirSync(dir, { recursive: true });
+  sim = await startSim();
+  driver = await Driver.start(APP_ENV);
+  session = await Session.create(DRIVER_URL, appBinary());
+});
+
+after(async () => {
+  try {
+    if (session) await session.deleteSession();
+  } catch (error) {
+    console.error(`Could not end the WebDriver session: ${error.message}`);
+  } finally {
+    await driver?.stop();
+    stopSim(sim);
+    rmSync(PROFILE, { recursive: true, force: true });
+  }
+});
+
+/** True while a Jobfetch owns its single-instance name on this D-Bus session. */
+function jobfetchRuns() {
+  const reply = execFileSync("dbus-send", [
+    "--session",
+    "--print-reply",
+    "--dest=org.freedesktop.DBus",
+    "/org/freedesktop/DBus",
+    "org.freedesktop.DBus.NameHasOwner",
+    "string:org.jobfetch.desktop.SingleInstance",
+  ]).toString();
+  return /boolean true/.test(reply);
+}
+
+/** The text of the first element `selector` finds, trimmed. */
+async function textOf(selector) {
+  return (await (await session.findElement(selector)).getText()).trim();
+}
+
+/** Opens the first successful job of the list and waits for its download bar; resolves with its id. */
+async function openFirstSuccessfulJob() {
+  const row = await waitShowingErrors(async () => (await session.findElements("[data-testid=job-row][data-status=success]"))[0], {
+    timeout: 60_000,
+    message: "a successful job in the list",
+  });
+  const id = await row.getAttribute("data-job-id");
+  await row.click();
+  await waitShowingErrors(async () => (await count(`${JOB_DETAIL}[data-job-id="${id}"] [data-testid=download-folder]`)) > 0, {
+    timeout: 30_000,
+    message: `job ${id}'s details and download folder`,
+  });
+  return id;
+}
+
+step("opens on the welcome screen on a fresh profile, offering every archive and the demo", async () => {
+  await waitShowingErrors(async () => (await count("[data-testid=welcome]")) > 0, { timeout: 60_000, message: "the welcome screen" });
+  const archives = await session.executeScript(
+    `return [...document.querySelectorAll("[data-testid=welcome-archive]")].map((button) => button.dataset.provider);`,
+  );
+  const { providers } = await session.executeScript("return window.__TAURI_INTERNALS__.invoke('startup_state');");
+  assert.deepEqual(archives, providers.map((provider) => provider.id), "one button per archive Jobfetch knows");
+  assert.ok(archives.includes("desaccess") && archives.includes("mast"), `DESaccess and MAST are offered (${archives})`);
+  assert.equal(await count("[data-testid=open-demo]"), 1, "the demo archive is offered");
+  await session.takeScreenshot(resolve(SHOTS, "30-welcome.png"));
+});
+
+step("adds a DESaccess account from the welcome screen and lists its jobs", async () => {
+  await (await session.findElement("[data-testid=welcome-archive][data-provider=desaccess]")).click();
+  const form = "[data-testid=sign-in-form][data-provider=desaccess]";
+  await waitFor(async () => (await count(form)) > 0, { message: "the DESaccess sign-in form" });
+  for (const [name, value] of [
+    ["api_base", sim.api],
+    ["username", sim.username],
+    ["password", sim.password],
+  ]) {
+    const input = await session.findElement(`${form} input[name="${name}"]`);
+    await input.clear();
+    await input.sendKeys(value);
+  }
+  await session.executeScript(
+    `const select = document.querySelector(arguments[0]);
+     if (select && select.value !== arguments[1]) { select.value = arguments[1]; select.dispatchEvent(new Event("change", { bubbles: true })); }`,
+    [`${form} select[name="database"]`, sim.database],
+  );
+  await (await session.findElement(`${form} [data-testid=sign-in-submit]`)).click();
+  await waitShowingErrors(async () => (await count("[data-testid=job-row]")) >= 5, { timeout: 60_000, message: "the new account's jobs" });
+});
+
+step("chooses the download folder with the folder dialog", async () => {
+  openedJob = await openFirstSuccessfulJob();
+  assert.equal(await textOf("[data-testid=download-folder]"), APP_ENV.JOBFETCH_DOWNLOAD_DIR, "downloads go to Downloads/Jobfetch at first");
+  await (await session.findElement("[data-testid=choose-folder]")).click();
+  await waitShowingErrors(async () => (await textOf("[data-testid=download-folder]")) === APP_ENV.JOBFETCH_TEST_CHOOSE_FOLDER, {
+    message: "the chosen folder to show as the download folder",
+  });
+  await session.takeScreenshot(resolve(SHOTS, "31-folder-chosen.png"));
+});
+
+step("starts again with the account, the job and the folder of last time", async () => {
+  assert.ok(jobfetchRuns(), "the running app owns the single-instance name on the session bus");
+  await session.deleteSession();
+  session = null;
+  await waitFor(async () => !jobfetchRuns(), { timeout: 20_000, message: "the first app to end" });
+  session = await Session.create(DRIVER_URL, appBinary());
+  await waitShowingErrors(async () => (await count(`${JOB_DETAIL}[data-job-id="${openedJob}"] [data-testid=download-folder]`)) > 0, {
+    timeout: 60_000,
+    message: `job ${openedJob} open again after the restart`,
+  });
+  assert.equal(await count("[data-testid=welcome]"), 0, "no welcome screen once an account is added");
+  assert.equal(await textOf("[data-testid=download-folder]"), APP_ENV.JOBFETCH_TEST_CHOOSE_FOLDER, "the chosen folder is kept");
+  await session.takeScreenshot(resolve(SHOTS, "32-restarted.png"));
+});
+
+step("a second launch hands its jobfetch:// link to the running window and exits", async () => {
+  const rows = await session.findElements("[data-testid=job-row][data-status=success]");
+  const ids = await Promise.all(rows.map((row) => row.getAttribute("data-job-id")));
+  const other = ids.find((id) => id !== openedJob);
+  assert.ok(other, `another successful job to link to (${ids})`);
+  const link = `jobfetch://job/desaccess/${other}`;
+  const second = spawn(appBinary(), [link], { env: { ...process.env, ...APP_ENV }, stdio: ["ignore", "ignore", "pipe"] });
+  let said = "";
+  second.stderr.on("data", (chunk) => (said += chunk));
+  const exit = await Promise.race([
+    new Promise((settle) => second.once("exit", (code, signal) => settle({ code, signal }))),
+    new Promise((settle) => setTimeout(() => settle(null), 20_000).unref()),
+  ]);
+  if (!exit) second.kill("SIGKILL");
+  assert.ok(exit, "the second launch exits by itself within 20 s instead of opening a second window");
+  assert.equal(exit.code, 0, `the second launch exits cleanly (${JSON.stringify(exit)}): ${said}`);
+  await waitShowingErrors(async () => (await count(`${JOB_DETAIL}[data-job-id="${other}"]`)) > 0, {
+    timeout: 20_000,
+    message: `the first window to open ${link}`,
+  });
+  assert.equal((await session.getWindowHandles()).length, 1, "still one window");
+  await session.takeScreenshot(resolve(SHOTS, "33-second-launch.png"));
+});

@@ -1,0 +1,126 @@
+// The desktop around the window: the welcome screen of a fresh install, jobfetch:// links from later launches,
+// the question when the window closes while downloads run, the download folder chosen per account, and jobs
+// that refresh by themselves while they run.
+import { emit } from "@tauri-apps/api/event";
+import { render, screen, waitFor } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import App from "../../App.svelte";
+import type { Job } from "../bindings/Job";
+import { DESACCESS, DEMO_ACCOUNT, DOWNLOAD_FOLDER, JOBS, SESSION, mockBackend, signedInHandlers, startup } from "../../test/fixtures";
+import CloseDialog from "./CloseDialog.svelte";
+
+const FRESH = { startup_state: () => startup({ accounts: [], active: null }) };
+
+describe("a fresh install", () => {
+  it("welcomes with every archive and the demo, and opens an archive's sign-in form", async () => {
+    const user = userEvent.setup();
+    const calls = mockBackend({ ...FRESH, open_demo: () => null });
+    render(App);
+    const archive = await screen.findByTestId("welcome-archive");
+    expect(archive).toHaveTextContent(DESACCESS.name);
+    expect(archive).toHaveTextContent(DESACCESS.summary);
+
+    await user.click(screen.getByTestId("open-demo"));
+    expect(await screen.findByRole("status")).toHaveTextContent("opening in its own window");
+    expect(calls.map((call) => call.cmd)).toEqual(["startup_state", "open_demo"]);
+
+    await user.click(archive);
+    expect(await screen.findByTestId("sign-in-form")).toHaveAttribute("data-provider", DESACCESS.id);
+  });
+
+  it("says what a link needs when no account can open it", async () => {
+    mockBackend({
+      startup_state: () => startup({ accounts: [], active: null, open: [{ kind: "job", archive: "desaccess", job: "abc", server: "des.example.org" }] }),
+    });
+    render(App);
+    expect(await screen.findByTestId("link-notice")).toHaveTextContent(
+      "The link opens DESaccess job abc on des.example.org: add a DESaccess account on des.example.org first",
+    );
+    expect(screen.getByTestId("welcome")).toBeInTheDocument();
+  });
+});
+
+describe("links from later launches", () => {
+  it("opens the linked job in the account of its archive, and says why it cannot open anything else", async () => {
+    const [first, second] = JOBS;
+    mockBackend(signedInHandlers({ last_job: () => first.id, sign_in: () => SESSION }));
+    render(App);
+    await waitFor(() => expect(screen.getByTestId("job-detail")).toHaveAttribute("data-job-id", first.id));
+
+    await emit("open-request", { kind: "job", archive: "desaccess", job: second.id, server: null });
+    await waitFor(() => expect(screen.getByTestId("job-detail")).toHaveAttribute("data-job-id", second.id));
+
+    await emit("open-request", { kind: "unsupported", argument: "/tmp/x.fits", reason: "Jobfetch opens only jobfetch:// links." });
+    expect(await screen.findByTestId("link-notice")).toHaveTextContent("Jobfetch could not open /tmp/x.fits: Jobfetch opens only jobfetch:// links.");
+  });
+});
+
+describe("closing the window while downloads run", () => {
+  it("asks, and keeps downloading in the background or quits as answered", async () => {
+    const user = userEvent.setup();
+    const calls = mockBackend({ keep_downloading: () => null, quit: () => null });
+    render(CloseDialog);
+    expect(screen.queryByTestId("close-dialog")).toBeNull();
+
+    await emit("close-requested", 2);
+    expect(await screen.findByTestId("close-dialog")).toHaveTextContent("2 downloads still running");
+    await user.click(screen.getByTestId("close-keep"));
+    await waitFor(() => expect(screen.queryByTestId("close-dialog")).toBeNull());
+
+    await emit("close-requested", 1);
+    expect(await screen.findByTestId("close-dialog")).toHaveTextContent("1 download still running");
+    await user.click(screen.getByTestId("close-cancel"));
+    expect(screen.queryByTestId("close-dialog")).toBeNull();
+
+    await emit("close-requested", 1);
+    await user.click(await screen.findByTestId("close-quit"));
+    expect(calls.map((call) => call.cmd)).toEqual(["keep_downloading", "quit"]);
+  });
+});
+
+describe("the download folder", () => {
+  it("is the account's own, and the folder dialog's choice replaces it", async () => {
+    const user = userEvent.setup();
+    const chosen = "/home/ana/Science/cutouts";
+    const calls = mockBackend(signedInHandlers({ last_job: () => JOBS[0].id, choose_download_folder: () => chosen }));
+    render(App);
+    expect(await screen.findByTestId("download-folder")).toHaveTextContent(DOWNLOAD_FOLDER);
+    await user.click(screen.getByTestId("choose-folder"));
+    await waitFor(() => expect(screen.getByTestId("download-folder")).toHaveTextContent(chosen));
+    const asked = calls.filter((call) => ["download_folder", "choose_download_folder", "free_space"].includes(call.cmd));
+    expect(asked.every((call) => call.args.account === DEMO_ACCOUNT.id)).toBe(true);
+    expect(asked.filter((call) => call.cmd === "free_space").length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("jobs still running", () => {
+  afterEach(() => vi.useRealTimers());
+
+  it("are asked about again by themselves, less often while nothing changes, until they end", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const running: Job = { ...JOBS[0], id: "f00d", status: "started", completed: null };
+    let lists = 0;
+    mockBackend(
+      signedInHandlers({
+        list_jobs: () => {
+          lists += 1;
+          return [lists < 4 ? running : { ...running, status: "success" }, ...JOBS.filter((job) => job.status === "success")];
+        },
+      }),
+    );
+    render(App);
+    await screen.findAllByTestId("job-row");
+    expect(lists).toBe(1);
+    await vi.advanceTimersByTimeAsync(2_100);
+    expect(lists).toBe(2);
+    await vi.advanceTimersByTimeAsync(2_100);
+    expect(lists).toBe(2);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(lists).toBe(3);
+    await vi.advanceTimersByTimeAsync(4_600);
+    expect(lists).toBe(4);
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(lists).toBe(4);
+  });
+});
