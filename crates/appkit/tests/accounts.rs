@@ -199,7 +199,7 @@ async fn accounts_side_by_side_survive_a_restart_and_their_secrets_live_only_in_
     assert_eq!(first.accounts().unwrap().accounts.len(), 3);
     for id in [&a.account.id, &b.account.id] {
         let jobs = first.jobs(id).await.unwrap();
-        assert_eq!(jobs.len(), 13);
+        assert_eq!(jobs.len(), demo::JOB_COUNT);
         assert!(jobs.iter().all(|job| &job.account == id));
     }
     assert_eq!(first.jobs(&k.account.id).await.unwrap()[0].name, "key job");
@@ -232,7 +232,7 @@ async fn accounts_side_by_side_survive_a_restart_and_their_secrets_live_only_in_
     for id in ids {
         assert_eq!(&second.sign_in(id).await.unwrap().account.id, id);
     }
-    assert_eq!(second.jobs(&b.account.id).await.unwrap().len(), 13);
+    assert_eq!(second.jobs(&b.account.id).await.unwrap().len(), demo::JOB_COUNT);
 
     // Removing an account deletes its secrets and nothing of the others'.
     second.remove_account(&b.account.id).await.unwrap();
@@ -286,6 +286,6 @@ async fn a_mistyped_password_on_an_existing_account_loses_nothing() {
     assert_eq!(kept.as_ref().map(Secret::expose), Some(demo::PASSWORD));
     drop(first);
     let second = desk(dir.path());
-    assert_eq!(second.jobs(&added.account.id).await.unwrap().len(), 13);
+    assert_eq!(second.jobs(&added.account.id).await.unwrap().len(), demo::JOB_COUNT);
     second.remove_account(&added.account.id).await.unwrap();
 }
