@@ -12,7 +12,7 @@ use jobfetch_engine::providers::desaccess::{self, DesAccessProvider};
 use jobfetch_engine::providers::{nginx_listing, Account, Context, Provider, Session};
 use jobfetch_engine::secret::{Secret, SecretStore, SESSION_TOKEN};
 use jobfetch_engine::{Error, ErrorCode};
-use jobfetch_sim::{demo, Sim, SimConfig};
+use jobfetch_sim::{demo, FaultAction, FaultRule, Sim, SimConfig};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -324,6 +324,26 @@ async fn job_finds_one_job_and_reports_unknown_ids() {
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::NotFound, "{}", err.message);
+}
+
+#[tokio::test]
+async fn a_busy_api_is_worth_asking_again_not_a_missing_job() {
+    let sim = start().await;
+    let session = sign_in(&sim).await;
+    let busy = FaultAction::Status {
+        code: 429,
+        retry_after_secs: Some(7),
+    };
+    sim.faults()
+        .add(FaultRule::new("/desaccess/api/job/status", busy).times(1));
+    let err = session.job(demo::SEED_TREE_JOB_ID).await.unwrap_err();
+    assert_eq!(
+        (err.code, err.retryable, err.retry_after),
+        (ErrorCode::Http, true, Some(Duration::from_secs(7))),
+        "{}",
+        err.message
+    );
+    assert!(session.job(demo::SEED_TREE_JOB_ID).await.is_ok());
 }
 
 #[tokio::test]
