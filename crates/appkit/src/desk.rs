@@ -17,9 +17,11 @@ use jobfetch_engine::transfer::plan::{self, NewBatch};
 use jobfetch_engine::transfer::{BatchId, Transfers};
 use jobfetch_engine::{Error, ErrorCode, Result};
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use crate::accounts::{AccountBook, SavedAccounts};
+use crate::follow::{self, FollowEvent, Pacing};
 use crate::selection::ListedJob;
 use crate::trial::TrialSecrets;
 
@@ -336,6 +338,28 @@ impl Desk {
         self.end_if_expired(id, found).await
     }
 
+    /// Follows a job of an account until it ends, reporting each change (see [`follow::follow`]).
+    pub async fn follow_job(
+        &self,
+        job: &JobRef,
+        pacing: &Pacing,
+        cancel: &CancellationToken,
+        report: impl FnMut(FollowEvent<'_>),
+    ) -> Result<Job> {
+        let session = self.session(&job.account).await?;
+        let provider = self.registry.get(&job.account.provider())?;
+        let followed = follow::follow(
+            session.as_ref(),
+            provider.info(),
+            &job.job,
+            pacing,
+            cancel,
+            report,
+        )
+        .await;
+        self.end_if_expired(&job.account, followed).await
+    }
+
     /// A job's output tree, listed now and remembered for previews and selections.
     pub async fn outputs(&self, job: &JobRef, download_dir: &Path) -> Result<Arc<ListedJob>> {
         let session = self.session(&job.account).await?;
@@ -510,21 +534,10 @@ fn folder_plan(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jobfetch_engine::catalog::JobStatus;
 
     fn job(id: &str, name: &str) -> Job {
-        Job {
-            id: id.into(),
-            name: name.into(),
-            job_type: "cutout".into(),
-            status: jobfetch_engine::catalog::JobStatus::Success,
-            status_message: String::new(),
-            submitted: None,
-            started: None,
-            completed: None,
-            expires: None,
-            account: AccountId::try_from("desaccess:ana@h".to_string()).unwrap(),
-            location: String::new(),
-        }
+        crate::sample::job(id, name, JobStatus::Success)
     }
 
     #[test]

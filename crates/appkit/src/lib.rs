@@ -4,13 +4,18 @@
 //! - [`keyring`]: the OS keyring as the engine's `SecretStore`; [`env_secrets`] for machines without one.
 //! - [`desk`]: the [`desk::Desk`], which signs accounts in, lists jobs and outputs, turns a job or a
 //!   selection into a batch, and resumes batches after a restart.
+//! - [`follow`]: one job of any archive followed until it ends, with backoff, cancellable
+//!   ([`desk::Desk::follow_job`]), for the app's running jobs and `jobfetch get --wait`.
 //! - [`diagnostics`]: the app's rotated log, its last warnings and errors, and panics reported.
 
 pub mod accounts;
 pub mod desk;
 pub mod diagnostics;
 pub mod env_secrets;
+pub mod follow;
 pub mod keyring;
+#[cfg(test)]
+mod sample;
 pub mod selection;
 mod trial;
 

@@ -155,18 +155,6 @@ fn desk(dir: &Path) -> Desk {
     common::desk(dir, registry())
 }
 
-fn des_values(sim: &Sim) -> FieldValues {
-    [
-        (desaccess::API_BASE, sim.desaccess_api_url()),
-        (desaccess::USERNAME, demo::USERNAME.to_string()),
-        (desaccess::PASSWORD, demo::PASSWORD.to_string()),
-        (desaccess::DATABASE, demo::DATABASE.to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accounts_side_by_side_survive_a_restart_and_their_secrets_live_only_in_the_keyring() {
     let dir = tempfile::tempdir().unwrap();
@@ -178,11 +166,11 @@ async fn accounts_side_by_side_survive_a_restart_and_their_secrets_live_only_in_
     let des = ProviderId::new("desaccess").unwrap();
     let first = desk(dir.path());
     let a = first
-        .add_account(&des, des_values(&sim_a), false)
+        .add_account(&des, common::desaccess_values(&sim_a), false)
         .await
         .unwrap();
     let b = first
-        .add_account(&des, des_values(&sim_b), false)
+        .add_account(&des, common::desaccess_values(&sim_b), false)
         .await
         .unwrap();
     let key_values: FieldValues = [
@@ -199,7 +187,7 @@ async fn accounts_side_by_side_survive_a_restart_and_their_secrets_live_only_in_
     assert_eq!(first.accounts().unwrap().accounts.len(), 3);
     for id in [&a.account.id, &b.account.id] {
         let jobs = first.jobs(id).await.unwrap();
-        assert_eq!(jobs.len(), 13);
+        assert_eq!(jobs.len(), demo::JOB_COUNT);
         assert!(jobs.iter().all(|job| &job.account == id));
     }
     assert_eq!(first.jobs(&k.account.id).await.unwrap()[0].name, "key job");
@@ -232,7 +220,10 @@ async fn accounts_side_by_side_survive_a_restart_and_their_secrets_live_only_in_
     for id in ids {
         assert_eq!(&second.sign_in(id).await.unwrap().account.id, id);
     }
-    assert_eq!(second.jobs(&b.account.id).await.unwrap().len(), 13);
+    assert_eq!(
+        second.jobs(&b.account.id).await.unwrap().len(),
+        demo::JOB_COUNT
+    );
 
     // Removing an account deletes its secrets and nothing of the others'.
     second.remove_account(&b.account.id).await.unwrap();
@@ -270,10 +261,10 @@ async fn a_mistyped_password_on_an_existing_account_loses_nothing() {
     let des = ProviderId::new("desaccess").unwrap();
     let first = desk(dir.path());
     let added = first
-        .add_account(&des, des_values(&sim), false)
+        .add_account(&des, common::desaccess_values(&sim), false)
         .await
         .unwrap();
-    let mut wrong = des_values(&sim);
+    let mut wrong = common::desaccess_values(&sim);
     wrong.insert(desaccess::PASSWORD.into(), "not-the-password".into());
     let err = match first.add_account(&des, wrong, false).await {
         Ok(_) => panic!("a wrong password signed in"),
@@ -286,6 +277,9 @@ async fn a_mistyped_password_on_an_existing_account_loses_nothing() {
     assert_eq!(kept.as_ref().map(Secret::expose), Some(demo::PASSWORD));
     drop(first);
     let second = desk(dir.path());
-    assert_eq!(second.jobs(&added.account.id).await.unwrap().len(), 13);
+    assert_eq!(
+        second.jobs(&added.account.id).await.unwrap().len(),
+        demo::JOB_COUNT
+    );
     second.remove_account(&added.account.id).await.unwrap();
 }

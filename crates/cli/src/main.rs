@@ -12,6 +12,7 @@ mod source_hint;
 mod state;
 mod status;
 mod thumb;
+mod wait;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -22,6 +23,7 @@ use jobfetch_engine::preview::{Limits, RenderOptions, Stretch, DEFAULT_SIZE};
 use jobfetch_engine::transfer::TransferConfig;
 
 use crate::download::DownloadOptions;
+use crate::wait::WaitOptions;
 
 #[derive(Parser)]
 #[command(
@@ -56,6 +58,8 @@ enum Command {
         out: PathBuf,
         #[command(flatten)]
         download: DownloadOptions,
+        #[command(flatten)]
+        wait: WaitOptions,
     },
     /// Search MAST (STScI: HST, JWST, TESS, ...) and download observations' products, or import a
     /// download script MAST generated.
@@ -164,6 +168,7 @@ async fn main() -> ExitCode {
             select,
             out,
             download,
+            wait,
         } => match state_dir() {
             Ok(state_dir) => {
                 let what = What {
@@ -171,7 +176,7 @@ async fn main() -> ExitCode {
                     account: account.as_deref(),
                     select: &select,
                 };
-                get(&state_dir, &what, &out, &download).await
+                get(&state_dir, &what, &out, &download, &wait).await
             }
             Err(code) => code,
         },
@@ -264,12 +269,11 @@ struct What<'a> {
     select: &'a [String],
 }
 
-/// Starts the batch `what` names: a folder URL as it is, a job id of an account through its archive.
-async fn start_batch(
+/// The job `what` names through an account; `None` for a folder address (checked to be one).
+fn named_job(
     desk: &jobfetch_appkit::Desk,
     what: &What<'_>,
-    out: &Path,
-) -> jobfetch_engine::Result<i64> {
+) -> jobfetch_engine::Result<Option<JobRef>> {
     // Job ids are one word of letters, digits, `-`, `_` and `.`; anything else is meant as an address.
     let is_job_id = !what.source.trim().is_empty()
         && what
@@ -280,12 +284,7 @@ async fn start_batch(
     if !is_job_id {
         source_hint::check(what.source, desk.registry())
             .map_err(jobfetch_engine::Error::invalid_input)?;
-        if !what.select.is_empty() {
-            return Err(jobfetch_engine::Error::invalid_input(
-                "--select works with a job id of an account (see `jobfetch jobs`), not with a folder URL.",
-            ));
-        }
-        return desk.download_folder(what.source, out).await;
+        return Ok(None);
     }
     let account = accounts::pick(desk, what.account).map_err(|mut err| {
         if err.code == jobfetch_engine::ErrorCode::NotSignedIn {
@@ -300,9 +299,25 @@ async fn start_batch(
         }
         err
     })?;
-    let job = JobRef {
+    Ok(Some(JobRef {
         account: account.id,
         job: what.source.trim().to_string(),
+    }))
+}
+
+/// Starts the batch `what` names: a folder URL as it is, a job id of an account through its archive.
+async fn start_batch(
+    desk: &jobfetch_appkit::Desk,
+    what: &What<'_>,
+    out: &Path,
+) -> jobfetch_engine::Result<i64> {
+    let Some(job) = named_job(desk, what)? else {
+        if !what.select.is_empty() {
+            return Err(jobfetch_engine::Error::invalid_input(
+                "--select works with a job id of an account (see `jobfetch jobs`), not with a folder URL.",
+            ));
+        }
+        return desk.download_folder(what.source, out).await;
     };
     if what.select.is_empty() {
         return desk.download(&job, None, out).await;
@@ -314,7 +329,13 @@ async fn start_batch(
     desk.download(&job, Some(&paths), &out).await
 }
 
-async fn get(state_dir: &Path, what: &What<'_>, out: &Path, options: &DownloadOptions) -> ExitCode {
+async fn get(
+    state_dir: &Path,
+    what: &What<'_>,
+    out: &Path,
+    options: &DownloadOptions,
+    wait: &WaitOptions,
+) -> ExitCode {
     if let Err(message) = out_dir::check(out) {
         return fail(&message);
     }
@@ -322,6 +343,18 @@ async fn get(state_dir: &Path, what: &What<'_>, out: &Path, options: &DownloadOp
         Ok(desk) => desk,
         Err(err) => return fail(&err.message),
     };
+    if wait.wait {
+        let job = match named_job(&desk, what) {
+            Ok(Some(job)) => job,
+            Ok(None) => return fail(
+                "--wait works with a job id of an account (see `jobfetch jobs`): a folder URL has no job status to wait for.",
+            ),
+            Err(err) => return fail(&err.message),
+        };
+        if let Err(code) = wait::until_succeeded(&desk, &job, wait).await {
+            return code;
+        }
+    }
     options
         .follow(&desk, start_batch(&desk, what, out), None)
         .await

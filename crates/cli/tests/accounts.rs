@@ -71,7 +71,7 @@ async fn with_a_keyring_an_account_is_added_once_and_used_by_id() {
     let run = jobfetch(state.path(), &[], &["jobs", "--json"]).await;
     run.assert_code(0);
     let jobs: Vec<Value> = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(jobs.len(), 13);
+    assert_eq!(jobs.len(), demo::JOB_COUNT);
     let run = jobfetch(state.path(), &[], &["jobs"]).await;
     run.assert_code(0);
     assert!(run.stdout.contains("succeeded") && run.stdout.contains(demo::SEED_TREE_JOB_ID));

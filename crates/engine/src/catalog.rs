@@ -32,6 +32,15 @@ impl JobStatus {
         }
     }
 
+    /// Whether the job will change no more: succeeded, failed, or ended in a state Jobfetch does not
+    /// know (DESaccess's last word for a job may be `unknown`), which no amount of waiting changes.
+    pub fn has_ended(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Success | JobStatus::Failure | JobStatus::Unknown
+        )
+    }
+
     /// The word Jobfetch shows for the status, in the CLI and the app alike.
     pub fn label(self) -> &'static str {
         match self {
@@ -214,5 +223,7 @@ mod tests {
         assert_eq!(JobStatus::from_archive("success"), JobStatus::Success);
         assert_eq!(JobStatus::from_archive("started"), JobStatus::Started);
         assert_eq!(JobStatus::from_archive("weird"), JobStatus::Unknown);
+        assert!(!JobStatus::Init.has_ended() && !JobStatus::Started.has_ended());
+        assert!(JobStatus::Failure.has_ended() && JobStatus::Unknown.has_ended());
     }
 }

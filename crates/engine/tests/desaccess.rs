@@ -5,15 +5,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use jobfetch_engine::catalog::{JobStatus, OutputKind, OutputNode};
+use jobfetch_engine::catalog::{to_iso, JobStatus, OutputKind, OutputNode};
 use jobfetch_engine::http;
 use jobfetch_engine::ids::AccountId;
 use jobfetch_engine::providers::desaccess::{self, DesAccessProvider};
 use jobfetch_engine::providers::{nginx_listing, Account, Context, Provider, Session};
 use jobfetch_engine::secret::{Secret, SecretStore, SESSION_TOKEN};
 use jobfetch_engine::{Error, ErrorCode};
-use jobfetch_sim::{demo, Sim, SimConfig};
+use jobfetch_sim::{demo, FaultAction, FaultRule, Sim, SimConfig};
 use serde_json::{json, Value};
+use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -241,7 +242,7 @@ async fn a_server_that_is_not_desaccess_gets_a_clear_error() {
 async fn jobs_lists_all_demo_jobs_newest_first() {
     let sim = start().await;
     let jobs = sign_in(&sim).await.jobs().await.unwrap();
-    assert_eq!(jobs.len(), 13);
+    assert_eq!(jobs.len(), demo::JOB_COUNT);
     for status in [
         JobStatus::Init,
         JobStatus::Started,
@@ -284,9 +285,26 @@ async fn jobs_lists_all_demo_jobs_newest_first() {
         running.started.is_some() && running.completed.is_none(),
         "{running:?}"
     );
+    // Dates read as of today: the sample job finished two hours ago and its files expire in 14 days.
+    let from_now = |hours: i64| to_iso(OffsetDateTime::now_utc() + time::Duration::hours(hours));
     let seed = by_id(demo::SEED_TREE_JOB_ID);
-    assert_eq!(seed.submitted.as_deref(), Some("2020-07-06T15:21:29Z"));
-    assert_eq!(seed.completed.as_deref(), Some("2020-07-06T15:22:04Z"));
+    let (completed, expires) = (
+        seed.completed.clone().unwrap(),
+        seed.expires.clone().unwrap(),
+    );
+    assert!(
+        from_now(-3) < completed && completed < from_now(-1),
+        "{seed:?}"
+    );
+    assert!(
+        from_now(13 * 24) < expires && expires < from_now(15 * 24),
+        "{seed:?}"
+    );
+    assert!(
+        jobs.iter()
+            .all(|job| job.submitted.clone().unwrap() > from_now(-30 * 24)),
+        "no job is years old: {jobs:?}"
+    );
     let failed = by_id(demo::FAILED_QUERY_JOB_ID);
     assert_eq!(failed.status, JobStatus::Failure);
     assert!(failed.status_message.contains("ORA-00942"));
@@ -306,6 +324,26 @@ async fn job_finds_one_job_and_reports_unknown_ids() {
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::NotFound, "{}", err.message);
+}
+
+#[tokio::test]
+async fn a_busy_api_is_worth_asking_again_not_a_missing_job() {
+    let sim = start().await;
+    let session = sign_in(&sim).await;
+    let busy = FaultAction::Status {
+        code: 429,
+        retry_after_secs: Some(7),
+    };
+    sim.faults()
+        .add(FaultRule::new("/desaccess/api/job/status", busy).times(1));
+    let err = session.job(demo::SEED_TREE_JOB_ID).await.unwrap_err();
+    assert_eq!(
+        (err.code, err.retryable, err.retry_after),
+        (ErrorCode::Http, true, Some(Duration::from_secs(7))),
+        "{}",
+        err.message
+    );
+    assert!(session.job(demo::SEED_TREE_JOB_ID).await.is_ok());
 }
 
 #[tokio::test]
@@ -338,7 +376,7 @@ async fn an_expired_token_is_renewed_once_with_the_kept_password() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
 
     let reads = secrets.password_reads.load(Ordering::SeqCst);
-    assert_eq!(session.jobs().await.unwrap().len(), 13);
+    assert_eq!(session.jobs().await.unwrap().len(), demo::JOB_COUNT);
     assert_eq!(secrets.password_reads.load(Ordering::SeqCst), reads + 1);
     assert_ne!(secrets.held.lock().unwrap()[SESSION_TOKEN], original);
 

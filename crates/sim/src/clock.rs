@@ -1,4 +1,4 @@
-//! UTC calendar arithmetic and the timestamp formats used by DESaccess, the cutout worker, nginx and MAST.
+//! The sim's clock, UTC calendar arithmetic, and the timestamp formats used by DESaccess, the cutout worker, nginx and MAST.
 
 /// Seconds since the Unix epoch, UTC.
 pub(crate) type UnixTime = i64;
@@ -69,6 +69,11 @@ pub(crate) fn sql(t: UnixTime) -> String {
     )
 }
 
+/// ISO 8601 in UTC, as programs reading the sim's description expect: `2020-09-22T18:27:27Z`.
+pub(crate) fn iso(t: UnixTime) -> String {
+    sql(t).replacen(' ', "T", 1) + "Z"
+}
+
 /// The BulkThumbs file-name stamp: `20200706-152133`.
 pub(crate) fn compact(t: UnixTime) -> String {
     let c = civil(t);
@@ -93,6 +98,44 @@ pub(crate) fn now() -> UnixTime {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as UnixTime)
         .unwrap_or_default()
+}
+
+/// The time as one running sim sees it: real seconds passing since it started, from a start time that
+/// is the real one unless a test fixed it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Clock {
+    /// The sim's time when it started.
+    start: UnixTime,
+    started: std::time::Instant,
+}
+
+impl Clock {
+    /// A clock that reads `start` now; `None` starts from the real time.
+    pub(crate) fn starting_at(start: Option<std::time::SystemTime>) -> Clock {
+        let start = start.map_or_else(now, |time| {
+            time.duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| since.as_secs() as UnixTime)
+        });
+        Clock {
+            start,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// The sim's time when it started.
+    pub(crate) fn start(&self) -> UnixTime {
+        self.start
+    }
+
+    /// How long the sim has run.
+    pub(crate) fn elapsed(&self) -> std::time::Duration {
+        self.started.elapsed()
+    }
+
+    /// The sim's time `after` its start, rounded up to the second.
+    pub(crate) fn after_start(&self, after: std::time::Duration) -> UnixTime {
+        self.start + after.as_secs_f64().ceil() as UnixTime
+    }
 }
 
 /// nginx's HTML autoindex date column: `22-Sep-2020 18:27`.
@@ -127,6 +170,7 @@ mod tests {
         let t = utc(2020, 9, 22, 18, 27, 27);
         assert_eq!(t, 1_600_799_247);
         assert_eq!(sql(t), "2020-09-22 18:27:27");
+        assert_eq!(iso(t), "2020-09-22T18:27:27Z");
         assert_eq!(compact(t), "20200922-182727");
         assert_eq!(autoindex(t), "22-Sep-2020 18:27");
         assert_eq!(bundle(t), "2020-09-22T1827");

@@ -4,12 +4,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::faults::FaultRule;
+use crate::live::EndRefused;
 use crate::state::SimState;
 
 pub(crate) fn router() -> Router<Arc<SimState>> {
@@ -20,6 +22,7 @@ pub(crate) fn router() -> Router<Arc<SimState>> {
         )
         .route("/delay", put(set_delay))
         .route("/stats", get(stats).delete(reset_stats))
+        .route("/jobs/{job_id}/end", put(end_job))
 }
 
 #[derive(Serialize)]
@@ -80,4 +83,46 @@ async fn reset_stats(State(state): State<Arc<SimState>>) -> Json<StatsReply> {
     Json(StatsReply {
         bytes_sent: BTreeMap::new(),
     })
+}
+
+#[derive(Deserialize)]
+struct EndIn {
+    /// Seconds from now; 0 ends the job at once.
+    after_secs: f64,
+}
+
+#[derive(Serialize)]
+struct Said {
+    status: &'static str,
+    message: String,
+}
+
+/// Makes one of the demo's running jobs end `after_secs` from now.
+async fn end_job(
+    State(state): State<Arc<SimState>>,
+    Path(job_id): Path<String>,
+    Json(end): Json<EndIn>,
+) -> (StatusCode, Json<Said>) {
+    let said = |code, status, message: String| (code, Json(Said { status, message }));
+    let Ok(after) = Duration::try_from_secs_f64(end.after_secs) else {
+        let message = format!(
+            "after_secs must be 0 or more seconds, not {}.",
+            end.after_secs
+        );
+        return said(StatusCode::BAD_REQUEST, "error", message);
+    };
+    match state.archive.end_job_in(&job_id, after) {
+        Ok(()) => said(
+            StatusCode::OK,
+            "ok",
+            format!("Job {job_id} ends in {after:?}."),
+        ),
+        Err(refused) => {
+            let code = match refused {
+                EndRefused::NotLive => StatusCode::NOT_FOUND,
+                EndRefused::Ended => StatusCode::CONFLICT,
+            };
+            said(code, "error", refused.message(&job_id))
+        }
+    }
 }

@@ -116,6 +116,9 @@ pub(crate) struct CutoutJob {
     pub(crate) unmatched: Vec<(f64, f64)>,
     /// How many cutouts have been written; the worker writes its summary only once all are.
     pub(crate) done: usize,
+    /// When BulkThumbs named its log and summary, if not at the job's start: the seed job keeps the
+    /// documented names (`BulkThumbs_20200706-152133.log`) whenever the demo says it ran.
+    pub(crate) log_stamp: Option<UnixTime>,
 }
 
 /// `summary.json` / `*_SUMMARY.json`, also reported as the job's `cutout_summary`.
@@ -168,6 +171,10 @@ pub(crate) fn build(meta: &JobMeta, job: &CutoutJob) -> JobOutput {
     let Some(start) = meta.started else {
         return JobOutput::nothing(positions_csv);
     };
+    // The worker makes the job folder with its first cutout.
+    if job.done == 0 && meta.completed.is_none() {
+        return JobOutput::nothing(positions_csv);
+    }
     let end = meta
         .completed
         .unwrap_or(start + 5 + 3 * job.done as UnixTime);
@@ -209,7 +216,7 @@ pub(crate) fn build(meta: &JobMeta, job: &CutoutJob) -> JobOutput {
     let text = |mtime, text: String| File::new(mtime, Content::Bytes(text.into()));
     let (log_name, summary_name) = match job.layout {
         Layout::BulkThumbs => {
-            let stamp = clock::compact(start);
+            let stamp = clock::compact(job.log_stamp.unwrap_or(start));
             let csv = format!("BTL_{}.csv", meta.id.to_uppercase());
             folder.add_file(&csv, text(start, positions_csv.clone()));
             (

@@ -1,8 +1,14 @@
-//! The demo account and its jobs: fixed ids, statuses and layouts; positions and pixels follow the seed.
+//! The demo account and its jobs: fixed ids, statuses and layouts, dates counted back from the sim's
+//! start, and jobs that run while it does; positions and pixels follow the seed.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
 
 use crate::clock::{utc, UnixTime};
 use crate::cutout_job::{Cutout, CutoutJob, CutoutOptions, Layout, Products};
 use crate::jobs::{Job, JobMeta, JobSpec, JobStatus};
+use crate::live::RunningJob;
 use crate::query_job::QueryJob;
 use crate::rng::Rng;
 use crate::sky::Tile;
@@ -19,7 +25,8 @@ pub const EMPTY_USERNAME: &str = "astrobuff";
 /// Password of [`EMPTY_USERNAME`].
 pub const EMPTY_PASSWORD: &str = "astrobuff-password";
 
-/// Success, BulkThumbs layout: the documented sample tree, 3 positions in 2 tiles, exactly 10 files.
+/// Success, finished two hours before the sim started, BulkThumbs layout: the documented sample tree, 3
+/// positions in 2 tiles, exactly 10 files, named as documented (`BulkThumbs_20200706-152133.log`).
 pub const SEED_TREE_JOB_ID: &str = "c39008aa52f54b9e94335b566743af0c";
 /// Success, BulkThumbs layout, named `sn-hosts-2020`: 12 positions in 3 tiles, g/r/i FITS and a gri STIFF PNG each.
 pub const BULKTHUMBS_JOB_ID: &str = "3f6d0e9a1b2c4d5e8f7a6b5c4d3e2f10";
@@ -48,19 +55,139 @@ pub const FAILED_QUERY_JOB_ID: &str = "1a3c5e7a9c1e4b2d6f8a0c2e4a6c8e85";
 /// Started, no folder yet.
 pub const RUNNING_QUERY_JOB_ID: &str = "5c7e9a1c3e5a4d6f8b0d2f4b6d8f0a96";
 
-/// When and how a demo job ran.
-struct Run {
-    id: &'static str,
-    name: Option<&'static str>,
-    status: JobStatus,
-    message: &'static str,
+/// Started, named `transient-hosts`, no folder yet; succeeds [`Endings::cutout`] after the sim starts
+/// (30 s by default), when its folder appears: 6 positions in 2 tiles, per-position layout, 114 px, i
+/// FITS plus gri Lupton PNG (12 images, the positions CSV, the log and `summary.json`).
+pub const LIVE_CUTOUT_JOB_ID: &str = "d4f6a8c0e2b44f1a9c7e5b3d1f0a8c27";
+/// Started, query job named `wide-join`, no folder; fails [`Endings::failing`] after the sim starts (45 s
+/// by default) with [`LIVE_FAILING_MESSAGE`], and never gets a folder.
+pub const LIVE_FAILING_JOB_ID: &str = "f1b3d5e7a9c14e2b8d0f6a4c2e8b0d35";
+/// The status message [`LIVE_FAILING_JOB_ID`] fails with.
+pub const LIVE_FAILING_MESSAGE: &str =
+    "ORA-01652: unable to extend temp segment by 128 in tablespace TEMP";
+/// Started, query job named `faint-galaxies`, no folder yet; succeeds [`Endings::query`] after the sim
+/// starts (2 min by default), when `results.csv` (1500 rows) and `meta.json` appear.
+pub const LIVE_QUERY_JOB_ID: &str = "a9e7c5b3d1f04a6c8e2b0d4f6a8c1e49";
+
+/// How many jobs the demo account has, the live ones included.
+pub const JOB_COUNT: usize = 16;
+
+/// When the demo's live jobs end, counted from the sim's start ([`SimConfig::live_jobs`](crate::SimConfig::live_jobs)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Endings {
+    /// When [`LIVE_CUTOUT_JOB_ID`] succeeds.
+    pub cutout: Duration,
+    /// When [`LIVE_FAILING_JOB_ID`] fails.
+    pub failing: Duration,
+    /// When [`LIVE_QUERY_JOB_ID`] succeeds.
+    pub query: Duration,
+}
+
+impl Default for Endings {
+    /// Soon enough to watch: 30 s, 45 s and 2 min.
+    fn default() -> Self {
+        Endings {
+            cutout: Duration::from_secs(30),
+            failing: Duration::from_secs(45),
+            query: Duration::from_secs(120),
+        }
+    }
+}
+
+impl Endings {
+    /// Every live job ends `after` the sim starts (for tests: `Endings::all_after(Duration::from_secs(2))`).
+    pub fn all_after(after: Duration) -> Endings {
+        Endings {
+            cutout: after,
+            failing: after,
+            query: after,
+        }
+    }
+}
+
+/// A job that is running when the sim starts and ends while it runs, as the sim's description lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveJob {
+    pub id: String,
+    pub name: String,
+    /// `cutout` or `query`: the job folder is `{files}/<user>/<job_type>/<id>/`.
+    pub job_type: String,
+    /// The `job_status` it ends with: `success` or `failure` (`started` until then).
+    pub ends_as: String,
+    /// The `job_status_message` it ends with; empty for a success.
+    pub message: String,
+    /// When it ends, in milliseconds after the sim started.
+    pub ends_after_ms: u64,
+    /// When it ends, ISO 8601 UTC (`2026-03-04T10:15:34Z`), as its `job_time_complete` will say.
+    pub ends_at: String,
+}
+
+const MINUTE: UnixTime = 60;
+const HOUR: UnixTime = 3600;
+const DAY: UnixTime = 86_400;
+
+/// When a job was submitted, started and completed.
+#[derive(Clone, Copy)]
+struct Times {
     submitted: UnixTime,
     started: Option<UnixTime>,
     completed: Option<UnixTime>,
 }
 
-/// All demo jobs, for the demo account.
-pub(crate) fn jobs(seed: u64) -> Vec<Job> {
+/// Dates counted back from the sim's start, so the demo reads as of the day it runs.
+#[derive(Clone, Copy)]
+struct Before(UnixTime);
+
+impl Before {
+    /// Completed `ago` seconds before the start, after `queued` seconds waiting and `ran` running.
+    fn ended(self, ago: UnixTime, queued: UnixTime, ran: UnixTime) -> Times {
+        let completed = self.0 - ago;
+        Times {
+            completed: Some(completed),
+            ..self.running(ago + ran, queued)
+        }
+    }
+
+    /// Started `ago` seconds before the start after `queued` seconds waiting, and not done.
+    fn running(self, ago: UnixTime, queued: UnixTime) -> Times {
+        let started = self.0 - ago;
+        Times {
+            submitted: started - queued,
+            started: Some(started),
+            completed: None,
+        }
+    }
+
+    /// Submitted `ago` seconds before the start, and not started.
+    fn queued(self, ago: UnixTime) -> Times {
+        Times {
+            submitted: self.0 - ago,
+            started: None,
+            completed: None,
+        }
+    }
+}
+
+/// When and how a demo job ran (for a live job: how it ends).
+#[derive(Clone, Copy)]
+struct Run {
+    id: &'static str,
+    name: Option<&'static str>,
+    status: JobStatus,
+    message: &'static str,
+    times: Times,
+}
+
+/// The demo account's jobs as of `start` (the sim's time when it started): those done or stuck, and
+/// those that end while the sim runs, as `endings` says.
+pub(crate) fn jobs(seed: u64, start: UnixTime, endings: &Endings) -> (Vec<Job>, Vec<RunningJob>) {
+    (
+        settled_jobs(seed, Before(start)),
+        running_jobs(seed, Before(start), endings),
+    )
+}
+
+fn settled_jobs(seed: u64, before: Before) -> Vec<Job> {
     use JobStatus::{Failure, Init, Started, Success};
     let cutout = |run: Run, job: CutoutJob| make(seed, run, JobSpec::Cutout(job));
     let query = |run: Run, job: QueryJob| make(seed, run, JobSpec::Query(job));
@@ -71,9 +198,7 @@ pub(crate) fn jobs(seed: u64) -> Vec<Job> {
                 name: None,
                 status: Success,
                 message: "",
-                submitted: utc(2020, 7, 6, 15, 21, 29),
-                started: Some(utc(2020, 7, 6, 15, 21, 33)),
-                completed: Some(utc(2020, 7, 6, 15, 22, 4)),
+                times: before.ended(2 * HOUR, 4, 31),
             },
             seed_tree_job(seed),
         ),
@@ -83,9 +208,7 @@ pub(crate) fn jobs(seed: u64) -> Vec<Job> {
                 name: Some("sn-hosts-2020"),
                 status: Success,
                 message: "",
-                submitted: utc(2020, 8, 14, 9, 12, 5),
-                started: Some(utc(2020, 8, 14, 9, 12, 9)),
-                completed: Some(utc(2020, 8, 14, 9, 15, 41)),
+                times: before.ended(3 * DAY + 5 * HOUR, 4, 212),
             },
             scattered(
                 seed,
@@ -103,9 +226,7 @@ pub(crate) fn jobs(seed: u64) -> Vec<Job> {
                 status: Failure,
                 message:
                     "Cutout generation failed: tile DES0453-4457 could not be read from the archive",
-                submitted: utc(2020, 10, 2, 17, 40, 11),
-                started: Some(utc(2020, 10, 2, 17, 40, 15)),
-                completed: Some(utc(2020, 10, 2, 17, 40, 52)),
+                times: before.ended(5 * DAY + 2 * HOUR, 4, 37),
             },
             CutoutJob {
                 done: 2,
@@ -125,9 +246,7 @@ pub(crate) fn jobs(seed: u64) -> Vec<Job> {
                 name: None,
                 status: Success,
                 message: "",
-                submitted: utc(2021, 3, 15, 14, 2, 7),
-                started: Some(utc(2021, 3, 15, 14, 2, 11)),
-                completed: Some(utc(2021, 3, 15, 14, 3, 2)),
+                times: before.ended(DAY + 3 * HOUR, 4, 51),
             },
             scattered(
                 seed,
@@ -144,9 +263,7 @@ pub(crate) fn jobs(seed: u64) -> Vec<Job> {
                 name: Some("des-wide-520"),
                 status: Success,
                 message: "",
-                submitted: utc(2023, 11, 20, 8, 30, 0),
-                started: Some(utc(2023, 11, 20, 8, 30, 6)),
-                completed: Some(utc(2023, 11, 20, 8, 52, 47)),
+                times: before.ended(6 * HOUR, 6, 1361),
             },
             scattered(
                 seed,
@@ -163,9 +280,7 @@ pub(crate) fn jobs(seed: u64) -> Vec<Job> {
                 name: Some("des-deep-10k"),
                 status: Success,
                 message: "",
-                submitted: utc(2023, 10, 2, 14, 2, 0),
-                started: Some(utc(2023, 10, 2, 14, 2, 11)),
-                completed: Some(utc(2023, 10, 2, 16, 40, 3)),
+                times: before.ended(9 * DAY + 4 * HOUR, 11, 9472),
             },
             scattered(
                 seed,
@@ -182,9 +297,7 @@ pub(crate) fn jobs(seed: u64) -> Vec<Job> {
                 name: Some("cluster-cores"),
                 status: Started,
                 message: "",
-                submitted: utc(2024, 3, 4, 10, 15, 0),
-                started: Some(utc(2024, 3, 4, 10, 15, 4)),
-                completed: None,
+                times: before.running(40 * MINUTE, 4),
             },
             CutoutJob {
                 done: 17,
@@ -204,9 +317,7 @@ pub(crate) fn jobs(seed: u64) -> Vec<Job> {
                 name: None,
                 status: Init,
                 message: "",
-                submitted: utc(2024, 3, 4, 10, 20, 31),
-                started: None,
-                completed: None,
+                times: before.queued(3 * MINUTE),
             },
             scattered(
                 seed,
@@ -223,21 +334,18 @@ pub(crate) fn jobs(seed: u64) -> Vec<Job> {
                 name: None,
                 status: Failure,
                 message: "None of the 6 positions could be matched to a DES tile.",
-                submitted: utc(2022, 6, 9, 21, 5, 44),
-                started: Some(utc(2022, 6, 9, 21, 5, 47)),
-                completed: Some(utc(2022, 6, 9, 21, 5, 58)),
+                times: before.ended(12 * DAY + 7 * HOUR, 3, 11),
             },
             outside_footprint(seed),
         ),
+        // Finished longer ago than DESaccess keeps files (14 days): expired, files not yet deleted.
         query(
             Run {
                 id: QUERY_JOB_ID,
                 name: Some("bright-stars"),
                 status: Success,
                 message: "",
-                submitted: utc(2022, 1, 18, 11, 0, 2),
-                started: Some(utc(2022, 1, 18, 11, 0, 5)),
-                completed: Some(utc(2022, 1, 18, 11, 0, 19)),
+                times: before.ended(17 * DAY + 2 * HOUR, 3, 14),
             },
             query_job(seed, &sample_query("MAG_AUTO_G < 18"), 2000, None),
         ),
@@ -247,9 +355,7 @@ pub(crate) fn jobs(seed: u64) -> Vec<Job> {
                 name: Some("dr2-main-sample"),
                 status: Success,
                 message: "",
-                submitted: utc(2022, 2, 1, 16, 45, 10),
-                started: Some(utc(2022, 2, 1, 16, 45, 12)),
-                completed: Some(utc(2022, 2, 1, 16, 47, 55)),
+                times: before.ended(2 * DAY + HOUR, 2, 163),
             },
             query_job(seed, &sample_query("ROWNUM <= 6000"), 6000, Some(2500)),
         ),
@@ -259,9 +365,7 @@ pub(crate) fn jobs(seed: u64) -> Vec<Job> {
                 name: None,
                 status: Failure,
                 message: "ORA-00942: table or view does not exist",
-                submitted: utc(2022, 2, 2, 9, 1, 0),
-                started: Some(utc(2022, 2, 2, 9, 1, 2)),
-                completed: Some(utc(2022, 2, 2, 9, 1, 3)),
+                times: before.ended(2 * DAY, 2, 1),
             },
             query_job(seed, "SELECT * FROM DR2_MAINN WHERE ROWNUM < 10", 0, None),
         ),
@@ -271,18 +375,105 @@ pub(crate) fn jobs(seed: u64) -> Vec<Job> {
                 name: None,
                 status: Started,
                 message: "",
-                submitted: utc(2024, 3, 4, 10, 18, 12),
-                started: Some(utc(2024, 3, 4, 10, 18, 15)),
-                completed: None,
+                times: before.running(25 * MINUTE, 3),
             },
             query_job(seed, &sample_query("MAG_AUTO_I BETWEEN 20 AND 21"), 0, None),
         ),
     ]
 }
 
+/// The jobs that end while the sim runs; each `Run` says how it ends.
+fn running_jobs(seed: u64, before: Before, endings: &Endings) -> Vec<RunningJob> {
+    use JobStatus::{Failure, Success};
+    vec![
+        live(
+            seed,
+            Run {
+                id: LIVE_CUTOUT_JOB_ID,
+                name: Some("transient-hosts"),
+                status: Success,
+                message: "",
+                times: before.running(4 * MINUTE, 4),
+            },
+            endings.cutout,
+            move |ended| {
+                let job = scattered(
+                    seed,
+                    LIVE_CUTOUT_JOB_ID,
+                    Layout::PerPosition,
+                    small_lupton("dr2"),
+                    [2, 3],
+                    0,
+                );
+                let done = if ended { job.cutouts.len() } else { 0 };
+                JobSpec::Cutout(CutoutJob { done, ..job })
+            },
+        ),
+        live(
+            seed,
+            Run {
+                id: LIVE_FAILING_JOB_ID,
+                name: Some("wide-join"),
+                status: Failure,
+                message: LIVE_FAILING_MESSAGE,
+                times: before.running(6 * MINUTE, 2),
+            },
+            endings.failing,
+            move |_| {
+                let join = "SELECT * FROM DR2_MAIN a JOIN Y6A2_COADD_OBJECT b ON a.RA BETWEEN b.RA - 0.001 AND b.RA + 0.001";
+                JobSpec::Query(query_job(seed, join, 0, None))
+            },
+        ),
+        live(
+            seed,
+            Run {
+                id: LIVE_QUERY_JOB_ID,
+                name: Some("faint-galaxies"),
+                status: Success,
+                message: "",
+                times: before.running(10 * MINUTE, 3),
+            },
+            endings.query,
+            move |_| {
+                let faint =
+                    sample_query("MAG_AUTO_R BETWEEN 23 AND 23.5 AND EXTENDED_CLASS_COADD = 3");
+                JobSpec::Query(query_job(seed, &faint, 1500, None))
+            },
+        ),
+    ]
+}
+
+/// A job that runs as `run`'s times say until `ends_after` the sim's start, then ends with `run`'s
+/// status and message; `spec(ended)` is what it had done by then (`false`: while it runs).
+fn live(
+    seed: u64,
+    run: Run,
+    ends_after: Duration,
+    spec: impl Fn(bool) -> JobSpec + Send + Sync + 'static,
+) -> RunningJob {
+    let running = Run {
+        status: JobStatus::Started,
+        message: "",
+        ..run
+    };
+    let running = make(seed, running, spec(false));
+    RunningJob::new(
+        running,
+        (run.status, run.message),
+        ends_after,
+        move |completed| {
+            let times = Times {
+                completed: Some(completed),
+                ..run.times
+            };
+            make(seed, Run { times, ..run }, spec(true))
+        },
+    )
+}
+
 fn make(seed: u64, run: Run, spec: JobSpec) -> Job {
     let job_type = spec.job_type();
-    let renewal_token = match run.completed {
+    let renewal_token = match run.times.completed {
         Some(_) => Rng::derive(seed, &format!("renewal-{}", run.id)).hex(16),
         None => String::new(),
     };
@@ -295,9 +486,9 @@ fn make(seed: u64, run: Run, spec: JobSpec) -> Job {
         owner: USERNAME.into(),
         status: run.status,
         status_message: run.message.into(),
-        submitted: run.submitted,
-        started: run.started,
-        completed: run.completed,
+        submitted: run.times.submitted,
+        started: run.times.started,
+        completed: run.times.completed,
         renewal_token,
     };
     Job::new(meta, spec)
@@ -358,6 +549,7 @@ fn seed_tree_job(seed: u64) -> CutoutJob {
         per_row_products: true,
         unmatched: Vec::new(),
         done: 3,
+        log_stamp: Some(utc(2020, 7, 6, 15, 21, 33)),
     }
 }
 
@@ -396,6 +588,7 @@ fn scattered(
         cutouts,
         per_row_products: false,
         unmatched,
+        log_stamp: None,
     }
 }
 
@@ -409,6 +602,7 @@ fn outside_footprint(seed: u64) -> CutoutJob {
         per_row_products: false,
         unmatched: (0..6).map(|_| northern_position(&mut rng)).collect(),
         done: 0,
+        log_stamp: None,
     }
 }
 
@@ -467,8 +661,10 @@ mod tests {
 
     #[test]
     fn job_ids_are_32_lowercase_hex_and_unique() {
-        let jobs = jobs(1);
-        let mut ids: Vec<&str> = jobs.iter().map(|job| job.meta.id.as_str()).collect();
+        let (settled, running) = jobs(1, utc(2026, 3, 4, 10, 0, 0), &Endings::default());
+        let mut ids: Vec<&str> = settled.iter().map(|job| job.meta.id.as_str()).collect();
+        ids.extend(running.iter().map(RunningJob::id));
+        assert_eq!(ids.len(), JOB_COUNT);
         for id in &ids {
             assert_eq!(id.len(), 32, "{id}");
             assert!(
@@ -479,6 +675,6 @@ mod tests {
         }
         ids.sort_unstable();
         ids.dedup();
-        assert_eq!(ids.len(), jobs.len());
+        assert_eq!(ids.len(), JOB_COUNT);
     }
 }

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{demo, mast, Sim};
+use crate::demo::{self, LiveJob};
+use crate::{mast, Sim};
 
 /// The sim's self-description, one key per archive it serves; `jobfetch-sim` prints it as its first line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +22,8 @@ pub struct Desaccess {
     pub username: String,
     pub password: String,
     pub database: String,
+    /// The demo account's jobs that are running when the sim starts and end while it runs.
+    pub live_jobs: Vec<LiveJob>,
 }
 
 /// The fake MAST: its base URL (astroquery's `[mast] server`), the demo token, and a proposal to query.
@@ -44,6 +47,7 @@ impl Sim {
                 username: demo::USERNAME.into(),
                 password: demo::PASSWORD.into(),
                 database: demo::DATABASE.into(),
+                live_jobs: self.live_jobs(),
             },
             mast: Mast {
                 base: self.mast_url(),

@@ -22,7 +22,8 @@ pub(crate) enum JobStatus {
 }
 
 impl JobStatus {
-    fn as_str(self) -> &'static str {
+    /// The word `/job/status` and `/job/list` use.
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             JobStatus::Init => "init",
             JobStatus::Started => "started",

@@ -17,7 +17,23 @@
 //! (e.g. `/api/v0.1/Download/` or `/stpubdata/`).
 //!
 //! The [`demo`] account's jobs cover every status and both cutout layouts; their FITS and PNG
-//! files are real, deterministic from [`SimConfig::seed`], and rendered on first request.
+//! files are real, deterministic from [`SimConfig::seed`], and rendered on first request. Their
+//! dates count back from the sim's start ([`SimConfig::demo_start`], the real time unless a test
+//! fixes it), so they read as of today: the sample job finished two hours ago and expires in 14 days.
+//!
+//! # Jobs that end while you watch
+//!
+//! Three demo jobs are `started`, with no folder on the file server (its listing answers 404, as
+//! nginx does for a folder not yet made), when the sim starts, and end while it runs:
+//! [`demo::LIVE_CUTOUT_JOB_ID`] succeeds after 30 s and its folder appears,
+//! [`demo::LIVE_FAILING_JOB_ID`] fails after 45 s with [`demo::LIVE_FAILING_MESSAGE`], and
+//! [`demo::LIVE_QUERY_JOB_ID`] succeeds after 2 min. [`SimConfig::live_jobs`] sets those times (a
+//! test gives `demo::Endings::all_after(Duration::from_secs(2))`), as does the binary's
+//! `--live-jobs-end-after SECS`; [`Sim::end_job_in`] (or `PUT /_sim/jobs/<job_id>/end`) moves one
+//! job's end while it runs.
+//! The description ([`Sim::description`], the binary's first line) lists them under
+//! `desaccess.live_jobs`: id, name, job type, `ends_as` (`success` or `failure`), the message,
+//! `ends_after_ms` after the start and `ends_at` (ISO 8601 UTC).
 //! The [`bench`] account's folders for `make bench`: 2,000 small files and one 2 GiB file,
 //! generated per request and range and never held in memory, and 500 one-arcminute cutouts as
 //! FITS and PNG, rendered like the demo's.
@@ -39,6 +55,7 @@
 //! | `PUT /_sim/delay` | `{"ms": 20}` | sets the global per-request delay |
 //! | `GET /_sim/stats` | — | `{"bytes_sent": {"/files-desaccess/…": n}}`: body bytes sent per file-server path |
 //! | `DELETE /_sim/stats` | — | counts from zero again |
+//! | `PUT /_sim/jobs/<job_id>/end` | `{"after_secs": 2}` | a running demo job ends that long from now (0: at once); 404 for a job that is not one of them, 409 once it has ended |
 //!
 //! Rule JSON is the rule's fields plus the action's, tagged by `kind`:
 //!
@@ -84,6 +101,7 @@ mod files;
 mod fits;
 mod generated;
 mod jobs;
+mod live;
 pub mod mast;
 mod nginx_error;
 mod params;
@@ -105,4 +123,5 @@ mod vfs;
 
 pub use describe::{Desaccess, Description, Mast};
 pub use faults::{FaultAction, FaultRule, Faults};
+pub use live::EndRefused;
 pub use server::{Sim, SimConfig};

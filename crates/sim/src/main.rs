@@ -4,6 +4,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use clap::Parser;
+use jobfetch_sim::demo::Endings;
 use jobfetch_sim::{Description, Sim, SimConfig};
 
 /// A local fake of the DESaccess (API and file server) and MAST archives.
@@ -24,6 +25,10 @@ struct Args {
     /// Delay added to every API and file request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     delay_ms: u64,
+    /// Seconds after the start at which every demo job that is running ends (by default they end
+    /// after 30 s, 45 s and 2 min; the description's desaccess.live_jobs says which and when).
+    #[arg(long, value_name = "SECS")]
+    live_jobs_end_after: Option<u64>,
 }
 
 #[tokio::main]
@@ -33,6 +38,12 @@ async fn main() -> std::io::Result<()> {
         port: args.port,
         token_ttl: Duration::from_secs(args.token_ttl),
         seed: args.seed,
+        live_jobs: args
+            .live_jobs_end_after
+            .map_or_else(Endings::default, |secs| {
+                Endings::all_after(Duration::from_secs(secs))
+            }),
+        ..SimConfig::default()
     };
     let sim = Sim::start(config).await?;
     sim.faults()

@@ -2,7 +2,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use axum::http::StatusCode;
 use axum::Router;
@@ -13,7 +13,10 @@ use tokio::task::JoinHandle;
 
 use crate::archive::Archive;
 use crate::auth::Tokens;
+use crate::clock::Clock;
+use crate::demo::Endings;
 use crate::faults::Faults;
+use crate::live::EndRefused;
 use crate::mast::{self, Mast};
 use crate::raw::RawEntries;
 use crate::state::SimState;
@@ -29,6 +32,11 @@ pub struct SimConfig {
     pub token_ttl: Duration,
     /// Fixes the demo positions, pixels and tokens.
     pub seed: u64,
+    /// The sim's time when it starts: the demo's job dates count back from it. `None` (the default)
+    /// is the real time, so the demo reads as of today; a test fixes it to get fixed dates.
+    pub demo_start: Option<SystemTime>,
+    /// When the demo's running jobs end, counted from the start (a test makes them end in seconds).
+    pub live_jobs: Endings,
 }
 
 impl Default for SimConfig {
@@ -37,6 +45,8 @@ impl Default for SimConfig {
             port: 0,
             token_ttl: Duration::from_secs(3600),
             seed: 20_200_706,
+            demo_start: None,
+            live_jobs: Endings::default(),
         }
     }
 }
@@ -66,7 +76,11 @@ impl Sim {
         let mast_address = mast_listener.local_addr()?;
         let storage_address = storage_listener.local_addr()?;
         let state = Arc::new(SimState {
-            archive: Archive::demo(config.seed),
+            archive: Archive::demo(
+                config.seed,
+                Clock::starting_at(config.demo_start),
+                &config.live_jobs,
+            ),
             tokens: Tokens::new(config.seed, config.token_ttl),
             faults: Faults::default(),
             mast: Mast::new(
@@ -140,6 +154,16 @@ impl Sim {
     /// Lifetime of tokens issued from now on (existing tokens keep theirs).
     pub fn set_token_ttl(&self, ttl: Duration) {
         self.state.tokens.set_ttl(ttl);
+    }
+
+    /// The demo's jobs that end while the sim runs, and when each ends.
+    pub fn live_jobs(&self) -> Vec<crate::demo::LiveJob> {
+        self.state.archive.live_jobs()
+    }
+
+    /// Makes one of the demo's running jobs ([`Sim::live_jobs`]) end `after` from now.
+    pub fn end_job_in(&self, job_id: &str, after: Duration) -> Result<(), EndRefused> {
+        self.state.archive.end_job_in(job_id, after)
     }
 
     /// Serves `body` verbatim as the JSON listing of `folder` (relative to the file-server root,

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{client, json_reply, login, start};
+use common::{client, json_reply, login, start, start_on_the_documented_day};
 use jobfetch_sim::demo;
 use serde_json::{json, Value};
 
@@ -179,7 +179,7 @@ async fn expired_tokens_are_reported_and_every_reply_refreshes_the_token() {
 
 #[tokio::test]
 async fn job_status_all_gives_full_records_in_order() {
-    let (sim, client) = (start().await, client());
+    let (sim, client) = (start_on_the_documented_day().await, client());
     let token = login(&client, &sim).await;
     let url = format!("{}/job/status", sim.desaccess_api_url());
     let response = client
@@ -198,7 +198,7 @@ async fn job_status_all_gives_full_records_in_order() {
     assert_eq!(reply["message"], "");
     assert!(reply["new_token"].is_string());
     let jobs = reply["jobs"].as_array().unwrap();
-    assert_eq!(jobs.len(), 13);
+    assert_eq!(jobs.len(), demo::JOB_COUNT);
     let expected = [
         "job_type",
         "job_name",
@@ -356,13 +356,22 @@ async fn job_list_is_newest_first_with_four_fields() {
         .iter()
         .map(|job| job["job_id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids.len(), 13);
-    assert_eq!(ids[0], demo::RUNNING_QUERY_JOB_ID);
-    assert_eq!(ids[1], demo::RUNNING_CUTOUT_JOB_ID);
-    assert_eq!(ids[2], demo::LARGE_CUTOUT_JOB_ID);
-    assert_eq!(ids[11], demo::SEED_TREE_JOB_ID);
+    assert_eq!(ids.len(), demo::JOB_COUNT);
     assert_eq!(
-        ids[12],
+        ids[..5],
+        [
+            demo::LIVE_CUTOUT_JOB_ID,
+            demo::LIVE_FAILING_JOB_ID,
+            demo::LIVE_QUERY_JOB_ID,
+            demo::RUNNING_QUERY_JOB_ID,
+            demo::RUNNING_CUTOUT_JOB_ID
+        ],
+        "the running jobs started last"
+    );
+    assert_eq!(ids[5], demo::SEED_TREE_JOB_ID);
+    assert_eq!(ids[6], demo::LARGE_CUTOUT_JOB_ID);
+    assert_eq!(
+        ids[demo::JOB_COUNT - 1],
         demo::QUEUED_CUTOUT_JOB_ID,
         "never started sorts last"
     );
@@ -371,7 +380,7 @@ async fn job_list_is_newest_first_with_four_fields() {
         keys.sort();
         assert_eq!(keys, ["job_id", "job_name", "job_status", "job_type"]);
     }
-    assert_eq!(jobs[2]["job_name"], "des-wide-520");
+    assert_eq!(jobs[6]["job_name"], "des-wide-520");
 }
 
 #[tokio::test]

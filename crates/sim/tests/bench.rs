@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{client, get_bytes, json_reply, listing, start, walk};
+use common::{client, get_bytes, get_text, json_reply, listing, start, walk};
 use jobfetch_sim::bench;
 use serde_json::Value;
 
@@ -52,14 +52,7 @@ async fn bench_2000_lists_2000_files_in_20_tiles_and_serves_them_with_ranges() {
     assert_eq!(response.bytes().await.unwrap(), whole[1000..2000]);
 
     // The HTML autoindex that rclone's http backend reads: folders end in `/`.
-    let html = client
-        .get(format!("{folder}/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = get_text(&client, &format!("{folder}/")).await;
     let tile = top[0]["name"].as_str().unwrap().replace('+', "%2B");
     assert!(html.contains(&format!("<a href=\"{tile}/\">")), "{html}");
 }

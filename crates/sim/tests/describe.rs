@@ -3,6 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
+use jobfetch_sim::demo;
 use serde_json::Value;
 
 /// A `jobfetch-sim` process, killed when dropped.
@@ -16,8 +17,14 @@ impl SimProcess {
     /// Starts the binary on a free port, reads its first stdout line and closes the pipe, as a client that
     /// wants only the description does: the sim must keep serving.
     fn start() -> SimProcess {
+        SimProcess::start_with(&[])
+    }
+
+    /// As [`SimProcess::start`], with more command-line arguments.
+    fn start_with(args: &[&str]) -> SimProcess {
         let child = Command::new(env!("CARGO_BIN_EXE_jobfetch-sim"))
             .args(["--port", "0"])
+            .args(args)
             .stdout(Stdio::piped())
             .spawn()
             .expect("jobfetch-sim starts");
@@ -121,4 +128,27 @@ async fn two_sims_run_side_by_side() {
     assert_ne!(a["api"], b["api"], "two sims, two ports");
     sign_in(a).await;
     sign_in(b).await;
+}
+
+#[test]
+fn the_first_line_says_when_the_running_demo_jobs_end() {
+    let live = |sim: &SimProcess| -> Vec<(String, u64)> {
+        let jobs = sim.description["desaccess"]["live_jobs"]
+            .as_array()
+            .unwrap()
+            .clone();
+        jobs.iter()
+            .map(|job| {
+                (
+                    job["id"].as_str().unwrap().to_owned(),
+                    job["ends_after_ms"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let default = live(&SimProcess::start());
+    assert_eq!(default[0], (demo::LIVE_CUTOUT_JOB_ID.to_owned(), 30_000));
+    let soon = live(&SimProcess::start_with(&["--live-jobs-end-after", "2"]));
+    assert_eq!(soon.len(), 3);
+    assert!(soon.iter().all(|(_, after)| *after == 2000), "{soon:?}");
 }

@@ -2,7 +2,9 @@
 
 mod common;
 
-use common::{client, get_bytes, job_folder, listing, start, walk};
+use common::{
+    client, get_bytes, get_text, job_folder, listing, start, start_on_the_documented_day, walk,
+};
 use jobfetch_sim::demo;
 use serde_json::{json, Value};
 
@@ -29,7 +31,7 @@ async fn the_documented_sample_job_tree_is_reproduced() {
 
 #[tokio::test]
 async fn listings_are_nginx_json_autoindex() {
-    let (sim, client) = (start().await, client());
+    let (sim, client) = (start_on_the_documented_day().await, client());
     let folder = job_folder(&sim, "cutout", demo::SEED_TREE_JOB_ID);
     let response = client.get(format!("{folder}/json")).send().await.unwrap();
     assert_eq!(response.headers()["content-type"], "application/json");
@@ -411,14 +413,7 @@ async fn folders_redirect_list_as_html_and_unknown_paths_404() {
         .unwrap()
         .ends_with(&format!("{}/", demo::SEED_TREE_JOB_ID)));
 
-    let html = client
-        .get(format!("{folder}/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = get_text(&client, &format!("{folder}/")).await;
     assert!(html.contains(
         "<h1>Index of /files-desaccess/demo/cutout/c39008aa52f54b9e94335b566743af0c/</h1>"
     ));

@@ -1,5 +1,6 @@
-//! What the Desk's integration tests share: a Desk over a temporary folder and the real keyring, and
-//! every file a test wrote, for scanning them for secrets.
+//! What the Desk's integration tests share: a Desk over a temporary folder and the real keyring, the
+//! demo DESaccess account's sign-in form, and every file a test wrote, for scanning them for secrets.
+#![allow(dead_code)] // each test binary uses some of these
 
 use std::path::Path;
 use std::sync::Arc;
@@ -7,8 +8,9 @@ use std::sync::Arc;
 use jobfetch_appkit::accounts::JsonFileBook;
 use jobfetch_appkit::keyring::KeyringSecrets;
 use jobfetch_appkit::Desk;
-use jobfetch_engine::providers::{Context, Registry};
+use jobfetch_engine::providers::{desaccess, Context, FieldValues, Registry};
 use jobfetch_engine::transfer::{TransferConfig, Transfers};
+use jobfetch_sim::{demo, Sim};
 
 /// A Desk of `registry`'s archives with its queue and accounts in `dir` and its secrets in the keyring.
 pub fn desk(dir: &Path, registry: Registry) -> Desk {
@@ -20,6 +22,19 @@ pub fn desk(dir: &Path, registry: Registry) -> Desk {
     };
     let book = Arc::new(JsonFileBook::new(&dir.join("accounts.json")));
     Desk::new(registry, context, book, transfers)
+}
+
+/// The sign-in form of the sim's demo DESaccess account, password included.
+pub fn desaccess_values(sim: &Sim) -> FieldValues {
+    [
+        (desaccess::API_BASE, sim.desaccess_api_url()),
+        (desaccess::USERNAME, demo::USERNAME.to_string()),
+        (desaccess::PASSWORD, demo::PASSWORD.to_string()),
+        (desaccess::DATABASE, demo::DATABASE.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
 }
 
 /// Logs everything this thread does, at TRACE, to `<dir>/jobfetch.log` until the guard is dropped, so

@@ -17,7 +17,7 @@ use url::Url;
 
 use super::auth::{may_send_token, Credentials};
 use super::model::AuthPolicy;
-use super::retry::parse_retry_after;
+use super::retry::retry_after;
 use crate::error::{Error, ErrorCode, Result};
 
 /// Redirects followed before giving up.
@@ -88,10 +88,7 @@ impl AuthorizedRequest<'_> {
             408 => Error::http_status(what, status).retryable(true),
             _ => Error::http_status(what, status),
         };
-        err.retry_after = headers
-            .get(header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
+        err.retry_after = retry_after(headers);
         err
     }
 }

@@ -36,6 +36,14 @@ impl RetryPolicy {
     }
 }
 
+/// How long a reply's `Retry-After` header asks to wait, if it has a readable one.
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(parse_retry_after)
+}
+
 /// Reads a `Retry-After` header: seconds, or an HTTP date.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();

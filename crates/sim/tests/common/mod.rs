@@ -1,11 +1,37 @@
 //! Helpers shared by the sim's HTTP tests.
 #![allow(dead_code)]
 
+use std::time::{Duration, UNIX_EPOCH};
+
 use jobfetch_sim::{demo, Sim, SimConfig};
 use serde_json::Value;
 
 pub async fn start() -> Sim {
     Sim::start(SimConfig::default()).await.expect("sim starts")
+}
+
+/// A sim whose demo dates are those of the DESaccess documentation: the sample job completed on
+/// 2020-07-06 at 15:22:04, two hours before this sim starts.
+pub async fn start_on_the_documented_day() -> Sim {
+    let start = UNIX_EPOCH + Duration::from_secs(1_594_056_124);
+    Sim::start(SimConfig {
+        demo_start: Some(start),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim starts")
+}
+
+/// `POST /job/status` for one job (or `all`), signed in as the demo user.
+pub async fn job_status(client: &reqwest::Client, sim: &Sim, job_id: &str) -> Value {
+    let token = login(client, sim).await;
+    json_reply(
+        client
+            .post(format!("{}/job/status", sim.desaccess_api_url()))
+            .bearer_auth(token)
+            .form(&[("job-id", job_id)]),
+    )
+    .await
 }
 
 /// A client that does not follow redirects, so tests see them.
@@ -69,6 +95,11 @@ pub async fn walk(client: &reqwest::Client, folder: &str) -> Vec<(String, u64)> 
     }
     files.sort();
     files
+}
+
+/// The body of a successful GET of `url`, as text.
+pub async fn get_text(client: &reqwest::Client, url: &str) -> String {
+    String::from_utf8(get_bytes(client, url).await).expect("a text reply")
 }
 
 pub async fn get_bytes(client: &reqwest::Client, url: &str) -> Vec<u8> {

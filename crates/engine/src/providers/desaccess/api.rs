@@ -18,6 +18,7 @@ use crate::ids::AccountId;
 use crate::providers::Profile;
 use crate::secret::{blocking, Secret, SecretStore, SESSION_TOKEN};
 use crate::transfer::auth::{BoxFuture, Credentials};
+use crate::transfer::retry::retry_after;
 
 /// The secret a DESaccess account signs in with.
 pub const PASSWORD: &str = "password";
@@ -137,10 +138,15 @@ impl Api {
             .await
             .map_err(|err| Error::network(&what, &err))?;
         let status = response.status();
+        let retry_after = retry_after(response.headers());
         let body = http::read_limited(response, &what, http::MAX_JSON_BYTES).await?;
         let reply: Value = match serde_json::from_slice(&body) {
             Ok(value) => value,
-            Err(_) if !status.is_success() => return Err(Error::http_status(&what, status)),
+            Err(_) if !status.is_success() => {
+                let mut err = Error::http_status(&what, status);
+                err.retry_after = retry_after;
+                return Err(err);
+            }
             Err(err) => {
                 return Err(Error::protocol(format!(
                     "{what} sent a reply that is not JSON ({err}). Is the API address right?"

@@ -55,7 +55,8 @@ impl DesAccessSession {
             .call(reqwest::Method::POST, "job/status", &[("job-id", job_id)])
             .await
         {
-            Err(err) if err.code == ErrorCode::Http => return Err(not_found()),
+            // DESaccess says "error" for an id it does not know; a busy or failing server is not that.
+            Err(err) if err.code == ErrorCode::Http && !err.retryable => return Err(not_found()),
             other => other?,
         };
         let record = self
