@@ -40,13 +40,23 @@ impl Activity {
         self.seen.lock().expect("activity lock").running
     }
 
-    /// Tells of the batch's end even when the window is in front.
-    pub fn announce_end_of(&self, batch: BatchId) {
-        self.seen
-            .lock()
-            .expect("activity lock")
-            .announced
-            .insert(batch);
+    /// Tells of the batch's end even when the window is in front; at once if it has ended already (a
+    /// small batch may be done before its starter gets here).
+    pub fn announce_end_of(&self, batch: &BatchSnapshot) {
+        let ended = {
+            let mut seen = self.seen.lock().expect("activity lock");
+            let ended = seen
+                .states
+                .get(&batch.id)
+                .is_some_and(|state| *state != BatchState::Running);
+            if !ended {
+                seen.announced.insert(batch.id);
+            }
+            ended
+        };
+        if let Some((title, body)) = end_message(batch).filter(|_| ended) {
+            self.notify(&title, &body);
+        }
     }
 
     /// Sends a desktop notification; a desktop without a notification service only loses the message.
@@ -78,7 +88,10 @@ impl Observer for Activity {
             let mut seen = self.seen.lock().expect("activity lock");
             for batch in batches {
                 let before = seen.states.insert(batch.id, batch.state);
-                if before == Some(BatchState::Running) && batch.state != BatchState::Running {
+                // Ended since the last look; or announced, and ended before it was ever seen running.
+                let was_running = before == Some(BatchState::Running)
+                    || (before.is_none() && seen.announced.contains(&batch.id));
+                if was_running && batch.state != BatchState::Running {
                     let announced = seen.announced.remove(&batch.id);
                     ended.push((batch, announced));
                 }

@@ -10,6 +10,7 @@ mod demo;
 mod diagnostics;
 mod downloads;
 mod folders;
+mod follow;
 mod launch;
 mod links;
 mod prefs;
@@ -112,6 +113,7 @@ fn main() {
             ));
             state.desk.transfers.observe(activity.clone());
             app.manage(activity);
+            app.manage(std::sync::Arc::new(follow::Followed::default()));
             app.manage(state);
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {

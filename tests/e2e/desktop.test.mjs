@@ -1,7 +1,8 @@
 // End-to-end test of Jobfetch as a desktop app on a fresh profile (not the demo mode): the welcome screen, an
 // account added from it on a simulator, the download folder chosen with the folder dialog and kept across a
-// restart with the account and the job, and one instance at a time (a second launch hands its link to the first
-// window and exits).
+// restart with the account and the job, one instance at a time (a second launch hands its link to the first
+// window and exits), and a running job that finishes while the test watches, downloaded by itself with
+// "Download when finished", with the desktop notifications it sends caught on the session bus.
 //
 // Runs inside the D-Bus session of scripts/with-keyring.sh (the keyring, the single-instance name and the
 // notification recorder all live on it), under Xvfb:
@@ -12,11 +13,14 @@
 // with JOBFETCH_TEST_CHOOSE_FOLDER (src-tauri/src/folders.rs).
 
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { after, before } from "node:test";
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import { DRIVER_URL, Driver, SHOTS, appBinary, countIn, startSim, stepper, stopSim, waitShowingErrors as waitShowing } from "./harness.mjs";
 import { Session, waitFor } from "./webdriver.mjs";
 
@@ -30,6 +34,12 @@ const APP_ENV = {
   JOBFETCH_DEMO: "",
 };
 const JOB_DETAIL = "[data-testid=job-detail]";
+/** The demo's job that runs until the test ends it (jobfetch_sim::demo::LIVE_CUTOUT_JOB_ID, "transient-hosts"). */
+const LIVE_JOB = "d4f6a8c0e2b44f1a9c7e5b3d1f0a8c27";
+
+/** The desktop notifications the app sent, as the recorder on the session bus saw them. */
+const notifications = [];
+let recorder;
 
 let driver;
 let session;
@@ -43,7 +53,9 @@ const waitShowingErrors = (predicate, options) => waitShowing(session, predicate
 
 before(async () => {
   for (const dir of [APP_ENV.XDG_DATA_HOME, APP_ENV.XDG_CONFIG_HOME]) mkdirSync(dir, { recursive: true });
-  sim = await startSim();
+  recorder = await startNotificationRecorder();
+  // The live jobs end only when the test says (PUT /_sim/jobs/<id>/end), not on their own clock.
+  sim = await startSim(["--live-jobs-end-after", "3600"]);
   driver = await Driver.start(APP_ENV);
   session = await Session.create(DRIVER_URL, appBinary());
 });
@@ -56,9 +68,28 @@ after(async () => {
   } finally {
     await driver?.stop();
     stopSim(sim);
+    recorder?.stdin.end();
     rmSync(PROFILE, { recursive: true, force: true });
   }
 });
+
+/**
+ * Starts notifications.py (a notification service that records every Notify call) with Debian's Python, which
+ * has its D-Bus bindings, and resolves once it owns the name.
+ */
+async function startNotificationRecorder() {
+  const script = resolve(dirname(fileURLToPath(import.meta.url)), "notifications.py");
+  const child = spawn("/usr/bin/python3", [script], { stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout });
+  await new Promise((settle, fail) => {
+    child.once("exit", (code) => fail(new Error(`notifications.py exited (code ${code}): install python3-dbus and python3-gi`)));
+    lines.on("line", (line) => {
+      if (line === "ready") settle();
+      else if (line.startsWith("{")) notifications.push(JSON.parse(line));
+    });
+  });
+  return child;
+}
 
 /** True while a Jobfetch owns its single-instance name on this D-Bus session. */
 function jobfetchRuns() {
@@ -174,4 +205,49 @@ step("a second launch hands its jobfetch:// link to the running window and exits
   });
   assert.equal((await session.getWindowHandles()).length, 1, "still one window");
   await session.takeScreenshot(resolve(SHOTS, "33-second-launch.png"));
+});
+
+step("downloads a running job by itself when it finishes, and says so in desktop notifications", async () => {
+  await (await session.findElement(`[data-testid=job-row][data-job-id="${LIVE_JOB}"]`)).click();
+  const panel = `${JOB_DETAIL}[data-job-id="${LIVE_JOB}"] [data-testid=wait-panel]`;
+  await waitShowingErrors(async () => (await count(panel)) > 0, { message: "the running job's Download when finished" });
+  await (await session.findElement(`${panel} [data-testid=download-when-finished]`)).click();
+  await waitShowingErrors(async () => (await (await session.findElement(panel)).getAttribute("data-waiting")) === "true", {
+    message: "the app to wait for the job",
+  });
+  await sleep(600);
+  await session.takeScreenshot(resolve(SHOTS, "34-download-when-finished.png"));
+
+  // The archive finishes the job a few seconds from now: the app notices by itself and downloads it.
+  const ended = await fetch(`${sim.origin}/_sim/jobs/${LIVE_JOB}/end`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ after_secs: 3 }),
+  });
+  assert.ok(ended.ok, `the simulator ends the job (HTTP ${ended.status}: ${await ended.text()})`);
+  const batch = "[data-testid=transfers-panel] [data-testid=batch][aria-current=true]";
+  await waitShowingErrors(async () => (await count(`${batch}[data-state=done]`)) > 0, {
+    timeout: 90_000,
+    message: "the finished job's batch to be done",
+  });
+  // The list shows the job as it ended, without waiting for its next look at the archive.
+  await waitShowingErrors(async () => (await count(`[data-testid=job-row][data-job-id="${LIVE_JOB}"][data-status=success]`)) > 0, {
+    timeout: 10_000,
+    message: "the job to show as succeeded",
+  });
+  const folder = resolve(APP_ENV.JOBFETCH_TEST_CHOOSE_FOLDER, `transient-hosts_${LIVE_JOB}`);
+  const files = readdirSync(folder, { recursive: true });
+  assert.ok(files.some((file) => String(file).endsWith(".fits")), `the job's FITS files are in ${folder} (${files.join(", ")})`);
+  await sleep(600);
+  await session.takeScreenshot(resolve(SHOTS, "35-finished-and-downloaded.png"));
+
+  await waitFor(() => notifications.some((n) => /^Downloaded transient-hosts/.test(n.summary)), {
+    timeout: 20_000,
+    message: `a notification that the batch ended (seen: ${JSON.stringify(notifications)})`,
+  });
+  const finished = notifications.find((n) => n.summary === "transient-hosts finished");
+  assert.ok(finished, `a notification that the job finished (seen: ${JSON.stringify(notifications)})`);
+  assert.match(finished.body, /Downloading its files into/);
+  // notify-rust names the sender after the program, as its icon and its window class are named.
+  assert.equal(finished.app, "jobfetch-app", "the notification names the app");
 });

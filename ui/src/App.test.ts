@@ -41,6 +41,7 @@ describe("App start-up", () => {
       download_folder: () => DOWNLOAD_FOLDER,
       free_space: () => 2 ** 40,
       last_job: () => null,
+      followed_jobs: () => [],
       bandwidth_limit: () => null,
     });
     render(App);
@@ -56,6 +57,7 @@ describe("App start-up", () => {
       "list_jobs",
       "watch_transfers",
       "bandwidth_limit",
+      "followed_jobs",
       "download_folder",
       "last_job",
       "free_space",
@@ -129,6 +131,7 @@ describe("App start-up", () => {
       "list_jobs",
       "watch_transfers",
       "bandwidth_limit",
+      "followed_jobs",
       "download_folder",
       "last_job",
       "free_space",

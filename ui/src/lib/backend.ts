@@ -4,6 +4,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { Command } from "./bindings/Command";
 import type { BatchSnapshot } from "./bindings/BatchSnapshot";
 import type { Error as BackendError } from "./bindings/Error";
+import type { FollowUpdate } from "./bindings/FollowUpdate";
 import type { AccountId } from "./bindings/AccountId";
 import type { Job } from "./bindings/Job";
 import type { JobRef } from "./bindings/JobRef";
@@ -18,7 +19,7 @@ import type { StartupState } from "./bindings/StartupState";
 import type { Stretch } from "./bindings/Stretch";
 import type { TransferEvent } from "./bindings/TransferEvent";
 
-export type { BackendError, JobRef, Limits, OpenRequest, Stretch };
+export type { BackendError, FollowUpdate, JobRef, Limits, OpenRequest, Stretch };
 export type BatchId = BatchSnapshot["id"];
 export type ItemId = BatchSnapshot["items"][number]["id"];
 
@@ -91,6 +92,19 @@ export const jobOutputs = (job: JobRef) => call<OutputNode>("job_outputs", { acc
  */
 export const startDownload = (job: JobRef, paths: string[] | null) =>
   call<BatchId>("start_download", { account: job.account, jobId: job.job, paths });
+
+/**
+ * Waits for a running job to end, then downloads it (`paths`: the outputs to download, or null for all of it)
+ * into the account's download folder; what happens comes as `followed-job` events (onFollowUpdate).
+ */
+export const downloadWhenFinished = (job: JobRef, paths: string[] | null) =>
+  call<null>("download_when_finished", { account: job.account, jobId: job.job, paths });
+
+/** The jobs waited for with downloadWhenFinished now. */
+export const followedJobs = () => call<JobRef[]>("followed_jobs");
+
+/** Stops waiting for a job; nothing is downloaded. */
+export const stopFollowing = (job: JobRef) => call<null>("stop_following", { account: job.account, jobId: job.job });
 
 /**
  * Subscribes to the transfers' progress: `onEvent` gets every batch (newest first) at once, then on changes,
@@ -252,6 +266,10 @@ export const onBackgroundFailure = (handler: (sentence: string) => void): Promis
 /** Calls `handler` with what a later launch of Jobfetch asked this window to open (a `jobfetch://` link). */
 export const onOpenRequest = (handler: (request: OpenRequest) => void): Promise<UnlistenFn> =>
   listen<OpenRequest>("open-request", (event) => handler(event.payload));
+
+/** Calls `handler` with each step of a job waited for with downloadWhenFinished. */
+export const onFollowUpdate = (handler: (update: FollowUpdate) => void): Promise<UnlistenFn> =>
+  listen<FollowUpdate>("followed-job", (event) => handler(event.payload));
 
 /** Calls `handler` with the number of downloads running when the window is closed while they run. */
 export const onCloseRequested = (handler: (running: number) => void): Promise<UnlistenFn> =>

@@ -350,6 +350,7 @@ export function signedInHandlers(overrides: Record<string, Handler> = {}): Recor
     cancel_previews: () => null,
     last_job: () => null,
     remember_job: () => null,
+    followed_jobs: () => [],
     ...overrides,
   };
 }

@@ -124,3 +124,36 @@ describe("jobs still running", () => {
     expect(lists).toBe(4);
   });
 });
+
+describe("Download when finished", () => {
+  it("waits for a running job, then opens its batch; or says why it failed", async () => {
+    const user = userEvent.setup();
+    const running = JOBS.find((job) => job.status === "started")!;
+    const ref = { account: running.account, job: running.id };
+    const calls = mockBackend(
+      signedInHandlers({ last_job: () => running.id, followed_jobs: () => [], download_when_finished: () => null, stop_following: () => null }),
+    );
+    render(App);
+    const panel = await screen.findByTestId("wait-panel");
+    expect(panel).toHaveTextContent("This job is still running");
+
+    await user.click(screen.getByTestId("download-when-finished"));
+    await waitFor(() => expect(screen.getByTestId("wait-panel")).toHaveAttribute("data-waiting", "true"));
+    expect(calls.find((call) => call.cmd === "download_when_finished")?.args).toEqual({ account: ref.account, jobId: ref.job, paths: null });
+    expect(screen.getByTestId("wait-panel")).toHaveTextContent("Downloads by itself when the job finishes");
+
+    await emit("followed-job", { kind: "failed", job: ref, message: "ORA-00942: table or view does not exist" });
+    expect(await screen.findByTestId("wait-failure")).toHaveTextContent("ORA-00942");
+    expect(screen.getByTestId("wait-panel")).toHaveAttribute("data-waiting", "false");
+
+    await user.click(screen.getByTestId("download-when-finished"));
+    await waitFor(() => expect(screen.queryByTestId("wait-failure")).toBeNull());
+    await emit("followed-job", { kind: "downloading", job: ref, batch: 7 });
+    await waitFor(() => expect(screen.getByTestId("wait-panel")).toHaveAttribute("data-waiting", "false"));
+    expect(await screen.findByTestId("transfers-panel")).toBeInTheDocument();
+
+    await user.click(screen.getByTestId("download-when-finished"));
+    await user.click(await screen.findByTestId("stop-waiting"));
+    expect(calls.filter((call) => call.cmd === "stop_following")).toHaveLength(1);
+  });
+});
