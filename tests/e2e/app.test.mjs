@@ -81,7 +81,7 @@ after(async () => {
   } finally {
     await driver?.stop();
     stopSim(secondSim);
-    for (const home of [APP_DATA_HOME, APP_CONFIG_HOME]) rmSync(home, { recursive: true, force: true });
+    for (const home of [APP_DATA_HOME, APP_CONFIG_HOME]) rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 });
 

@@ -69,7 +69,7 @@ after(async () => {
     await driver?.stop();
     stopSim(sim);
     recorder?.stdin.end();
-    rmSync(PROFILE, { recursive: true, force: true });
+    rmSync(PROFILE, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 });
 
