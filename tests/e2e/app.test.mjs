@@ -8,7 +8,7 @@
 //
 //   JOBFETCH_APP=target/debug/jobfetch-app xvfb-run -a node tests/e2e/app.test.mjs
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { relative, resolve } from "node:path";
 import { after, before } from "node:test";
@@ -20,6 +20,7 @@ import {
   SHOTS,
   appBinary,
   countIn,
+  endRun,
   shownErrors as errorsShownIn,
   startSim,
   stepper,
@@ -73,17 +74,7 @@ before(async () => {
   session = await Session.create(DRIVER_URL, binary);
 });
 
-after(async () => {
-  try {
-    if (session) await session.deleteSession();
-  } catch (error) {
-    console.error(`Could not end the WebDriver session: ${error.message}`);
-  } finally {
-    await driver?.stop();
-    stopSim(secondSim);
-    for (const home of [APP_DATA_HOME, APP_CONFIG_HOME]) rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
-  }
-});
+after(() => endRun(session, driver, [APP_DATA_HOME, APP_CONFIG_HOME], () => stopSim(secondSim)));
 
 step("signs in to the demo archive by itself and lists its jobs", async () => {
   await waitShowingErrors(async () => (await count("[data-testid=job-row]")) >= 5, {

@@ -13,7 +13,7 @@
 // with JOBFETCH_TEST_CHOOSE_FOLDER (src-tauri/src/folders.rs).
 
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DRIVER_URL, Driver, SHOTS, appBinary, countIn, startSim, stepper, stopSim, waitShowingErrors as waitShowing } from "./harness.mjs";
+import { DRIVER_URL, Driver, SHOTS, appBinary, countIn, endRun, startSim, stepper, stopSim, waitShowingErrors as waitShowing } from "./harness.mjs";
 import { Session, waitFor } from "./webdriver.mjs";
 
 const PROFILE = mkdtempSync(resolve(tmpdir(), "jobfetch-e2e-desktop-"));
@@ -60,18 +60,12 @@ before(async () => {
   session = await Session.create(DRIVER_URL, appBinary());
 });
 
-after(async () => {
-  try {
-    if (session) await session.deleteSession();
-  } catch (error) {
-    console.error(`Could not end the WebDriver session: ${error.message}`);
-  } finally {
-    await driver?.stop();
+after(() =>
+  endRun(session, driver, [PROFILE], () => {
     stopSim(sim);
     recorder?.stdin.end();
-    rmSync(PROFILE, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
-  }
-});
+  }),
+);
 
 /**
  * Starts notifications.py (a notification service that records every Notify call) with Debian's Python, which

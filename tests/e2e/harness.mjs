@@ -2,7 +2,7 @@
 // steps that save a screenshot when they fail, and waits that say what the app's error banners show.
 
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { test } from "node:test";
@@ -157,4 +157,20 @@ export async function startSim(args = []) {
 export function stopSim(sim) {
   const child = sim?.child;
   if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+}
+
+/**
+ * Ends a test run, whatever failed: the WebDriver session (which closes the app), tauri-driver, then `cleanUp`,
+ * then the folders (removed with retries: the exiting webview may still be writing into them).
+ */
+export async function endRun(session, driver, folders, cleanUp = () => {}) {
+  try {
+    if (session) await session.deleteSession();
+  } catch (error) {
+    console.error(`Could not end the WebDriver session: ${error.message}`);
+  } finally {
+    await driver?.stop();
+    cleanUp();
+    for (const folder of folders) rmSync(folder, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  }
 }

@@ -30,6 +30,9 @@ async function openAccountMenu(user: ReturnType<typeof userEvent.setup>) {
   return screen.getByTestId("account-menu");
 }
 
+/** What the window asks the backend once an account is signed in: its jobs, the transfers, the jobs waited for, where downloads go, the job shown last. */
+const SIGNED_IN_CALLS = ["list_jobs", "watch_transfers", "bandwidth_limit", "followed_jobs", "download_folder", "last_job", "free_space"];
+
 const ON_DEMO = { startup_state: () => startup({ accounts: [], active: null, demos: [DEMO_FORM] }), add_account: () => SESSION };
 
 describe("App start-up", () => {
@@ -51,17 +54,7 @@ describe("App start-up", () => {
     expect(screen.getByTestId("active-account")).toHaveTextContent("demo on 127.0.0.1:40123/desaccess/api");
     expect(screen.getByTestId("active-archive")).toHaveTextContent("DESaccess");
     expect(screen.queryByTestId("sign-in-form")).not.toBeInTheDocument();
-    expect(calls.map((call) => call.cmd)).toEqual([
-      "startup_state",
-      "add_account",
-      "list_jobs",
-      "watch_transfers",
-      "bandwidth_limit",
-      "followed_jobs",
-      "download_folder",
-      "last_job",
-      "free_space",
-    ]);
+    expect(calls.map((call) => call.cmd)).toEqual(["startup_state", "add_account", ...SIGNED_IN_CALLS]);
     expect(calls[1].args).toEqual({ provider: "desaccess", values: DEMO_FORM.values });
     expect(calls[2].args).toEqual({ account: DEMO_ACCOUNT.id });
   });
@@ -125,17 +118,7 @@ describe("App start-up", () => {
     render(App);
 
     expect(await screen.findAllByTestId("job-row")).toHaveLength(JOBS.length);
-    expect(calls.map((call) => call.cmd)).toEqual([
-      "startup_state",
-      "resume_session",
-      "list_jobs",
-      "watch_transfers",
-      "bandwidth_limit",
-      "followed_jobs",
-      "download_folder",
-      "last_job",
-      "free_space",
-    ]);
+    expect(calls.map((call) => call.cmd)).toEqual(["startup_state", "resume_session", ...SIGNED_IN_CALLS]);
   });
 
   it("asks to sign in, pre-filled from the saved account, and shows a refused password inline", async () => {
