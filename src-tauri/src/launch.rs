@@ -1,11 +1,12 @@
 //! The main window's life on the desktop: one Jobfetch at a time (a second launch brings the window to
 //! the front and hands it its links), and the question when the window closes while downloads run.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use jobfetch_engine::Result;
 use tauri::{AppHandle, Emitter, Manager, State, Window, WindowEvent};
+use tauri_plugin_window_state::{AppHandleExt, StateFlags};
 
 use crate::activity::Activity;
 use crate::links::{requests, OpenRequest};
@@ -84,9 +85,46 @@ pub fn first_launch_requests() -> Vec<OpenRequest> {
     requests(&std::env::args().skip(1).collect::<Vec<_>>())
 }
 
+/// What the window-state plugin remembers of the window: all but whether it shows, so a window closed
+/// to the background opens visible next time.
+pub fn remembered_window_state() -> StateFlags {
+    StateFlags::all() - StateFlags::VISIBLE
+}
+
+/// Counts the window's moves and resizes, so only the last of a burst is saved.
+static GEOMETRY_CHANGES: AtomicU64 = AtomicU64::new(0);
+
+/// The window's size and place are saved a second after it stops moving, not only at a clean exit: an
+/// app that is killed or crashes still opens where it was left.
+fn save_geometry_soon(window: &Window) {
+    let change = GEOMETRY_CHANGES.fetch_add(1, Ordering::SeqCst) + 1;
+    let app = window.app_handle().clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        if GEOMETRY_CHANGES.load(Ordering::SeqCst) != change {
+            return;
+        }
+        // On the main thread, where the plugin reads the window and handles its events: from another
+        // thread it would wait for the main thread while holding its cache, which those events need.
+        let saver = app.clone();
+        let queued = app.run_on_main_thread(move || {
+            if let Err(err) = saver.save_window_state(remembered_window_state()) {
+                tracing::warn!("could not save the window's size and place: {err}");
+            }
+        });
+        if let Err(err) = queued {
+            tracing::warn!("could not save the window's size and place: {err}");
+        }
+    });
+}
+
 /// Closing the window while batches download asks first (the window answers with [`keep_downloading`]
-/// or [`quit`]); otherwise the window closes and the app ends.
+/// or [`quit`]); otherwise the window closes and the app ends. Moves and resizes are saved.
 pub fn on_window_event(window: &Window, event: &WindowEvent) {
+    if matches!(event, WindowEvent::Moved(_) | WindowEvent::Resized(_)) {
+        save_geometry_soon(window);
+        return;
+    }
     let WindowEvent::CloseRequested { api, .. } = event else {
         return;
     };

@@ -54,11 +54,7 @@ fn main() {
     let result = builder
         .plugin(
             tauri_plugin_window_state::Builder::default()
-                // A window closed to the background must still open visible next time.
-                .with_state_flags(
-                    tauri_plugin_window_state::StateFlags::all()
-                        - tauri_plugin_window_state::StateFlags::VISIBLE,
-                )
+                .with_state_flags(launch::remembered_window_state())
                 .build(),
         )
         .plugin(tauri_plugin_store::Builder::new().build())

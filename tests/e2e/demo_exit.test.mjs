@@ -39,7 +39,9 @@ for (const signal of ["SIGTERM", "SIGINT"]) {
     // The app's temp folder, so its scratch folder is the only one there.
     const temp = mkdtempSync(join(tmpdir(), "jobfetch-demo-exit-"));
     try {
-      const app = spawn(APP, ["--demo"], { env: { ...process.env, TMPDIR: temp }, stdio: ["ignore", "inherit", "inherit"] });
+      // Its own temporary and config folders: the scratch folder to watch, and the window state it saves.
+      const env = { ...process.env, TMPDIR: temp, XDG_CONFIG_HOME: join(temp, "config") };
+      const app = spawn(APP, ["--demo"], { env, stdio: ["ignore", "inherit", "inherit"] });
       const exited = new Promise((settle) => app.once("exit", (code, by) => settle({ code, by })));
       try {
         // The queue is made in the scratch folder once the app has set up.

@@ -13,7 +13,7 @@
 // with JOBFETCH_TEST_CHOOSE_FOLDER (src-tauri/src/folders.rs).
 
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -162,8 +162,18 @@ step("chooses the download folder with the folder dialog", async () => {
   await session.takeScreenshot(resolve(SHOTS, "31-folder-chosen.png"));
 });
 
-step("starts again with the account, the job and the folder of last time", async () => {
+step("starts again with the account, the job, the folder and the window size of last time", async () => {
   assert.ok(jobfetchRuns(), "the running app owns the single-instance name on the session bus");
+  const size = { width: 1040, height: 720 };
+  await session.call("POST", "/window/rect", size);
+  await waitFor(async () => (await session.call("GET", "/window/rect")).width === size.width, { message: "the window to take its new size" });
+  // The app keeps the size a second after the window stops changing, even if it never exits cleanly
+  // (ending the WebDriver session kills it).
+  const kept = resolve(APP_ENV.XDG_CONFIG_HOME, "org.jobfetch.desktop/.window-state.json");
+  await waitFor(async () => existsSync(kept) && readFileSync(kept, "utf8").includes(`"width": ${size.width}`), {
+    timeout: 10_000,
+    message: `the window's new size in ${kept} (${existsSync(kept) ? readFileSync(kept, "utf8") : "no file"})`,
+  });
   await session.deleteSession();
   session = null;
   await waitFor(async () => !jobfetchRuns(), { timeout: 20_000, message: "the first app to end" });
@@ -173,6 +183,8 @@ step("starts again with the account, the job and the folder of last time", async
     message: `job ${openedJob} open again after the restart`,
   });
   assert.equal(await count("[data-testid=welcome]"), 0, "no welcome screen once an account is added");
+  const rect = await session.call("GET", "/window/rect");
+  assert.deepEqual({ width: rect.width, height: rect.height }, size, "the window opens at the size it was left at");
   assert.equal(await textOf("[data-testid=download-folder]"), APP_ENV.JOBFETCH_TEST_CHOOSE_FOLDER, "the chosen folder is kept");
   await session.takeScreenshot(resolve(SHOTS, "32-restarted.png"));
 });
