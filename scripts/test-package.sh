@@ -32,6 +32,11 @@ for tool in mmdebstrap Xvfb unshare chroot; do
   command -v "$tool" >/dev/null || { echo "test-package: '$tool' is missing: run scripts/install-deps.sh" >&2; exit 1; }
 done
 python3 -c 'import Xlib, PIL' 2>/dev/null || { echo "test-package: python-xlib or Pillow is missing: run scripts/install-deps.sh" >&2; exit 1; }
+if ! why=$(unshare --mount --propagation private mount -t tmpfs none /mnt 2>&1); then
+  echo "test-package: this machine does not allow mounts in a private namespace ($why): the clean root needs" \
+    "them (proc, dev, the X socket); run it as root on a machine or privileged container that allows mounts" >&2
+  exit 1
+fi
 
 SUITE=bookworm
 USER_NAME=ana            # the root's ordinary user, who runs the app
