@@ -13,6 +13,8 @@ endif
 BIN_DIR := $(or $(CARGO_TARGET_DIR),target)/debug
 APP := $(BIN_DIR)/jobfetch-app
 RELEASE_DIR := $(or $(CARGO_TARGET_DIR),target)/release
+# The app's version, which names its packages.
+VERSION := $(shell python3 -c 'import json; print(json.load(open("src-tauri/tauri.conf.json"))["version"])')
 
 # Every cargo command here selects the same packages and targets, so they share one feature set
 # and one build: nothing is compiled twice.
@@ -58,7 +60,7 @@ test-package: build
 	@scripts/check-package.sh --debug-build $(BIN_DIR)/bundle >$(BIN_DIR)/bundle/check-package.log 2>&1 \
 		|| { cat $(BIN_DIR)/bundle/check-package.log; exit 1; }
 	@tail -n 3 $(BIN_DIR)/bundle/check-package.log
-	scripts/test-package.sh $(BIN_DIR)/bundle/deb/jobfetch_*_amd64.deb
+	scripts/test-package.sh $(BIN_DIR)/bundle/deb/jobfetch_$(VERSION)_amd64.deb
 
 ## check-package: check the packages `make package` left, without building them again
 check-package:
@@ -99,14 +101,22 @@ test-parity: build
 test-astroquery: build
 	python3 tests/astroquery/run.py $(BIN_DIR)/jobfetch-sim
 
-## bench: `jobfetch get` side by side with the seed script, aria2c, curl and rclone on the simulator, and
-## `jobfetch thumb` side by side with Pillow and astropy (release builds; the download contenders come from
-## Debian's packages, the Python ones from pip or Debian). Prints the tables, writes target/bench/latest.md.
-.PHONY: bench
-bench:
+## bench: `jobfetch get` side by side with the seed script, aria2c, curl and rclone on the simulator,
+## `jobfetch thumb` side by side with Pillow and astropy, and the desktop app against its targets (release
+## builds; the download contenders come from Debian's packages, the Python ones from pip or Debian).
+## Prints the tables, writes target/bench/latest.md.
+.PHONY: bench bench-app
+bench: package
 	scripts/install-deps.sh aria2 rclone curl time
 	cargo build --locked --release -p jobfetch-cli -p jobfetch-sim
-	python3 bench/run.py $(RELEASE_DIR)/jobfetch $(RELEASE_DIR)/jobfetch-sim
+	scripts/with-keyring.sh python3 bench/run.py $(RELEASE_DIR)/jobfetch $(RELEASE_DIR)/jobfetch-sim \
+		--app $(RELEASE_DIR)/jobfetch-app --deb $(RELEASE_DIR)/bundle/deb/jobfetch_$(VERSION)_amd64.deb
+
+## bench-app: only the desktop app (the release build and .deb `make package` makes) on its demo under
+## Xvfb: .deb size, start to the window and to the jobs list, memory (PSS of the app and its WebKit
+## processes) and CPU while idle, each with its target. Prints them, writes target/bench/app.md.
+bench-app: package
+	scripts/with-keyring.sh python3 bench/app.py $(RELEASE_DIR)/jobfetch-app $(RELEASE_DIR)/bundle/deb/jobfetch_$(VERSION)_amd64.deb
 
 ## bindings: regenerate the UI's TypeScript types from the Rust ones
 bindings:

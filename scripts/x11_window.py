@@ -53,12 +53,13 @@ def wait_viewable(dpy, name, timeout, alive=lambda: True, interval=0.01):
         time.sleep(interval)
 
 
-def grab(win):
-    """The window's pixels as a Pillow RGB image."""
+def grab(win, rows=None):
+    """The window's pixels as a Pillow RGB image: all of it, or the band of `rows` (start, count)."""
     from PIL import Image
     geometry = win.get_geometry()
-    raw = win.get_image(0, 0, geometry.width, geometry.height, X.ZPixmap, 0xffffffff)
-    return Image.frombytes('RGB', (geometry.width, geometry.height), raw.data, 'raw', 'BGRX')
+    top, height = rows or (0, geometry.height)
+    raw = win.get_image(0, top, geometry.width, height, X.ZPixmap, 0xffffffff)
+    return Image.frombytes('RGB', (geometry.width, height), raw.data, 'raw', 'BGRX')
 
 
 def background_share(image):
