@@ -108,6 +108,14 @@ mkdir -p "$ROOT/tmp/.X11-unix" && mount --bind /tmp/.X11-unix "$ROOT/tmp/.X11-un
 mount --bind "$CACHE/archives" "$ROOT/var/cache/apt/archives"
 mkdir -p "$ROOT/opt/jobfetch-test" && mount --bind -o ro "$REPO/scripts" "$ROOT/opt/jobfetch-test"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+# Whatever still runs in the root when this ends (the app after a failure, the keyring daemon the
+# session started) goes first, before the mounts it uses.
+end_root_processes() {
+  for proc in /proc/[0-9]*; do
+    [ "$(readlink "$proc/root" 2>/dev/null)" = "$ROOT" ] && kill -9 "${proc#/proc/}" 2>/dev/null || true
+  done
+}
+trap end_root_processes EXIT
 in_root() { chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"; }
 
 step "apt install ./$(basename "$DEB") in the clean root"
@@ -131,7 +139,7 @@ echo "  ok: scripts/check-package.sh --installed: all $(grep -c '^  ok:' "$ROOT/
 # The desktop entry's Exec line as a desktop runs it: field codes (%u, %f, …) stand for what was
 # opened, nothing here; %% is a percent sign.
 entry=$(dpkg-query --root="$ROOT" -L "$PACKAGE" | grep '^/usr/share/applications/.*\.desktop$' | head -1)
-exec_line=$(sed -n '/^\[Desktop Entry\]/,/^\[/s/^Exec=//p' "$ROOT$entry" | head -1 | sed -E 's/(^| )%[fFuUdDnNickvm]( |$)/\1/g; s/%%/%/g')
+exec_line=$(sed -n '/^\[Desktop Entry\]/,/^\[/s/^Exec=//p' "$ROOT$entry" | head -1 | sed -E 's/(^| )%[fFuUdDnNickvm]( |$)/\1/g; s/%%/%/g; s/ +/ /g; s/ $//')
 step "start it from $entry: Exec=$exec_line --demo, as $USER_NAME, on $DISPLAY"
 app_log=$ROOT/tmp/app.log
 # shellcheck disable=SC2086 # the Exec line is split into words, as a desktop does
@@ -149,17 +157,20 @@ echo "  ok: a viewable window titled $WINDOW_TITLE showing a laid-out page; scre
 
 step "close the window"
 python3 scripts/x11_window.py close "$WINDOW_TITLE"
-for _ in $(seq 150); do alive || break; sleep 0.1; done
+closed=$(date +%s%N)
+for _ in $(seq 300); do alive || break; sleep 0.1; done
 if alive; then
-  log_tail "$app_log"; echo "test-package: the app did not exit within 15 s of its window being closed" >&2; exit 1
+  log_tail "$app_log"
+  if python3 scripts/x11_window.py wait "$WINDOW_TITLE" --timeout 0 >/dev/null 2>&1; then
+    echo "test-package: the window is still open 30 s after it was asked to close (WM_DELETE_WINDOW): the app refused or missed it" >&2
+  else
+    echo "test-package: the window closed, but the app was still running 30 s later: its exit hangs (see its log above)" >&2
+  fi
+  exit 1
 fi
 status=0; wait "$app" || status=$?
 [ "$status" -eq 0 ] || { log_tail "$app_log"; echo "test-package: the app exited with status $status after its window was closed (see above)" >&2; exit 1; }
-echo "  ok: it exited with status 0"
-# Whatever the session left running in the root (a keyring daemon) goes now, before the mounts.
-for proc in /proc/[0-9]*; do
-  [ "$(readlink "$proc/root" 2>/dev/null)" = "$ROOT" ] && kill "${proc#/proc/}" 2>/dev/null || true
-done
+echo "  ok: it exited with status 0, $(( ($(date +%s%N) - closed) / 1000000 )) ms after the close"
 EOF
 )
 export ROOT CACHE REPO DEB PACKAGE LOG SHOT WINDOW_TITLE USER_NAME started
