@@ -13,32 +13,54 @@ endif
 BIN_DIR := $(or $(CARGO_TARGET_DIR),target)/debug
 APP := $(BIN_DIR)/jobfetch-app
 RELEASE_DIR := $(or $(CARGO_TARGET_DIR),target)/release
+# The app's version, which names its packages.
+VERSION := $(shell python3 -c 'import json; print(json.load(open("src-tauri/tauri.conf.json"))["version"])')
 
 # Every cargo command here selects the same packages and targets, so they share one feature set
 # and one build: nothing is compiled twice.
 CARGO_BUILD := cargo build --locked --workspace --all-targets
 CARGO_TEST := cargo test --locked --workspace
 
-.PHONY: run test package check-package deps ui build test-rust test-parity test-fits test-astroquery test-ui test-e2e bindings check-bindings clean
+.PHONY: run test package check-package test-package deps ui build test-rust test-parity test-fits test-astroquery test-ui test-e2e bindings check-bindings clean
 
 ## run: install what is missing, build, and open the app on the demo archive
 run: build
 	scripts/with-keyring.sh $(APP) --demo
 
 ## test: install what is missing and run the Rust, UI and end-to-end suites
-test: build test-rust check-bindings test-parity test-fits test-astroquery test-ui test-e2e
+test: build test-rust check-bindings test-parity test-fits test-astroquery test-ui test-e2e test-package
 	@echo "make test: all suites passed"
 
 ## package: the desktop app's Debian package and RPM, built by Tauri's bundler from a release build
 ## (LTO, one codegen unit: the slow part), then checked; prints where they are
 package: ui
 	cd src-tauri && nice -n 10 ../ui/node_modules/.bin/tauri build --ci -- --locked
-	@# The bundler names the files after productName (Jobfetch_…); name them after the package, as
-	@# Debian and RPM do (jobfetch_0.1.0_amd64.deb), and drop its staging folders.
-	cd $(RELEASE_DIR)/bundle && for f in deb/Jobfetch_*.deb rpm/Jobfetch-*.rpm; do \
-		[ -e "$$f" ] && mv -f "$$f" "$$(dirname "$$f")/j$${f#*/J}"; done; \
-		find deb rpm -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
+	$(call name-packages,$(RELEASE_DIR)/bundle)
 	scripts/check-package.sh $(RELEASE_DIR)/bundle
+
+# The bundler names the files after productName (Jobfetch_…); name them after the package, as
+# Debian and RPM do (jobfetch_0.1.0_amd64.deb), and drop its staging folders. $(1): the bundle folder.
+define name-packages
+	cd $(1) && for f in deb/Jobfetch_*.deb rpm/Jobfetch-*.rpm; do \
+		if [ -e "$$f" ]; then mv -f "$$f" "$$(dirname "$$f")/j$${f#*/J}"; fi; done; \
+		for d in deb rpm; do [ ! -d $$d ] || find $$d -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +; done
+endef
+
+## test-package: the Debian package of the debug app `make build` made (Tauri's bundler, no second
+## build), checked, then installed with apt into a clean Debian 12 chroot, validated there, started
+## from its desktop entry on the demo under Xvfb, photographed (target/e2e/package-install.png) and
+## closed (scripts/test-package.sh). The release package is `make package`'s.
+test-package: build
+	@echo "==> tauri bundle --debug: the .deb of $(APP)"
+	@rm -rf $(BIN_DIR)/bundle/deb && mkdir -p $(BIN_DIR)/bundle
+	@cd src-tauri && ../ui/node_modules/.bin/tauri bundle --debug --ci --bundles deb >$(abspath $(BIN_DIR))/bundle/bundle.log 2>&1 \
+		|| { cat $(abspath $(BIN_DIR))/bundle/bundle.log; echo "make test-package: Tauri's bundler failed (see above)"; exit 1; }
+	@$(call name-packages,$(BIN_DIR)/bundle)
+	@echo "==> scripts/check-package.sh --debug-build $(BIN_DIR)/bundle"
+	@scripts/check-package.sh --debug-build $(BIN_DIR)/bundle >$(BIN_DIR)/bundle/check-package.log 2>&1 \
+		|| { cat $(BIN_DIR)/bundle/check-package.log; exit 1; }
+	@tail -n 3 $(BIN_DIR)/bundle/check-package.log
+	scripts/test-package.sh $(BIN_DIR)/bundle/deb/jobfetch_$(VERSION)_amd64.deb
 
 ## check-package: check the packages `make package` left, without building them again
 check-package:
@@ -79,14 +101,22 @@ test-parity: build
 test-astroquery: build
 	python3 tests/astroquery/run.py $(BIN_DIR)/jobfetch-sim
 
-## bench: `jobfetch get` side by side with the seed script, aria2c, curl and rclone on the simulator, and
-## `jobfetch thumb` side by side with Pillow and astropy (release builds; the download contenders come from
-## Debian's packages, the Python ones from pip or Debian). Prints the tables, writes target/bench/latest.md.
-.PHONY: bench
-bench:
+## bench: `jobfetch get` side by side with the seed script, aria2c, curl and rclone on the simulator,
+## `jobfetch thumb` side by side with Pillow and astropy, and the desktop app against its targets (release
+## builds; the download contenders come from Debian's packages, the Python ones from pip or Debian).
+## Prints the tables, writes target/bench/latest.md.
+.PHONY: bench bench-app
+bench: package
 	scripts/install-deps.sh aria2 rclone curl time
 	cargo build --locked --release -p jobfetch-cli -p jobfetch-sim
-	python3 bench/run.py $(RELEASE_DIR)/jobfetch $(RELEASE_DIR)/jobfetch-sim
+	scripts/with-keyring.sh python3 bench/run.py $(RELEASE_DIR)/jobfetch $(RELEASE_DIR)/jobfetch-sim \
+		--app $(RELEASE_DIR)/jobfetch-app --deb $(RELEASE_DIR)/bundle/deb/jobfetch_$(VERSION)_amd64.deb
+
+## bench-app: only the desktop app (the release build and .deb `make package` makes) on its demo under
+## Xvfb: .deb size, start to the window and to the jobs list, memory (PSS of the app and its WebKit
+## processes) and CPU while idle, each with its target. Prints them, writes target/bench/app.md.
+bench-app: package
+	scripts/with-keyring.sh python3 bench/app.py $(RELEASE_DIR)/jobfetch-app $(RELEASE_DIR)/bundle/deb/jobfetch_$(VERSION)_amd64.deb
 
 ## bindings: regenerate the UI's TypeScript types from the Rust ones
 bindings:

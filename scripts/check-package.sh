@@ -3,11 +3,29 @@
 # the .deb's control fields and dependencies, the binary, the desktop entry, every hicolor icon at
 # the size its folder says, the AppStream metainfo, and the RPM where one was made.
 #
-#   scripts/check-package.sh [BUNDLE_DIR]      (default: target/release/bundle, or $CARGO_TARGET_DIR's)
+#   scripts/check-package.sh [--debug-build] [BUNDLE_DIR]   (default: target/release/bundle, or $CARGO_TARGET_DIR's)
+#   scripts/check-package.sh --installed ROOT
+#
+# --debug-build: the packages hold a debug build (`make test-package` bundles the binary `make build`
+# made, sparing a release build): its binary is expected unstripped, and said to be a debug build;
+# everything else is checked as for a release. --installed: the .deb as apt installed it into the
+# Debian root ROOT (scripts/test-package.sh): its files where they belong, every library the binary
+# links found in ROOT, the icons, and the desktop entry and metainfo validated by ROOT's own
+# desktop-file-validate and appstreamcli.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BUNDLE_DIR=${1:-${CARGO_TARGET_DIR:-target}/release/bundle}
+BUILD=release ROOT="" BUNDLE_DIR=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --debug-build) BUILD=debug; shift ;;
+    --installed) ROOT=$(realpath "${2:?--installed needs the root folder}"); shift 2 ;;
+    -h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "check-package: unknown option $1 (see --help)" >&2; exit 2 ;;
+    *) BUNDLE_DIR=$1; shift ;;
+  esac
+done
+BUNDLE_DIR=${BUNDLE_DIR:-${CARGO_TARGET_DIR:-target}/release/bundle}
 CONF=src-tauri/tauri.conf.json
 conf() { python3 -c "import json, sys; c = json.load(open('$CONF')); print(eval(sys.argv[1]))" "$1"; }
 VERSION=$(conf 'c["version"]')
@@ -20,47 +38,69 @@ ICON_SIZES=(16 24 32 48 64 128 256 512)
 failures=0
 fail() { echo "  FAIL: $*" >&2; failures=$((failures + 1)); }
 ok() { echo "  ok: $*"; }
-need() { command -v "$1" >/dev/null || { echo "check-package: '$1' is missing ($2): run scripts/install-deps.sh" >&2; exit 1; }; }
-need dpkg-deb dpkg
+# The validators run here for a package, and inside the root for an installed one; seen(PATH) is where
+# they find the package's file PATH.
+in_root=()
+[ -n "$ROOT" ] && in_root=(chroot "$ROOT")
+seen() { if [ -n "$ROOT" ]; then echo "$1"; else echo "$root$1"; fi; }
+need() {
+  "${in_root[@]}" sh -c "command -v $1" >/dev/null || {
+    echo "check-package: '$1' is missing${ROOT:+ in $ROOT} ($2): ${ROOT:+install $2 there}${ROOT:-run scripts/install-deps.sh}" >&2
+    exit 1
+  }
+}
 need desktop-file-validate desktop-file-utils
 need appstreamcli appstream
-need dpkg-shlibdeps dpkg-dev
-
-DEB="$BUNDLE_DIR/deb/${PACKAGE}_${VERSION}_amd64.deb"
-[ -f "$DEB" ] || { echo "check-package: no $DEB (run 'make package')" >&2; exit 1; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-
-echo "==> $DEB"
-dpkg-deb --info "$DEB" | sed -n '/Package:/,$p'
-control() { dpkg-deb --field "$DEB" "$1"; }
-[ "$(control Package)" = "$PACKAGE" ] && ok "Package: $PACKAGE" || fail "Package is '$(control Package)', expected $PACKAGE"
-[ "$(control Version)" = "$VERSION" ] && ok "Version: $VERSION" || fail "Version is '$(control Version)', expected $VERSION"
-depends=$(control Depends)
-for dep in libwebkit2gtk-4.1-0 libgtk-3-0; do
-  grep -qw -- "$dep" <<<"$depends" && ok "Depends on $dep" || fail "Depends lacks $dep: $depends"
-done
-grep -qw gnome-keyring <<<"$(control Recommends)" && ok "Recommends gnome-keyring (a Secret Service for the keyring)" \
-  || fail "Recommends lacks gnome-keyring"
-
-dpkg-deb --contents "$DEB" | awk '{print $NF}' | sed -E 's|^\./|/|; s|^([^/])|/\1|' >"$work/files"
-dpkg-deb --extract "$DEB" "$work/root"
-root="$work/root"
-
-echo "==> files"
 desktop="/usr/share/applications/$PRODUCT.desktop"
 metainfo="/usr/share/metainfo/$IDENTIFIER.metainfo.xml"
-for path in "/usr/bin/$BIN" "$desktop" "$metainfo" "/usr/share/icons/hicolor/scalable/apps/$BIN.svg"; do
-  grep -qx -- "$path" "$work/files" && ok "$path" || fail "$path is not in the package"
-done
 
-echo "==> the binary"
-binary="$root/usr/bin/$BIN"
-if [ -x "$binary" ]; then
+# A package: its control fields; its file list into $work/files, its files under $root.
+read_deb() {
+  need dpkg-deb dpkg
+  need dpkg-shlibdeps dpkg-dev
+  DEB="$BUNDLE_DIR/deb/${PACKAGE}_${VERSION}_amd64.deb"
+  [ -f "$DEB" ] || { echo "check-package: no $DEB (run 'make package')" >&2; exit 1; }
+  echo "==> $DEB"
+  dpkg-deb --info "$DEB" | sed -n '/Package:/,$p'
+  control() { dpkg-deb --field "$DEB" "$1"; }
+  [ "$(control Package)" = "$PACKAGE" ] && ok "Package: $PACKAGE" || fail "Package is '$(control Package)', expected $PACKAGE"
+  [ "$(control Version)" = "$VERSION" ] && ok "Version: $VERSION" || fail "Version is '$(control Version)', expected $VERSION"
+  depends=$(control Depends)
+  for dep in libwebkit2gtk-4.1-0 libgtk-3-0; do
+    grep -qw -- "$dep" <<<"$depends" && ok "Depends on $dep" || fail "Depends lacks $dep: $depends"
+  done
+  grep -qw gnome-keyring <<<"$(control Recommends)" && ok "Recommends gnome-keyring (a Secret Service for the keyring)" \
+    || fail "Recommends lacks gnome-keyring"
+  dpkg-deb --contents "$DEB" | awk '{print $NF}' | sed -E 's|^\./|/|; s|^([^/])|/\1|' >"$work/files"
+  dpkg-deb --extract "$DEB" "$work/root"
+  root="$work/root"
+}
+
+# An installed package: dpkg's record of it in $ROOT; its file list into $work/files, its files under $root.
+read_installed() {
+  root=$ROOT
+  chroot "$root" dpkg-query -L "$PACKAGE" >"$work/files" 2>/dev/null \
+    || { echo "check-package: $PACKAGE is not installed in $root (apt install ./${PACKAGE}_*.deb there first)" >&2; exit 1; }
+  echo "==> $PACKAGE $(chroot "$root" dpkg-query -W -f '${Version}' "$PACKAGE"), installed in $root"
+  [ "$(chroot "$root" dpkg-query -W -f '${db:Status-Status}' "$PACKAGE")" = installed ] && ok "dpkg has it installed and configured" \
+    || fail "dpkg has it $(chroot "$root" dpkg-query -W -f '${db:Status-Status}' "$PACKAGE"), not installed"
+}
+
+# The packaged binary: an ELF executable, stripped for a release, every library it links provided by
+# the declared Depends.
+check_binary() {
+  local binary="$root/usr/bin/$BIN" info shlibs declared closure missing pkg
   info=$(file -b "$binary")
   grep -q 'ELF 64-bit' <<<"$info" && ok "ELF 64-bit executable, $(du -h "$binary" | cut -f1)" || fail "not an ELF executable: $info"
-  grep -q ', stripped' <<<"$info" && ok "stripped" || fail "not stripped: $info"
+  if [ "$BUILD" = debug ]; then
+    grep -q ', not stripped' <<<"$info" && ok "not stripped: a debug build (--debug-build; make package checks that the release build is stripped)" \
+      || fail "--debug-build, but the binary is not an unstripped debug build: $info"
+  else
+    grep -q ', stripped' <<<"$info" && ok "stripped" || fail "not stripped: $info"
+  fi
   # The libraries it loads must come with the declared dependencies: ask dpkg-shlibdeps which packages
   # provide them on this system, and check each is a declared dependency or pulled in by one.
   mkdir -p "$work/shlib/debian" && printf 'Source: x\n\nPackage: x\nArchitecture: any\n' >"$work/shlib/debian/control"
@@ -75,9 +115,30 @@ if [ -x "$binary" ]; then
   done
   [ "${#missing[@]}" -eq 0 ] && ok "every library it links comes with Depends ($(wc -w <<<"$(sed 's/([^)]*)//g; s/,/ /g' <<<"$shlibs")") packages: $(sed 's/ ([^)]*)//g' <<<"$shlibs"))" \
     || fail "it links libraries from packages Depends does not pull in: ${missing[*]}"
-else
-  fail "/usr/bin/$BIN is missing or not executable"
-fi
+}
+
+# The installed binary: every library it links is there in the root, brought by apt.
+check_installed_binary() {
+  local linked
+  linked=$(chroot "$root" ldd "/usr/bin/$BIN" 2>&1) || { fail "ldd /usr/bin/$BIN in the root: $linked"; return; }
+  if grep -q 'not found' <<<"$linked"; then
+    fail "libraries it links are not in the root: $(grep 'not found' <<<"$linked" | tr -s ' \t\n' ' ')"
+  else
+    ok "every library it links is in the root ($(grep -c '=>' <<<"$linked") libraries)"
+  fi
+}
+
+if [ -n "$ROOT" ]; then read_installed; else read_deb; fi
+
+echo "==> files"
+for path in "/usr/bin/$BIN" "$desktop" "$metainfo" "/usr/share/icons/hicolor/scalable/apps/$BIN.svg"; do
+  grep -qx -- "$path" "$work/files" && ok "$path" || fail "$path is not in the package"
+done
+
+echo "==> the binary"
+if ! [ -x "$root/usr/bin/$BIN" ]; then fail "/usr/bin/$BIN is missing or not executable"
+elif [ -n "$ROOT" ]; then check_installed_binary
+else check_binary; fi
 
 echo "==> icons"
 png_size() {
@@ -88,11 +149,12 @@ for size in "${ICON_SIZES[@]}"; do
     || fail "/usr/share/icons/hicolor/${size}x${size}/apps/$BIN.png is not in the package"
 done
 # Every PNG must sit in the folder of its own size (the bundler names HiDPI folders from a file's
-# name and its pixels apart, which can disagree), in a size the hicolor theme lists.
+# name and its pixels apart, which can disagree), in a size the hicolor theme (here, or in the root) lists.
+hicolor="$ROOT/usr/share/icons/hicolor/index.theme"
 while read -r icon; do
   folder=$(cut -d/ -f6 <<<"$icon") actual=$(png_size "$root$icon")
   if [ "$folder" != "$actual" ]; then fail "$icon is $actual"
-  elif ! grep -q "^\[$folder/apps\]" /usr/share/icons/hicolor/index.theme 2>/dev/null && [ -f /usr/share/icons/hicolor/index.theme ]; then
+  elif ! grep -q "^\[$folder/apps\]" "$hicolor" 2>/dev/null && [ -f "$hicolor" ]; then
     fail "$icon: hicolor has no $folder/apps folder"
   else ok "$icon ($actual)"; fi
 done < <(grep '^/usr/share/icons/.*\.png$' "$work/files")
@@ -101,7 +163,7 @@ echo "==> desktop entry $desktop"
 entry="$root$desktop"
 if [ -f "$entry" ]; then
   sed 's/^/    /' "$entry"
-  if out=$(desktop-file-validate "$entry" 2>&1); then
+  if out=$("${in_root[@]}" desktop-file-validate "$(seen "$desktop")" 2>&1); then
     ok "desktop-file-validate passes${out:+ (with hints: $(grep -c . <<<"$out"))}"
     [ -n "$out" ] && sed 's/^/    /' <<<"$out"
   else
@@ -121,7 +183,7 @@ fi
 
 echo "==> AppStream metainfo $metainfo"
 if [ -f "$root$metainfo" ]; then
-  if out=$(appstreamcli validate --no-net --pedantic "$root$metainfo" 2>&1); then
+  if out=$("${in_root[@]}" appstreamcli validate --no-net --pedantic "$(seen "$metainfo")" 2>&1); then
     ok "appstreamcli validate --no-net: $(tail -1 <<<"$out")"
   else
     fail "appstreamcli validate: $out"
@@ -133,7 +195,10 @@ if [ -f "$root$metainfo" ]; then
     || fail "no <release version=\"$VERSION\"> (add one for this version)"
 fi
 
-RPM=$(find "$BUNDLE_DIR/rpm" -name "${PACKAGE}-${VERSION}-*.rpm" 2>/dev/null | head -1)
+RPM=""
+if [ -z "$ROOT" ] && [ -d "$BUNDLE_DIR/rpm" ]; then
+  RPM=$(find "$BUNDLE_DIR/rpm" -name "${PACKAGE}-${VERSION}-*.rpm" | head -1)
+fi
 if [ -n "$RPM" ]; then
   echo "==> $RPM"
   if command -v rpm >/dev/null; then
@@ -164,6 +229,7 @@ if [ "$failures" -gt 0 ]; then
   exit 1
 fi
 echo "check-package: all checks passed"
+if [ -n "$ROOT" ]; then exit 0; fi
 echo "packages:"
 for pkg in "$DEB" ${RPM:+"$RPM"}; do
   printf '  %s  (%s)\n' "$(realpath "$pkg")" "$(du -h "$pkg" | cut -f1)"

@@ -24,6 +24,7 @@ APT_PACKAGES=(
   python3-dbus python3-gi
   nginx-light
   desktop-file-utils appstream librsvg2-bin
+  mmdebstrap
   "${EXTRA_PACKAGES[@]}"
 )
 
@@ -48,6 +49,11 @@ if ! python3 -c 'import PIL, numpy, astropy' 2>/dev/null; then
     $SUDO apt-get update -q
     apt_install python3-pil python3-numpy python3-astropy
   }
+fi
+
+if ! python3 -c 'import Xlib' 2>/dev/null; then
+  echo "==> installing python-xlib (finds, photographs and closes the app's window in the package test and the app benchmark)"
+  python3 -m pip install --quiet python-xlib || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q python3-xlib
 fi
 
 ASTROQUERY_VERSION="0.4.11"
