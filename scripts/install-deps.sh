@@ -53,7 +53,7 @@ fi
 
 if ! python3 -c 'import Xlib' 2>/dev/null; then
   echo "==> installing python-xlib (finds, photographs and closes the app's window in the package test and the app benchmark)"
-  python3 -m pip install --quiet python-xlib || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q python3-xlib
+  python3 -m pip install --quiet python-xlib || apt_install python3-xlib
 fi
 
 ASTROQUERY_VERSION="0.4.11"

@@ -34,6 +34,8 @@ const APP_ENV = {
   JOBFETCH_DEMO: "",
 };
 const JOB_DETAIL = "[data-testid=job-detail]";
+/** Finds and closes the app's window on the X display as a desktop would (scripts/x11_window.py). */
+const X11_WINDOW = resolve(dirname(fileURLToPath(import.meta.url)), "../../scripts/x11_window.py");
 /** The demo's job that runs until the test ends it (jobfetch_sim::demo::LIVE_CUTOUT_JOB_ID, "transient-hosts"). */
 const LIVE_JOB = "d4f6a8c0e2b44f1a9c7e5b3d1f0a8c27";
 
@@ -256,4 +258,51 @@ step("downloads a running job by itself when it finishes, and says so in desktop
   assert.match(finished.body, /Downloading its files into/);
   // notify-rust names the sender after the program, as its icon and its window class are named.
   assert.equal(finished.app, "jobfetch-app", "the notification names the app");
+});
+
+step("asks before closing while a download runs, keeps downloading with the window hidden, and comes back on a new launch", async () => {
+  const x11 = (...args) => execFileSync("python3", [X11_WINDOW, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const shown = () => {
+    try {
+      x11("wait", "Jobfetch", "--timeout", "1");
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  // A download slow enough to be running when the window closes.
+  await session.executeScript("return window.__TAURI_INTERNALS__.invoke('set_bandwidth_limit', { bytesPerSecond: 65536 });");
+  await (await session.findElement(`[data-testid=job-row][data-job-id="${openedJob}"]`)).click();
+  const downloadAll = `${JOB_DETAIL}[data-job-id="${openedJob}"] [data-testid=download-all]`;
+  await waitShowingErrors(async () => (await count(downloadAll)) > 0 && (await (await session.findElement(downloadAll)).getAttribute("disabled")) === null, {
+    timeout: 30_000,
+    message: "Download all of the opened job",
+  });
+  await (await session.findElement(downloadAll)).click();
+  const running = "[data-testid=transfers-panel] [data-testid=batch][aria-current=true][data-state=running]";
+  await waitShowingErrors(async () => (await count(running)) > 0, { timeout: 30_000, message: "the batch to run" });
+
+  // The desktop's close button (WM_DELETE_WINDOW) asks first.
+  x11("close", "Jobfetch");
+  await waitFor(async () => (await count("[data-testid=close-dialog]")) > 0, { message: "the question about the running download" });
+  assert.match(await textOf("[data-testid=close-dialog]"), /1 download still running/);
+  await sleep(300);
+  await session.takeScreenshot(resolve(SHOTS, "36-close-while-downloading.png"));
+  await (await session.findElement("[data-testid=close-keep]")).click();
+  await waitFor(async () => !shown(), { timeout: 10_000, message: "the window to hide" });
+  assert.ok(jobfetchRuns(), "the app still runs with its window hidden");
+  assert.ok(await count(running), "the download goes on");
+  await waitFor(() => notifications.some((n) => n.summary === "Jobfetch keeps downloading"), {
+    message: `a notification that it keeps downloading (seen: ${JSON.stringify(notifications)})`,
+  });
+
+  // Starting Jobfetch again shows the window it hid.
+  const again = spawn(appBinary(), [], { env: { ...process.env, ...APP_ENV }, stdio: "ignore" });
+  const code = await new Promise((settle) => again.once("exit", settle));
+  assert.equal(code, 0, "the new launch hands over and exits");
+  await waitFor(async () => shown(), { timeout: 10_000, message: "the window to show again" });
+
+  const batchId = Number(await (await session.findElement(running)).getAttribute("data-batch-id"));
+  await session.executeScript("return window.__TAURI_INTERNALS__.invoke('cancel_batch', { batchId: arguments[0] });", [batchId]);
+  await session.executeScript("return window.__TAURI_INTERNALS__.invoke('set_bandwidth_limit', { bytesPerSecond: null });");
 });
