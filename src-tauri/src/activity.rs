@@ -24,6 +24,8 @@ struct Seen {
     /// Batches whose end is told even with the window in front ("Download when finished").
     announced: BTreeSet<BatchId>,
     running: usize,
+    /// What the tray says now.
+    tray_line: String,
 }
 
 impl Activity {
@@ -84,7 +86,7 @@ impl Activity {
 impl Observer for Activity {
     fn snapshot(&self, batches: &[BatchSnapshot]) {
         let mut ended = Vec::new();
-        let running = {
+        let (running, tray_line) = {
             let mut seen = self.seen.lock().expect("activity lock");
             for batch in batches {
                 let before = seen.states.insert(batch.id, batch.state);
@@ -101,11 +103,16 @@ impl Observer for Activity {
                 .filter(|batch| batch.state == BatchState::Running)
                 .collect();
             seen.running = running.len();
-            if let Some(tray) = &self.tray {
-                tray.show_activity(&describe_running(&running));
-            }
-            running.len()
+            let line = describe_running(&running);
+            let changed = seen.tray_line != line;
+            seen.tray_line = line;
+            // The tray is told outside the lock: it waits for the main thread, whose window events
+            // read the running count under this lock.
+            (running.len(), changed.then(|| seen.tray_line.clone()))
         };
+        if let (Some(tray), Some(line)) = (&self.tray, tray_line) {
+            tray.show_activity(&line);
+        }
         let in_front = !ended.is_empty() && self.window_in_front();
         for (batch, announced) in ended {
             if let Some((title, body)) = end_message(batch).filter(|_| announced || !in_front) {
@@ -116,25 +123,20 @@ impl Observer for Activity {
     }
 }
 
-/// The tray's status line for the batches running.
+/// The tray's status line for the batches running: how many, and how far in whole percent (so it
+/// changes a hundred times a download, not with every snapshot).
 fn describe_running(running: &[&BatchSnapshot]) -> String {
     let (done, total) = running.iter().fold((0, 0), |(done, total), batch| {
         (done + batch.bytes_done, total + batch.bytes_total)
     });
-    match running.len() {
-        0 => "No downloads running".to_string(),
-        count => {
-            let what = if count == 1 {
-                "1 download running".to_string()
-            } else {
-                format!("{count} downloads running")
-            };
-            if total > 0 {
-                format!("{what}: {} of {}", human_size(done), human_size(total))
-            } else {
-                what
-            }
-        }
+    let what = match running.len() {
+        0 => return "No downloads running".to_string(),
+        1 => "1 download running".to_string(),
+        count => format!("{count} downloads running"),
+    };
+    match (done * 100).checked_div(total) {
+        Some(percent) => format!("{what}: {}% of {}", percent.min(100), human_size(total)),
+        None => what,
     }
 }
 
@@ -216,7 +218,10 @@ mod tests {
     fn the_tray_line_counts_the_running_batches_and_their_bytes() {
         assert_eq!(describe_running(&[]), "No downloads running");
         let one = batch(BatchState::Running);
-        assert!(describe_running(&[&one]).starts_with("1 download running: 2"));
+        assert_eq!(
+            describe_running(&[&one]),
+            "1 download running: 66% of 3.0 MiB"
+        );
         assert!(describe_running(&[&one, &one]).starts_with("2 downloads running"));
     }
 }
