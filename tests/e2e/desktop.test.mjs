@@ -100,6 +100,23 @@ function jobfetchRuns() {
   return /boolean true/.test(reply);
 }
 
+/**
+ * Launches the app once more with `args`, as a desktop would while it runs: the launch must hand over to the
+ * running app and exit by itself, cleanly, within 20 s, instead of opening a second window.
+ */
+async function launchAgain(args) {
+  const launch = spawn(appBinary(), args, { env: { ...process.env, ...APP_ENV }, stdio: ["ignore", "ignore", "pipe"] });
+  let said = "";
+  launch.stderr.on("data", (chunk) => (said += chunk));
+  const exit = await Promise.race([
+    new Promise((settle) => launch.once("exit", (code, signal) => settle({ code, signal }))),
+    new Promise((settle) => setTimeout(() => settle(null), 20_000).unref()),
+  ]);
+  if (!exit) launch.kill("SIGKILL");
+  assert.ok(exit, `the launch exits by itself within 20 s instead of opening a second window: ${said}`);
+  assert.equal(exit.code, 0, `the launch exits cleanly (${JSON.stringify(exit)}): ${said}`);
+}
+
 /** The text of the first element `selector` finds, trimmed. */
 async function textOf(selector) {
   return (await (await session.findElement(selector)).getText()).trim();
@@ -197,16 +214,7 @@ step("a second launch hands its jobfetch:// link to the running window and exits
   const other = ids.find((id) => id !== openedJob);
   assert.ok(other, `another successful job to link to (${ids})`);
   const link = `jobfetch://job/desaccess/${other}`;
-  const second = spawn(appBinary(), [link], { env: { ...process.env, ...APP_ENV }, stdio: ["ignore", "ignore", "pipe"] });
-  let said = "";
-  second.stderr.on("data", (chunk) => (said += chunk));
-  const exit = await Promise.race([
-    new Promise((settle) => second.once("exit", (code, signal) => settle({ code, signal }))),
-    new Promise((settle) => setTimeout(() => settle(null), 20_000).unref()),
-  ]);
-  if (!exit) second.kill("SIGKILL");
-  assert.ok(exit, "the second launch exits by itself within 20 s instead of opening a second window");
-  assert.equal(exit.code, 0, `the second launch exits cleanly (${JSON.stringify(exit)}): ${said}`);
+  await launchAgain([link]);
   await waitShowingErrors(async () => (await count(`${JOB_DETAIL}[data-job-id="${other}"]`)) > 0, {
     timeout: 20_000,
     message: `the first window to open ${link}`,
@@ -283,12 +291,25 @@ step("asks before closing while a download runs, keeps downloading with the wind
   await waitShowingErrors(async () => (await count(running)) > 0, { timeout: 30_000, message: "the batch to run" });
 
   // The desktop's close button (WM_DELETE_WINDOW) asks first.
-  x11("close", "Jobfetch");
-  await waitFor(async () => (await count("[data-testid=close-dialog]")) > 0, { message: "the question about the running download" });
+  // Sent again every 3 s until the question shows: under Xvfb (no window manager) about one close message in
+  // four was seen to go unanswered, cause not found yet (noted on issue 10).
+  let closes = 0;
+  await waitFor(
+    async () => {
+      if ((await count("[data-testid=close-dialog]")) > 0) return true;
+      x11("close", "Jobfetch");
+      closes += 1;
+      return false;
+    },
+    { timeout: 15_000, interval: 3_000, message: "the question about the running download" },
+  );
+  if (closes > 1) console.log(`the close message was sent ${closes} times before the app asked`);
   assert.match(await textOf("[data-testid=close-dialog]"), /1 download still running/);
   await sleep(300);
   await session.takeScreenshot(resolve(SHOTS, "36-close-while-downloading.png"));
-  await (await session.findElement("[data-testid=close-keep]")).click();
+  // Clicked from the page a moment after this call returns: WebKitWebDriver answers a click only once the
+  // window has painted again, and this click hides the window, so a WebDriver click would never be answered.
+  await session.executeScript("setTimeout(() => document.querySelector('[data-testid=close-keep]').click(), 100);");
   await waitFor(async () => !shown(), { timeout: 10_000, message: "the window to hide" });
   assert.ok(jobfetchRuns(), "the app still runs with its window hidden");
   await waitFor(() => notifications.some((n) => n.summary === "Jobfetch keeps downloading"), {
@@ -296,16 +317,7 @@ step("asks before closing while a download runs, keeps downloading with the wind
   });
 
   // Starting Jobfetch again shows the window it hid, with the download still going (or done).
-  const again = spawn(appBinary(), [], { env: { ...process.env, ...APP_ENV }, stdio: ["ignore", "ignore", "pipe"] });
-  let said = "";
-  again.stderr.on("data", (chunk) => (said += chunk));
-  const exit = await Promise.race([
-    new Promise((settle) => again.once("exit", (code, signal) => settle({ code, signal }))),
-    new Promise((settle) => setTimeout(() => settle(null), 20_000).unref()),
-  ]);
-  if (!exit) again.kill("SIGKILL");
-  assert.ok(exit, `the new launch hands over and exits within 20 s: ${said}`);
-  assert.equal(exit.code, 0, `the new launch exits cleanly (${JSON.stringify(exit)}): ${said}`);
+  await launchAgain([]);
   await waitFor(async () => shown(), { timeout: 10_000, message: "the window to show again" });
   const batch = "[data-testid=transfers-panel] [data-testid=batch][aria-current=true]";
   assert.match(await (await session.findElement(batch)).getAttribute("data-state"), /^(running|done)$/, "the download went on");
