@@ -20,6 +20,8 @@ macro_rules! with_commands {
             folders::choose_download_folder,
             folders::free_space,
             downloads::start_download,
+            files::open_file,
+            files::download_file,
             follow::download_when_finished,
             follow::followed_jobs,
             follow::stop_following,

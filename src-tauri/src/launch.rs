@@ -1,6 +1,7 @@
 //! The main window's life on the desktop: one Jobfetch at a time (a second launch brings the window to
 //! the front and hands it its links), and the question when the window closes while downloads run.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -35,12 +36,13 @@ pub fn show_window(app: &AppHandle) {
     }
 }
 
-/// A second launch of Jobfetch (a double-click on its icon, a `jobfetch://` link) ran while this one
-/// runs: it exits, and this window comes forward with what it was asked to open.
-pub fn on_second_launch(app: &AppHandle, args: Vec<String>, _cwd: String) {
+/// A second launch of Jobfetch (a double-click on its icon, a `jobfetch://` link, a file opened with
+/// it) ran while this one runs, in `cwd`: it exits, and this window comes forward with what it was
+/// asked to open.
+pub fn on_second_launch(app: &AppHandle, args: Vec<String>, cwd: String) {
     tracing::info!("Jobfetch was launched again: bringing this window forward");
     show_window(app);
-    for request in requests(args.get(1..).unwrap_or_default()) {
+    for request in requests(args.get(1..).unwrap_or_default(), Path::new(&cwd)) {
         if let Err(err) = app.emit(OPEN_EVENT, &request) {
             tracing::warn!("could not hand the window a link: {err}");
         }
@@ -82,7 +84,8 @@ pub fn start_over(why: &str) {
 
 /// What this launch was asked to open.
 pub fn first_launch_requests() -> Vec<OpenRequest> {
-    requests(&std::env::args().skip(1).collect::<Vec<_>>())
+    let cwd = std::env::current_dir().unwrap_or_default();
+    requests(&std::env::args().skip(1).collect::<Vec<_>>(), &cwd)
 }
 
 /// What the window-state plugin remembers of the window: all but whether it shows, so a window closed

@@ -1,5 +1,8 @@
-//! What a launch asks the window to open: `jobfetch://job/<archive>/<job id>[?server=<host>]` links,
-//! given on the command line by the desktop (the entry's `%u`), to this launch or a second one.
+//! What a launch asks the window to open: `jobfetch://job/<archive>/<job id>[?server=<host>]` links
+//! and files (an archive's download scripts), given on the command line by the desktop (the entry's
+//! `%u`) or a terminal, to this launch or a second one.
+
+use std::path::Path;
 
 use jobfetch_engine::ids::ProviderId;
 use serde::Serialize;
@@ -21,32 +24,42 @@ pub enum OpenRequest {
         job: String,
         server: Option<String>,
     },
+    /// A file on this computer, for the window to ask the archives about (`open_file`).
+    #[serde(rename_all = "camelCase")]
+    File { path: String },
     /// Something Jobfetch cannot open, and why, for the window to say.
     #[serde(rename_all = "camelCase")]
     Unsupported { argument: String, reason: String },
 }
 
-/// The requests in a launch's arguments (without the program name); options (`--demo`) are not requests.
-pub fn requests(args: &[String]) -> Vec<OpenRequest> {
+/// The requests in a launch's arguments (without the program name), file paths taken from `cwd`, the
+/// launch's working folder; options (`--demo`) are not requests.
+pub fn requests(args: &[String], cwd: &Path) -> Vec<OpenRequest> {
     args.iter()
         .filter(|arg| !arg.starts_with("--"))
-        .map(|arg| parse(arg))
+        .map(|arg| parse(arg, cwd))
         .collect()
 }
 
-fn parse(argument: &str) -> OpenRequest {
+fn parse(argument: &str, cwd: &Path) -> OpenRequest {
     let unsupported = |reason: &str| OpenRequest::Unsupported {
         argument: argument.to_string(),
         reason: reason.to_string(),
     };
-    let Ok(url) = Url::parse(argument) else {
-        return unsupported(
-            "Jobfetch opens jobfetch:// links (jobfetch://job/<archive>/<job id>), not files.",
-        );
+    let url = match Url::parse(argument) {
+        Ok(url) if url.scheme() == SCHEME => url,
+        Ok(url) if url.scheme() == "file" => {
+            return match url.to_file_path() {
+                Ok(path) => file(&path, argument),
+                Err(()) => unsupported("The address is not of a file on this computer."),
+            };
+        }
+        // A Windows path's drive letter parses as a scheme.
+        Ok(url) if url.scheme().len() > 1 => {
+            return unsupported("Jobfetch opens jobfetch:// links and files, not web addresses.")
+        }
+        _ => return file(&cwd.join(argument), argument),
     };
-    if url.scheme() != SCHEME {
-        return unsupported("Jobfetch opens only jobfetch:// links.");
-    }
     let segments: Vec<String> = url
         .path_segments()
         .into_iter()
@@ -76,6 +89,19 @@ fn parse(argument: &str) -> OpenRequest {
     }
 }
 
+/// A file to open, or why not when there is none at `path`.
+fn file(path: &Path, argument: &str) -> OpenRequest {
+    if path.is_file() {
+        return OpenRequest::File {
+            path: path.display().to_string(),
+        };
+    }
+    OpenRequest::Unsupported {
+        argument: argument.to_string(),
+        reason: format!("There is no file {}.", path.display()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,10 +113,13 @@ mod tests {
     #[test]
     fn a_job_link_names_its_archive_job_and_server() {
         assert_eq!(
-            requests(&args(&[
-                "--demo",
-                "jobfetch://job/desaccess/c39008aa52f54b9e94335b566743af0c?server=des.ncsa.illinois.edu"
-            ])),
+            requests(
+                &args(&[
+                    "--demo",
+                    "jobfetch://job/desaccess/c39008aa52f54b9e94335b566743af0c?server=des.ncsa.illinois.edu"
+                ]),
+                Path::new("/")
+            ),
             vec![OpenRequest::Job {
                 archive: ProviderId::new("desaccess").unwrap(),
                 job: "c39008aa52f54b9e94335b566743af0c".into(),
@@ -98,7 +127,10 @@ mod tests {
             }]
         );
         assert_eq!(
-            requests(&args(&["jobfetch://job/mast/hst%20obs%2F1/"])),
+            requests(
+                &args(&["jobfetch://job/mast/hst%20obs%2F1/"]),
+                Path::new("/")
+            ),
             vec![OpenRequest::Job {
                 archive: ProviderId::new("mast").unwrap(),
                 job: "hst obs/1".into(),
@@ -110,13 +142,15 @@ mod tests {
     #[test]
     fn anything_else_is_refused_with_a_reason() {
         for argument in [
-            "/home/ana/plan.json",
+            "/home/ana/no such plan.json",
+            "no-such-script.sh",
+            "file:///home/ana/no-such-script.sh",
             "https://example.org/job/1",
             "jobfetch://job/desaccess",
             "jobfetch://batch/1/2",
             "jobfetch://job/Not An Archive/1",
         ] {
-            match requests(&args(&[argument])).as_slice() {
+            match requests(&args(&[argument]), Path::new("/")).as_slice() {
                 [OpenRequest::Unsupported {
                     argument: seen,
                     reason,
@@ -127,5 +161,22 @@ mod tests {
                 other => panic!("{argument}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_file_is_taken_from_the_launch_s_folder_or_a_file_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("MAST 1.sh");
+        std::fs::write(&script, "curl").unwrap();
+        let want = vec![OpenRequest::File {
+            path: script.display().to_string(),
+        }];
+        assert_eq!(requests(&args(&["MAST 1.sh"]), dir.path()), want);
+        assert_eq!(
+            requests(&args(&[&script.display().to_string()]), Path::new("/")),
+            want
+        );
+        let address = Url::from_file_path(&script).unwrap().to_string();
+        assert_eq!(requests(&args(&[&address]), Path::new("/")), want);
     }
 }

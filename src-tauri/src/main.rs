@@ -9,6 +9,7 @@ mod commands;
 mod demo;
 mod diagnostics;
 mod downloads;
+mod files;
 mod folders;
 mod follow;
 mod launch;

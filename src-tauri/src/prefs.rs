@@ -55,6 +55,14 @@ impl Preferences {
             .unwrap_or_else(|| self.default_folder.clone())
     }
 
+    /// The folder downloads of `account`, or of no account, go to.
+    pub fn folder_for(&self, account: Option<&AccountId>) -> PathBuf {
+        account.map_or_else(
+            || self.default_folder.clone(),
+            |account| self.folder_of(account),
+        )
+    }
+
     /// Makes `folder` the account's download folder (`None`: back to the default).
     pub fn set_folder(&self, account: &AccountId, folder: Option<PathBuf>) {
         self.change(account, |prefs| prefs.download_folder = folder);

@@ -1,7 +1,7 @@
 // End-to-end test of Jobfetch as a desktop app on a fresh profile (not the demo mode): the welcome screen, an
 // account added from it on a simulator, the download folder chosen with the folder dialog and kept across a
-// restart with the account and the job, one instance at a time (a second launch hands its link to the first
-// window and exits), and a running job that finishes while the test watches, downloaded by itself with
+// restart with the account and the job, one instance at a time (a second launch hands its link, or a MAST
+// download script, to the first window and exits), and a running job that finishes while the test watches, downloaded by itself with
 // "Download when finished", with the desktop notifications it sends caught on the session bus.
 //
 // Runs inside the D-Bus session of scripts/with-keyring.sh (the keyring, the single-instance name and the
@@ -13,7 +13,7 @@
 // with JOBFETCH_TEST_CHOOSE_FOLDER (src-tauri/src/folders.rs).
 
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -221,6 +221,68 @@ step("a second launch hands its jobfetch:// link to the running window and exits
   });
   assert.equal((await session.getWindowHandles()).length, 1, "still one window");
   await session.takeScreenshot(resolve(SHOTS, "33-second-launch.png"));
+});
+
+/** Asks the simulator's MAST (its Mashup API, as the engine does) for one page of `service`'s rows. */
+async function mastRows(service, params) {
+  const request = JSON.stringify({ service, params, format: "json", pagesize: 500, page: 1 });
+  const reply = await fetch(`${sim.described.mast.base}/api/v0/invoke`, { method: "POST", body: new URLSearchParams({ request }) });
+  assert.ok(reply.ok, `${service}: HTTP ${reply.status}`);
+  const body = await reply.json();
+  assert.equal(body.status, "COMPLETE", `${service} answered at once`);
+  return body.data;
+}
+
+/** A download script for public products of the demo proposal, as MAST's Portal hands it out (Download/bundle.sh). */
+async function mastScript() {
+  const observations = await mastRows("Mast.Caom.Filtered", {
+    columns: "*",
+    filters: [{ paramName: "proposal_id", values: [sim.described.mast.proposal] }],
+  });
+  let chosen = [];
+  for (const observation of observations) {
+    if (chosen.length > 0) break;
+    const products = await mastRows("Mast.Caom.Products", { obsid: observation.obsid });
+    chosen = products.filter((product) => product.dataRights === "PUBLIC" && product.productFilename.endsWith(".fits")).slice(0, 3);
+  }
+  assert.ok(chosen.length > 0, "public FITS products to put in a script");
+  const form = new URLSearchParams(chosen.map((product) => ["uri", product.dataURI]));
+  const reply = await fetch(`${sim.described.mast.base}/api/v0.1/Download/bundle.sh`, { method: "POST", body: form });
+  assert.ok(reply.ok, `bundle.sh: HTTP ${reply.status}`);
+  return { text: await reply.text(), files: chosen.map((product) => product.productFilename) };
+}
+
+/** Every file below `dir`, by name. */
+function fileNamesBelow(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => entry.name);
+}
+
+step("a second launch hands a MAST download script to the running window, which downloads its files", async () => {
+  const script = await mastScript();
+  const path = resolve(PROFILE, "MAST_2026-12-02T1200.sh");
+  writeFileSync(path, script.text);
+  await launchAgain([path]);
+  const dialog = "[data-testid=open-file-dialog]";
+  await waitShowingErrors(async () => (await count(`${dialog} [data-testid=open-file-download]`)) > 0, {
+    timeout: 20_000,
+    message: "the first window to ask about the script",
+  });
+  assert.match(await textOf("[data-testid=open-file-kind]"), new RegExp(`MAST download script from MAST, listing ${script.files.length} files?`));
+  const folder = resolve(APP_ENV.JOBFETCH_DOWNLOAD_DIR, "MAST_2026-12-02T1200");
+  assert.equal(await textOf("[data-testid=open-file-folder]"), folder, "files no account signs go to the default folder, in the script's own");
+  await sleep(600);
+  await session.takeScreenshot(resolve(SHOTS, "33-second-launch-script.png"));
+  await (await session.findElement(`${dialog} [data-testid=open-file-download]`)).click();
+  await waitShowingErrors(async () => script.files.every((name) => fileNamesBelow(folder).includes(name)), {
+    timeout: 60_000,
+    message: `the script's files in ${folder} (${script.files})`,
+  });
+  assert.equal(await count(dialog), 0, "the dialog closes once the batch starts");
+  assert.ok((await count("[data-testid=transfers-panel]")) > 0, "the batch shows in the transfers panel");
+  assert.equal((await session.getWindowHandles()).length, 1, "still one window");
 });
 
 step("downloads a running job by itself when it finishes, and says so in desktop notifications", async () => {

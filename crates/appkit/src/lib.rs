@@ -6,6 +6,8 @@
 //!   selection into a batch, and resumes batches after a restart.
 //! - [`follow`]: one job of any archive followed until it ends, with backoff, cancellable
 //!   ([`desk::Desk::follow_job`]), for the app's running jobs and `jobfetch get --wait`.
+//! - [`opened_file`]: files an archive made for downloading (MAST's scripts), handed to Jobfetch,
+//!   read by the archive that made them and downloaded as one batch.
 //! - [`diagnostics`]: the app's rotated log, its last warnings and errors, and panics reported.
 
 pub mod accounts;
@@ -14,6 +16,7 @@ pub mod diagnostics;
 pub mod env_secrets;
 pub mod follow;
 pub mod keyring;
+pub mod opened_file;
 #[cfg(test)]
 mod sample;
 pub mod selection;

@@ -57,6 +57,7 @@ impl KeyArchive {
                 search: Vec::new(),
                 token_env: Some("KEYARCHIVE_TOKEN".into()),
                 expiry: None,
+                opens: None,
             },
         }
     }

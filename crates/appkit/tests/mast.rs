@@ -249,3 +249,127 @@ async fn a_search_batch_cut_short_resumes_what_it_has_and_says_to_run_it_again()
         "{items:?}"
     );
 }
+
+/// The sim's `Download/bundle.sh` for the demo proposal's calibrated files, public and exclusive-access.
+async fn demo_bundle(sim: &Sim) -> String {
+    let client = jobfetch_engine::http::client().unwrap();
+    let criteria = Criteria {
+        proposal: Some(DEMO_PROPOSAL.into()),
+        ..Default::default()
+    };
+    let observations = search::observations(&client, &sim.mast_url(), &criteria)
+        .await
+        .unwrap();
+    let obsids: Vec<String> = observations.into_iter().map(|o| o.obsid).collect();
+    let products = search::products(&client, &sim.mast_url(), &obsids)
+        .await
+        .unwrap();
+    let form: Vec<(&str, &str)> = products
+        .iter()
+        .filter(|p| p.filename.ends_with("_flt.fits"))
+        .map(|p| ("uri", p.data_uri.as_str()))
+        .collect();
+    client
+        .post(format!("{}/api/v0.1/Download/bundle.sh", sim.mast_url()))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handed_mast_script_downloads_with_the_token_of_the_account_for_its_mast() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let desk = desk(dir.path());
+    let script = dir.path().join("MAST_2026-12-02T1200.sh");
+    std::fs::write(&script, demo_bundle(&sim).await).unwrap();
+
+    // Without an account for that MAST, it says which files will be refused.
+    let opened = desk.open_file(&script).unwrap();
+    assert_eq!(opened.archive.as_str(), "mast");
+    assert_eq!(opened.kind, "MAST download script");
+    assert_eq!(opened.name, "MAST_2026-12-02T1200.sh");
+    assert_eq!(opened.folder, "MAST_2026-12-02T1200");
+    assert_eq!(opened.account, None);
+    let warning = opened.warning.expect("exclusive-access files named");
+    assert!(warning.contains(&sim.mast_url()), "{warning}");
+
+    let mast = ProviderId::new("mast").unwrap();
+    let account = desk
+        .add_account(
+            &mast,
+            values(&[(BASE, &sim.mast_url()), (TOKEN, DEMO_TOKEN)]),
+            false,
+        )
+        .await
+        .unwrap()
+        .account;
+    let opened = desk.open_file(&script).unwrap();
+    assert_eq!(
+        (&opened.account, &opened.warning),
+        (&Some(account.id.clone()), &None)
+    );
+    assert!(opened.files >= 2, "{opened:?}");
+
+    let out = dir.path().join("downloads");
+    let batch = desk.download_file(&script, &out).await.unwrap();
+    assert_eq!(
+        desk.transfers.wait(batch).await.unwrap(),
+        BatchState::Done,
+        "{:?}",
+        desk.transfers.items(batch)
+    );
+    let root = out.join("MAST_2026-12-02T1200");
+    assert_eq!(desk.transfers.batch(batch).unwrap().root, root);
+    let items = desk.transfers.items(batch).unwrap();
+    assert_eq!(items.len(), opened.files);
+    for item in &items {
+        assert!(root.join(&item.dest).is_file(), "{}", item.dest);
+    }
+    assert_eq!(
+        desk.download_file(&script, &out).await.unwrap(),
+        batch,
+        "the same file again continues its batch"
+    );
+    desk.remove_account(&account.id).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_no_archive_made_is_refused_with_what_jobfetch_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = desk(dir.path());
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "observing notes, nothing to download\n").unwrap();
+    let err = desk.open_file(&notes).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert!(
+        err.message.contains("notes.txt") && err.message.contains("MAST download scripts (.sh)"),
+        "{}",
+        err.message
+    );
+    let binary = dir.path().join("image.fits.gz");
+    std::fs::write(&binary, [0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe]).unwrap();
+    assert!(desk
+        .open_file(&binary)
+        .unwrap_err()
+        .message
+        .contains("is not a text file"));
+    let hostile = dir.path().join("hostile.sh");
+    std::fs::write(
+        &hostile,
+        "curl --output './${DOWNLOAD_FOLDER}/../../.bashrc' 'https://mast.stsci.edu/x'\n",
+    )
+    .unwrap();
+    assert!(desk
+        .open_file(&hostile)
+        .unwrap_err()
+        .message
+        .contains("refuses"));
+    assert!(desk.open_file(&dir.path().join("missing.sh")).is_err());
+}

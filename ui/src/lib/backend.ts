@@ -1,9 +1,10 @@
 // The one door to the Rust side: a typed function per Tauri command, rejecting only with the backend's Error shape.
 import { Channel, convertFileSrc, invoke, type InvokeArgs } from "@tauri-apps/api/core";
-import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { listen, TauriEvent, type UnlistenFn } from "@tauri-apps/api/event";
 import type { Command } from "./bindings/Command";
 import type { BatchSnapshot } from "./bindings/BatchSnapshot";
 import type { Error as BackendError } from "./bindings/Error";
+import type { FileOffer } from "./bindings/FileOffer";
 import type { FollowUpdate } from "./bindings/FollowUpdate";
 import type { AccountId } from "./bindings/AccountId";
 import type { Job } from "./bindings/Job";
@@ -19,7 +20,7 @@ import type { StartupState } from "./bindings/StartupState";
 import type { Stretch } from "./bindings/Stretch";
 import type { TransferEvent } from "./bindings/TransferEvent";
 
-export type { BackendError, FollowUpdate, JobRef, Limits, OpenRequest, Stretch };
+export type { BackendError, FileOffer, FollowUpdate, JobRef, Limits, OpenRequest, Stretch };
 export type BatchId = BatchSnapshot["id"];
 export type ItemId = BatchSnapshot["items"][number]["id"];
 
@@ -263,7 +264,17 @@ export function whileMounted(subscribe: () => Promise<UnlistenFn>): () => void {
 export const onBackgroundFailure = (handler: (sentence: string) => void): Promise<UnlistenFn> =>
   listen<string>("background-failure", (event) => handler(event.payload));
 
-/** Calls `handler` with what a later launch of Jobfetch asked this window to open (a `jobfetch://` link). */
+/** What a file handed to the window holds (an archive's download script), and where its files would go; downloads nothing. */
+export const openFile = (path: string) => call<FileOffer>("open_file", { path });
+
+/** Starts (or continues) downloading the files a handed file lists, into the download folder of the account that signs them. */
+export const downloadFile = (path: string) => call<BatchId>("download_file", { path });
+
+/** Calls `handler` with the paths of files dropped on the window. */
+export const onFilesDropped = (handler: (paths: string[]) => void): Promise<UnlistenFn> =>
+  listen<{ paths: string[] }>(TauriEvent.DRAG_DROP, (event) => handler(event.payload.paths));
+
+/** Calls `handler` with what a later launch of Jobfetch asked this window to open (a `jobfetch://` link, a file). */
 export const onOpenRequest = (handler: (request: OpenRequest) => void): Promise<UnlistenFn> =>
   listen<OpenRequest>("open-request", (event) => handler(event.payload));
 

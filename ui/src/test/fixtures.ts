@@ -55,6 +55,7 @@ export const DESACCESS: ProviderInfo = {
   search: [],
   tokenEnv: null,
   expiry: "DESaccess deletes a job's files some time after the job expires.",
+  opens: null,
 };
 
 const DEMO_API = "http://127.0.0.1:40123/desaccess/api";
@@ -191,6 +192,7 @@ export const MAST: ProviderInfo = {
   ],
   tokenEnv: "MAST_API_TOKEN",
   expiry: null,
+  opens: "MAST download scripts (.sh)",
 };
 
 const MAST_BASE = "http://127.0.0.1:40124";

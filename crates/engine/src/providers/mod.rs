@@ -23,6 +23,7 @@ use crate::secret::SecretStore;
 use crate::transfer::auth::{BoxFuture, Credentials, Resolver};
 use crate::transfer::model::{AuthPolicy, Source};
 use crate::transfer::plan::Plan;
+use crate::transfer::ItemSpec;
 
 pub use registry::Registry;
 
@@ -127,6 +128,9 @@ pub struct ProviderInfo {
     /// What a job's expiry date means on this archive (what happens to its files), for a job that shows
     /// one; `None` when its jobs do not expire.
     pub expiry: Option<String>,
+    /// The files of its own that Jobfetch downloads from (see [`Provider::read_file`]), e.g. `MAST
+    /// download scripts (.sh)`; `None` when it has none.
+    pub opens: Option<String>,
 }
 
 impl ProviderInfo {
@@ -177,6 +181,19 @@ pub struct Context {
     pub secrets: Arc<dyn SecretStore>,
 }
 
+/// The files listed in a file an archive made for downloading them (e.g. MAST's download scripts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileBatch {
+    /// What the file is, e.g. `MAST download script`.
+    pub kind: String,
+    /// Each file, where it goes below the batch's folder, and what goes with its requests.
+    pub items: Vec<ItemSpec>,
+    /// The account whose credentials go with the files that need them.
+    pub account: Option<AccountId>,
+    /// What to know before downloading, e.g. that some files need a token no account holds.
+    pub warning: Option<String>,
+}
+
 /// Where one output's bytes come from and which credentials may go with them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Located {
@@ -198,6 +215,13 @@ pub trait Provider: Send + Sync {
     /// of a signed-in account belongs, when this archive recognises it: e.g. its API address given for
     /// its file server, with an example of what to give instead.
     fn advise(&self, _source: &str) -> Option<String> {
+        None
+    }
+
+    /// The batch of the files listed in `text`, a file this archive made for downloading them,
+    /// with the credentials of one of `accounts` (this archive's) where files need them; `None` when
+    /// `text` is not such a file.
+    fn read_file(&self, _text: &str, _accounts: &[Account]) -> Option<Result<FileBatch>> {
         None
     }
 

@@ -17,6 +17,8 @@ export type Command =
   | "choose_download_folder"
   | "free_space"
   | "start_download"
+  | "open_file"
+  | "download_file"
   | "download_when_finished"
   | "followed_jobs"
   | "stop_following"

@@ -4,4 +4,4 @@ import type { ProviderId } from "./ProviderId";
 /**
  * One thing a launch asked to open.
  */
-export type OpenRequest = { "kind": "job", archive: ProviderId, job: string, server: string | null, } | { "kind": "unsupported", argument: string, reason: string, };
+export type OpenRequest = { "kind": "job", archive: ProviderId, job: string, server: string | null, } | { "kind": "file", path: string, } | { "kind": "unsupported", argument: string, reason: string, };

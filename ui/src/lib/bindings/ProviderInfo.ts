@@ -30,4 +30,9 @@ tokenEnv: string | null,
  * What a job's expiry date means on this archive (what happens to its files), for a job that shows
  * one; `None` when its jobs do not expire.
  */
-expiry: string | null, };
+expiry: string | null, 
+/**
+ * The files of its own that Jobfetch downloads from (see [`Provider::read_file`]), e.g. `MAST
+ * download scripts (.sh)`; `None` when it has none.
+ */
+opens: string | null, };

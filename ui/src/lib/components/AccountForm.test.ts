@@ -22,6 +22,7 @@ const VAULT: ProviderInfo = {
   search: [],
   tokenEnv: "EXAMPLE_TOKEN",
   expiry: null,
+  opens: null,
 };
 
 const VAULT_SIGNED_IN: SignedIn = {

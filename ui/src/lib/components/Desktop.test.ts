@@ -7,7 +7,7 @@ import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import App from "../../App.svelte";
 import type { Job } from "../bindings/Job";
-import { DESACCESS, DEMO_ACCOUNT, DOWNLOAD_FOLDER, JOBS, SESSION, mockBackend, signedInHandlers, startup } from "../../test/fixtures";
+import { DESACCESS, DEMO_ACCOUNT, DOWNLOAD_FOLDER, JOBS, MAST, SESSION, mockBackend, signedInHandlers, startup } from "../../test/fixtures";
 import CloseDialog from "./CloseDialog.svelte";
 
 const FRESH = { startup_state: () => startup({ accounts: [], active: null }) };
@@ -155,5 +155,84 @@ describe("Download when finished", () => {
     await user.click(screen.getByTestId("download-when-finished"));
     await user.click(await screen.findByTestId("stop-waiting"));
     expect(calls.filter((call) => call.cmd === "stop_following")).toHaveLength(1);
+  });
+});
+
+describe("files handed to the window", () => {
+  const SCRIPT = "/home/ana/Downloads/MAST_2026-12-02T1200.sh";
+  const OFFER = {
+    file: {
+      path: SCRIPT,
+      name: "MAST_2026-12-02T1200.sh",
+      archive: "mast",
+      kind: "MAST download script",
+      files: 12,
+      folder: "MAST_2026-12-02T1200",
+      account: null,
+      warning: "3 of the 12 files are exclusive-access and need a MAST token for https://mast.stsci.edu: add a MAST account with your token for that server first, or MAST will refuse them.",
+    },
+    folder: `${DOWNLOAD_FOLDER}/MAST_2026-12-02T1200`,
+  };
+
+  it("asks before downloading a launched script, says what its files need, and shows the batch", async () => {
+    const user = userEvent.setup();
+    const calls = mockBackend(
+      signedInHandlers({
+        startup_state: () => startup({ providers: [DESACCESS, MAST], open: [{ kind: "file", path: SCRIPT }] }),
+        open_file: () => OFFER,
+        download_file: () => 7,
+      }),
+    );
+    render(App);
+    const dialog = await screen.findByTestId("open-file-dialog");
+    await waitFor(() => expect(dialog).toHaveTextContent("Download the files of MAST_2026-12-02T1200.sh?"));
+    expect(screen.getByTestId("open-file-kind")).toHaveTextContent("MAST download script from MAST, listing 12 files");
+    expect(screen.getByTestId("open-file-folder")).toHaveTextContent(`${DOWNLOAD_FOLDER}/MAST_2026-12-02T1200`);
+    expect(screen.getByTestId("open-file-warning")).toHaveTextContent("3 of the 12 files are exclusive-access");
+    await user.click(screen.getByTestId("open-file-download"));
+    await waitFor(() => expect(screen.queryByTestId("open-file-dialog")).toBeNull());
+    expect(calls.filter((call) => call.cmd.endsWith("_file"))).toEqual([
+      { cmd: "open_file", args: { path: SCRIPT } },
+      { cmd: "download_file", args: { path: SCRIPT } },
+    ]);
+    expect(await screen.findByTestId("transfers-panel")).toBeInTheDocument();
+  });
+
+  it("takes files from later launches and drops one at a time, and says why one cannot be opened", async () => {
+    const user = userEvent.setup();
+    mockBackend(
+      signedInHandlers({
+        startup_state: () => startup({ providers: [DESACCESS, MAST] }),
+        open_file: ({ path }) => {
+          if (path === "/tmp/notes.txt") throw { code: "invalidInput", message: "Jobfetch does not know what notes.txt is. It opens MAST download scripts (.sh).", retryable: false };
+          return OFFER;
+        },
+      }),
+    );
+    render(App);
+    await screen.findByRole("button", { name: "Refresh jobs" });
+    await emit("open-request", { kind: "file", path: "/tmp/notes.txt" });
+    await emit("tauri://drag-drop", { paths: [SCRIPT], position: { x: 10, y: 10 } });
+    const dialog = await screen.findByTestId("open-file-dialog");
+    await waitFor(() => expect(dialog).toHaveTextContent("It opens MAST download scripts (.sh)."));
+    await user.click(screen.getByRole("button", { name: "Close" }));
+    await waitFor(() => expect(screen.getByTestId("open-file-dialog")).toHaveTextContent("Download the files of MAST_2026-12-02T1200.sh?"));
+    await user.click(screen.getByTestId("open-file-cancel"));
+    await waitFor(() => expect(screen.queryByTestId("open-file-dialog")).toBeNull());
+  });
+
+  it("says where a script's files go when no account's workspace is open", async () => {
+    const user = userEvent.setup();
+    mockBackend({
+      ...FRESH,
+      startup_state: () => startup({ providers: [DESACCESS, MAST], accounts: [], active: null, open: [{ kind: "file", path: SCRIPT }] }),
+      open_file: () => ({ ...OFFER, file: { ...OFFER.file, warning: null } }),
+      download_file: () => 3,
+      open_folder: () => null,
+    });
+    render(App);
+    await user.click(await screen.findByTestId("open-file-download"));
+    expect(await screen.findByTestId("open-file-started")).toHaveTextContent(`on their way into ${DOWNLOAD_FOLDER}/MAST_2026-12-02T1200`);
+    expect(screen.getByTestId("welcome")).toBeInTheDocument();
   });
 });

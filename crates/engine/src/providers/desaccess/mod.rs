@@ -109,6 +109,7 @@ impl DesAccessProvider {
                      download; after that, submit the job again."
                         .into(),
                 ),
+                opens: None,
             },
         }
     }

@@ -12,8 +12,8 @@ use super::token::{self, Token, TOKEN_PAGE};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ids::{AccountId, ProviderId};
 use crate::providers::{
-    Abilities, Account, Context, Field, FieldKind, FieldValues, Profile, Provider, ProviderInfo,
-    Session, Suggestion,
+    Abilities, Account, Context, Field, FieldKind, FieldValues, FileBatch, Profile, Provider,
+    ProviderInfo, Session, Suggestion,
 };
 use crate::transfer::auth::BoxFuture;
 
@@ -26,7 +26,7 @@ pub const DEFAULT_BASE: &str = "https://mast.stsci.edu";
 /// Where MAST's own scripts and astroquery read a token from.
 pub const TOKEN_ENV: &str = "MAST_API_TOKEN";
 /// The user part of the account id of an account with a token, and of one without.
-const WITH_TOKEN: &str = "token";
+pub(super) const WITH_TOKEN: &str = "token";
 const ANONYMOUS: &str = "anonymous";
 
 /// The MAST archive.
@@ -111,6 +111,7 @@ impl MastProvider {
                 ],
                 token_env: Some(TOKEN_ENV.into()),
                 expiry: None,
+                opens: Some("MAST download scripts (.sh)".into()),
             },
         }
     }
@@ -166,6 +167,10 @@ fn trusted_hosts(raw: &str) -> Result<Vec<String>> {
 impl Provider for MastProvider {
     fn info(&self) -> &ProviderInfo {
         &self.info
+    }
+
+    fn read_file(&self, text: &str, accounts: &[Account]) -> Option<Result<FileBatch>> {
+        super::script::batch(text, accounts)
     }
 
     fn account(&self, values: &FieldValues) -> Result<Account> {

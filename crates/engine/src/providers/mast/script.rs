@@ -3,8 +3,16 @@
 //! §2.6): the Portal/`Download/bundle.sh` style (`curl ... --output './${DOWNLOAD_FOLDER}'/<path>' '<url>'`)
 //! and the newer MAST Search style (`curl -L -X GET "<url>" --output "MAST_<stamp>/<path>" --fail`).
 
+use url::Url;
+
+use super::provider::{base_address, BASE, DEFAULT_BASE, WITH_TOKEN};
+use super::search;
 use crate::error::{Error, Result};
+use crate::ids::AccountId;
 use crate::paths::SafeRelPath;
+use crate::providers::{Account, FileBatch};
+use crate::transfer::model::Source;
+use crate::transfer::ItemSpec;
 
 /// One file a script would download.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +49,81 @@ pub fn read(script: &str) -> Result<Vec<ScriptFile>> {
         ));
     }
     Ok(files)
+}
+
+/// The address (`scheme://host[:port]`) of the MAST that checks the token: the host of the first file
+/// the script sends the token with; `None` when it sends it with none.
+pub fn token_origin(files: &[ScriptFile]) -> Result<Option<String>> {
+    let Some(first) = files.iter().find(|file| file.needs_token) else {
+        return Ok(None);
+    };
+    Url::parse(&first.url)
+        .map(|url| Some(url.origin().ascii_serialization()))
+        .map_err(|err| {
+            Error::invalid_input(format!(
+                "The script downloads from {:?}, which is not an address ({err}).",
+                first.url
+            ))
+        })
+}
+
+/// The script's files as transfer items: `account`'s token sent with the files the script sends it
+/// with (to each file's own host only), nothing with the others.
+pub fn items(files: &[ScriptFile], account: Option<&AccountId>) -> Result<Vec<ItemSpec>> {
+    files
+        .iter()
+        .map(|file| {
+            let account = account.filter(|_| file.needs_token);
+            Ok(ItemSpec {
+                source: Source::Url {
+                    url: file.url.clone(),
+                },
+                dest: file.path.to_string(),
+                // MAST's scripts give no sizes or checksums.
+                size: None,
+                digest: None,
+                auth: search::token_policy(&file.url, account, &[])?,
+            })
+        })
+        .collect()
+}
+
+/// The batch of a MAST download script, its token-needing files sent with the token of the account of
+/// `accounts` (a MAST account with a token) for the script's MAST; `None` when `text` runs no curl.
+pub fn batch(text: &str, accounts: &[Account]) -> Option<Result<FileBatch>> {
+    if !text.contains("curl") {
+        return None;
+    }
+    Some(read(text).and_then(|files| batch_of(&files, accounts)))
+}
+
+fn batch_of(files: &[ScriptFile], accounts: &[Account]) -> Result<FileBatch> {
+    let protected = files.iter().filter(|file| file.needs_token).count();
+    let origin = token_origin(files)?;
+    let account = origin.as_deref().and_then(|origin| {
+        accounts.iter().find(|account| {
+            let base = account
+                .settings
+                .get(BASE)
+                .map_or(DEFAULT_BASE, String::as_str);
+            account.id.user() == WITH_TOKEN && base_address(base).is_ok_and(|b| b == origin)
+        })
+    });
+    let warning = match (&origin, account) {
+        (Some(origin), None) => Some(format!(
+            "{protected} of the {} files are exclusive-access and need a MAST token for {origin}: \
+             add a MAST account with your token for that server first, or MAST will refuse them.",
+            files.len()
+        )),
+        _ => None,
+    };
+    let account = account.map(|account| account.id.clone());
+    Ok(FileBatch {
+        kind: "MAST download script".into(),
+        items: items(files, account.as_ref())?,
+        account,
+        warning,
+    })
 }
 
 /// The script's commands: continuation lines joined, comments and here-document bodies left out.
@@ -149,6 +232,7 @@ fn below_download_folder(output: &str) -> Result<SafeRelPath> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transfer::model::AuthPolicy;
 
     const BUNDLE: &str = r#"#!/bin/bash
 #
@@ -204,5 +288,80 @@ curl -L -X POST "https://mast.stsci.edu/search/hst/api/v0.1/retrieve_product_zip
             "curl --output './${DOWNLOAD_FOLDER}/../../.bashrc' 'https://mast.stsci.edu/x'";
         assert!(read(hostile).unwrap_err().message.contains("refuses"));
         assert!(read("#!/bin/bash\necho hi\n").is_err());
+    }
+
+    fn account(id: &str, base: &str) -> Account {
+        Account {
+            id: AccountId::try_from(id.to_string()).unwrap(),
+            provider: crate::ids::ProviderId::new("mast").unwrap(),
+            label: id.into(),
+            settings: [(BASE.to_string(), base.to_string())].into(),
+        }
+    }
+
+    #[test]
+    fn the_token_goes_only_with_the_files_the_script_sends_it_with_and_to_their_host() {
+        let files = read(
+            "curl --output ./${DOWNLOAD_FOLDER}'/HST/a/a.fits' 'http://127.0.0.1:9000/api/v0.1/Download/file?uri=mast:HST/product/a.fits'\n\
+             curl -H \"Authorization: token $MAST_API_TOKEN\" --output ./${DOWNLOAD_FOLDER}'/HST/b/b.fits' 'http://127.0.0.1:9000/api/v0.1/Download/file?uri=mast:HST/product/b.fits'\n",
+        )
+        .unwrap();
+        let account = AccountId::try_from("mast:token@127.0.0.1:9000".to_string()).unwrap();
+        let [public, protected] = items(&files, Some(&account)).unwrap().try_into().unwrap();
+        assert_eq!(public.auth, AuthPolicy::Anonymous);
+        assert_eq!(public.dest, "HST/a/a.fits");
+        assert_eq!(
+            protected.auth,
+            AuthPolicy::ArchiveToken {
+                account,
+                scheme: "token".into(),
+                hosts: vec!["127.0.0.1:9000".into()]
+            }
+        );
+        assert!(items(&files, None)
+            .unwrap()
+            .iter()
+            .all(|item| item.auth == AuthPolicy::Anonymous));
+        assert_eq!(
+            token_origin(&files).unwrap().as_deref(),
+            Some("http://127.0.0.1:9000")
+        );
+        assert_eq!(token_origin(&files[..1]).unwrap(), None);
+    }
+
+    #[test]
+    fn a_batch_carries_the_token_of_the_account_for_the_scripts_mast_or_warns() {
+        let anonymous = account("mast:anonymous@mast.stsci.edu", DEFAULT_BASE);
+        let other = account("mast:token@127.0.0.1:9000", "http://127.0.0.1:9000");
+        let own = account("mast:token@mast.stsci.edu", DEFAULT_BASE);
+        let unsigned = batch(BUNDLE, &[anonymous.clone(), other.clone()])
+            .unwrap()
+            .unwrap();
+        assert_eq!(unsigned.account, None);
+        assert!(
+            unsigned
+                .warning
+                .as_deref()
+                .unwrap()
+                .contains("1 of the 2 files are exclusive-access and need a MAST token for https://mast.stsci.edu"),
+            "{unsigned:?}"
+        );
+        let signed = batch(BUNDLE, &[anonymous, other, own.clone()])
+            .unwrap()
+            .unwrap();
+        assert_eq!(signed.account, Some(own.id));
+        assert_eq!(signed.warning, None);
+        assert_eq!(signed.items.len(), 2);
+        assert_eq!(signed.kind, "MAST download script");
+        let public = batch(SEARCH, &[]).unwrap().unwrap();
+        assert_eq!((public.account, public.warning), (None, None));
+    }
+
+    #[test]
+    fn only_scripts_that_run_curl_are_taken_for_mast_s() {
+        assert!(batch("SIMPLE  =                    T", &[]).is_none());
+        assert!(batch("#!/bin/bash\ncurl https://example.org/x\n", &[])
+            .unwrap()
+            .is_err());
     }
 }
