@@ -119,9 +119,10 @@ mod state;
 mod static_file;
 mod stats;
 mod text_log;
+pub mod up42;
 mod vfs;
 
-pub use describe::{Desaccess, Description, Mast};
+pub use describe::{Desaccess, Description, Mast, Up42};
 pub use faults::{FaultAction, FaultRule, Faults};
 pub use live::EndRefused;
 pub use server::{Sim, SimConfig};
