@@ -62,6 +62,10 @@ pub struct Up42 {
     pub token_url: String,
     /// The storage host signed URLs point at.
     pub storage: String,
+    /// A `SUCCEEDED` job of the demo project with three tasks and quicklooks.
+    pub demo_job_id: String,
+    /// A `SUCCEEDED` job of the demo project whose results are hostile tarballs (see [`up42`]).
+    pub hostile_job_id: String,
     /// Every project of the account, the demo one first, with its API key.
     pub projects: Vec<ProjectCredentials>,
     /// The jobs that are running when the sim starts and end while it runs.
@@ -100,6 +104,8 @@ impl Sim {
                     self.up42_auth_url()
                 ),
                 storage: self.up42_storage_url(),
+                demo_job_id: up42::SUCCEEDED_JOB_ID.into(),
+                hostile_job_id: up42::HOSTILE_JOB_ID.into(),
                 projects: self.up42_projects(),
                 live_jobs: self.up42_live_jobs(),
             },
