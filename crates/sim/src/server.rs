@@ -169,7 +169,7 @@ impl Sim {
     }
 
     /// UP42's seed API, `http://127.0.0.1:PORT`: `/oauth/token`, `/projects/{p}/jobs`… at its root
-    /// (see [`up42`](crate::up42)).
+    /// (see [`up42`]).
     pub fn up42_url(&self) -> String {
         format!("http://{}", self.up42_addresses[0])
     }
