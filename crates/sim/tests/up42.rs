@@ -221,15 +221,32 @@ async fn cancelling_and_live_jobs_change_status() {
         get(&client, &sim, &token, &results).await.0,
         StatusCode::NOT_FOUND
     );
-    sim.end_job_in(up42::LIVE_JOB_ID, Duration::ZERO).unwrap();
+    // A cancel while it runs wins over the end that comes later.
+    assert_eq!(
+        cancel(up42::LIVE_FAILING_JOB_ID).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    // Both end when the clock gets there.
+    sim.advance_clock(Duration::from_secs(60));
     let (_, job) = get(&client, &sim, &token, &job_path(up42::LIVE_JOB_ID)).await;
     assert_eq!(job["data"]["status"], "SUCCEEDED");
     assert!(job["data"]["finishedAt"].as_str().unwrap().ends_with('Z'));
     assert_eq!(get(&client, &sim, &token, &results).await.0, StatusCode::OK);
-    // The failing one ends when the clock gets there.
-    sim.advance_clock(Duration::from_secs(60));
     let (_, job) = get(&client, &sim, &token, &job_path(up42::LIVE_FAILING_JOB_ID)).await;
-    assert_eq!(job["data"]["status"], "FAILED");
+    assert_eq!(job["data"]["status"], "CANCELLED");
+
+    // Tasks that have ended say when, in a job still running too.
+    let (_, tasks) = get(
+        &client,
+        &sim,
+        &token,
+        &format!("{}/tasks/", job_path(up42::RUNNING_JOB_ID)),
+    )
+    .await;
+    for task in tasks["data"].as_array().unwrap() {
+        let ended = task["status"] == "SUCCEEDED";
+        assert_eq!(task["finishedAt"].is_string(), ended, "{task}");
+    }
 }
 
 /// The signed URL of a task's (or, with `None`, the job's) results.

@@ -230,6 +230,8 @@ pub(crate) struct View<'a> {
     pub(crate) job: &'a Job,
     pub(crate) phase: Phase,
     pub(crate) finished: Option<UnixTime>,
+    /// The sim's time it was seen at.
+    now: UnixTime,
 }
 
 /// Whether a status is one a task or job has results in.
@@ -255,7 +257,8 @@ impl Job {
                 ended,
                 ending,
             } => {
-                if ending.has_ended(clock) {
+                // A cancel is only recorded while the job runs, so it wins over the end.
+                if ending.has_ended(clock) && cancelled_at.is_none() {
                     (ended.clone(), Some(clock.after_start(ending.ends_after())))
                 } else {
                     (running.clone(), None)
@@ -275,6 +278,7 @@ impl Job {
             job: self,
             phase,
             finished,
+            now: clock.now(),
         }
     }
 
@@ -339,19 +343,18 @@ impl View<'_> {
                 // Tasks run one after another, in equal slices of the job's run.
                 let slice =
                     |end: UnixTime, start: UnixTime, k: i64| start + (end - start) * k / count;
-                let run_end = self.finished.unwrap_or(job.created + 3600);
+                let run_end = self.finished.unwrap_or(self.now);
                 let started = job
                     .started
                     .filter(|_| {
                         *status != "NOT STARTED" && *status != "NOT_STARTED" && *status != "PENDING"
                     })
                     .map(|start| slice(run_end, start, i));
-                let finished = match (started, self.finished) {
-                    (Some(start), Some(_)) if *status != "RUNNING" => {
-                        Some(slice(run_end, job.started.unwrap_or(start), i + 1))
-                    }
-                    _ => None,
-                };
+                let ended = matches!(*status, "SUCCEEDED" | "FAILED" | "ERROR" | "CANCELLED");
+                let finished = job
+                    .started
+                    .filter(|_| started.is_some() && ended)
+                    .map(|start| slice(run_end, start, i + 1));
                 json!({
                     "id": task.id,
                     "name": format!("{}:1", task.block.name),
