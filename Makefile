@@ -21,14 +21,14 @@ VERSION := $(shell python3 -c 'import json; print(json.load(open("src-tauri/taur
 CARGO_BUILD := cargo build --locked --workspace --all-targets
 CARGO_TEST := cargo test --locked --workspace
 
-.PHONY: run test package check-package test-package deps ui build test-rust test-parity test-fits test-astroquery test-ui test-e2e bindings check-bindings clean
+.PHONY: run test package check-package test-package deps ui build test-rust test-parity test-fits test-astroquery test-up42py test-ui test-e2e bindings check-bindings clean
 
 ## run: install what is missing, build, and open the app on the demo archive
 run: build
 	scripts/with-keyring.sh $(APP) --demo
 
 ## test: install what is missing and run the Rust, UI and end-to-end suites
-test: build test-rust check-bindings test-parity test-fits test-astroquery test-ui test-e2e test-package
+test: build test-rust check-bindings test-parity test-fits test-astroquery test-up42py test-ui test-e2e test-package
 	@echo "make test: all suites passed"
 
 ## package: the desktop app's Debian package and RPM, built by Tauri's bundler from a release build
@@ -100,6 +100,12 @@ test-parity: build
 ## simulator's MAST: query, product list, filters, direct and curl-script downloads, token sign-in
 test-astroquery: build
 	python3 tests/astroquery/run.py $(BIN_DIR)/jobfetch-sim
+
+## test-up42py: the real up42-py client (0.37.2 from PyPI, the last with the seed API; pinned in
+## scripts/install-deps.sh) against the simulator's UP42: project and account sign-in, job pages,
+## tasks, results unpacked, quicklooks, logs, signed URLs, a job ending and a token expiring
+test-up42py: build
+	python3 tests/up42py/run.py $(BIN_DIR)/jobfetch-sim
 
 ## bench: `jobfetch get` side by side with the seed script, aria2c, curl and rclone on the simulator,
 ## `jobfetch thumb` side by side with Pillow and astropy, and the desktop app against its targets (release

@@ -62,6 +62,13 @@ if ! python3 -c "import sys, astroquery; sys.exit(astroquery.__version__ != '$AS
   python3 -m pip install --quiet "astroquery==${ASTROQUERY_VERSION}"
 fi
 
+# 0.37.2 is the last up42-py that speaks the seed API (projects, jobs, tasks); 1.0 removed it.
+UP42_VERSION="0.37.2"
+if ! python3 -c "import sys, importlib.metadata as m; sys.exit(m.version('up42-py') != '$UP42_VERSION')" 2>/dev/null; then
+  echo "==> installing up42-py ${UP42_VERSION} (the real UP42 client, checked against the simulator in tests/up42py)"
+  python3 -m pip install --quiet "up42-py==${UP42_VERSION}"
+fi
+
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then
   echo "==> Node.js 20 or newer is needed for the UI (found: $(node --version 2>/dev/null || echo none))."

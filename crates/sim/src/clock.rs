@@ -1,5 +1,8 @@
 //! The sim's clock, UTC calendar arithmetic, and the timestamp formats used by DESaccess, the cutout worker, nginx and MAST.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 /// Seconds since the Unix epoch, UTC.
 pub(crate) type UnixTime = i64;
 
@@ -100,13 +103,17 @@ pub(crate) fn now() -> UnixTime {
         .unwrap_or_default()
 }
 
-/// The time as one running sim sees it: real seconds passing since it started, from a start time that
-/// is the real one unless a test fixed it.
-#[derive(Debug, Clone, Copy)]
+/// The time as one running sim sees it: real seconds passing since it started, plus whatever a test
+/// advanced it by ([`Clock::advance`]), from a start time that is the real one unless a test fixed it.
+///
+/// Clones share the advance, so every archive of one sim reads the same time.
+#[derive(Debug, Clone)]
 pub(crate) struct Clock {
     /// The sim's time when it started.
     start: UnixTime,
     started: std::time::Instant,
+    /// Milliseconds added by [`Clock::advance`].
+    advanced_ms: Arc<AtomicU64>,
 }
 
 impl Clock {
@@ -119,6 +126,7 @@ impl Clock {
         Clock {
             start,
             started: std::time::Instant::now(),
+            advanced_ms: Arc::default(),
         }
     }
 
@@ -127,9 +135,21 @@ impl Clock {
         self.start
     }
 
-    /// How long the sim has run.
+    /// How long the sim has run, advances included.
     pub(crate) fn elapsed(&self) -> std::time::Duration {
-        self.started.elapsed()
+        let advanced = self.advanced_ms.load(Ordering::Relaxed);
+        self.started.elapsed() + std::time::Duration::from_millis(advanced)
+    }
+
+    /// The sim's time now, in whole seconds.
+    pub(crate) fn now(&self) -> UnixTime {
+        self.start + self.elapsed().as_secs() as UnixTime
+    }
+
+    /// Moves the sim's time forward by `by` (at millisecond precision), for everyone reading it.
+    pub(crate) fn advance(&self, by: std::time::Duration) {
+        let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        self.advanced_ms.fetch_add(ms, Ordering::Relaxed);
     }
 
     /// The sim's time `after` its start, rounded up to the second.

@@ -23,6 +23,8 @@ pub(crate) fn router() -> Router<Arc<SimState>> {
         .route("/delay", put(set_delay))
         .route("/stats", get(stats).delete(reset_stats))
         .route("/jobs/{job_id}/end", put(end_job))
+        .route("/clock/advance", put(advance_clock))
+        .route("/up42/expire-signed-urls", post(expire_signed_urls))
 }
 
 #[derive(Serialize)]
@@ -111,7 +113,7 @@ async fn end_job(
         );
         return said(StatusCode::BAD_REQUEST, "error", message);
     };
-    match state.archive.end_job_in(&job_id, after) {
+    match state.end_job_in(&job_id, after) {
         Ok(()) => said(
             StatusCode::OK,
             "ok",
@@ -125,4 +127,47 @@ async fn end_job(
             said(code, "error", refused.message(&job_id))
         }
     }
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    secs: f64,
+}
+
+/// Moves the sim's clock forward for every archive.
+async fn advance_clock(
+    State(state): State<Arc<SimState>>,
+    Json(advance): Json<Advance>,
+) -> (StatusCode, Json<Said>) {
+    let Ok(by) = Duration::try_from_secs_f64(advance.secs) else {
+        let message = format!("secs must be 0 or more seconds, not {}.", advance.secs);
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(Said {
+                status: "error",
+                message,
+            }),
+        );
+    };
+    state.clock.advance(by);
+    let message = format!(
+        "The sim's clock now reads {}.",
+        crate::clock::iso(state.clock.now())
+    );
+    (
+        StatusCode::OK,
+        Json(Said {
+            status: "ok",
+            message,
+        }),
+    )
+}
+
+/// Every UP42 signed URL issued so far expires.
+async fn expire_signed_urls(State(state): State<Arc<SimState>>) -> Json<Said> {
+    state.up42.expire_signed_urls();
+    Json(Said {
+        status: "ok",
+        message: "Every UP42 signed URL issued so far has expired; ask for new ones.".into(),
+    })
 }

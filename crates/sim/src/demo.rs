@@ -81,15 +81,22 @@ pub struct Endings {
     pub failing: Duration,
     /// When [`LIVE_QUERY_JOB_ID`] succeeds.
     pub query: Duration,
+    /// When UP42's running jobs succeed: [`up42::LIVE_JOB_ID`](crate::up42::LIVE_JOB_ID) and
+    /// [`up42::LIVE_PROCESSING_JOB_ID`](crate::up42::LIVE_PROCESSING_JOB_ID).
+    pub up42: Duration,
+    /// When [`up42::LIVE_FAILING_JOB_ID`](crate::up42::LIVE_FAILING_JOB_ID) fails.
+    pub up42_failing: Duration,
 }
 
 impl Default for Endings {
-    /// Soon enough to watch: 30 s, 45 s and 2 min.
+    /// Soon enough to watch: 30 s, 45 s and 2 min; UP42's after 30 s and 45 s.
     fn default() -> Self {
         Endings {
             cutout: Duration::from_secs(30),
             failing: Duration::from_secs(45),
             query: Duration::from_secs(120),
+            up42: Duration::from_secs(30),
+            up42_failing: Duration::from_secs(45),
         }
     }
 }
@@ -101,6 +108,8 @@ impl Endings {
             cutout: after,
             failing: after,
             query: after,
+            up42: after,
+            up42_failing: after,
         }
     }
 }

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::demo::{self, LiveJob};
+use crate::up42::{self, ProjectCredentials};
 use crate::{mast, Sim};
 
 /// The sim's self-description, one key per archive it serves; `jobfetch-sim` prints it as its first line.
@@ -10,6 +11,7 @@ use crate::{mast, Sim};
 pub struct Description {
     pub desaccess: Desaccess,
     pub mast: Mast,
+    pub up42: Up42,
 }
 
 /// The fake DESaccess: where its API and file server are, and the demo account to sign in with.
@@ -37,6 +39,39 @@ pub struct Mast {
     pub proposal: String,
 }
 
+/// The fake UP42: the seed API (`base`, project credentials) and the current one (`api_v2`, signed
+/// in on `auth` with the account), the storage host their signed URLs point at, and the running jobs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Up42 {
+    /// The seed API, `http://127.0.0.1:PORT` (what `https://api.up42.com` was): `/oauth/token`, `/projects/…`.
+    pub base: String,
+    /// The demo project; `POST {base}/oauth/token` with HTTP Basic `project_id:api_key` and
+    /// `grant_type=client_credentials` gives its token.
+    pub project_id: String,
+    pub api_key: String,
+    /// The account: `grant_type=password` on `{base}/oauth/token` (SDK 0.37) or on `{token_url}`.
+    pub username: String,
+    pub password: String,
+    /// The account's id, also its workspace id (`workspaceId` of the current API).
+    pub account_id: String,
+    /// The current API, `http://127.0.0.1:PORT`: `/v2/processing/jobs`, `/v2/assets/…`.
+    pub api_v2: String,
+    /// The auth host, `http://127.0.0.1:PORT`.
+    pub auth: String,
+    /// `{auth}/realms/public/protocol/openid-connect/token`: the current API's sign-in.
+    pub token_url: String,
+    /// The storage host signed URLs point at.
+    pub storage: String,
+    /// A `SUCCEEDED` job of the demo project with three tasks and quicklooks.
+    pub demo_job_id: String,
+    /// A `SUCCEEDED` job of the demo project whose results are hostile tarballs (see [`up42`]).
+    pub hostile_job_id: String,
+    /// Every project of the account, the demo one first, with its API key.
+    pub projects: Vec<ProjectCredentials>,
+    /// The jobs that are running when the sim starts and end while it runs.
+    pub live_jobs: Vec<up42::LiveJob>,
+}
+
 impl Sim {
     /// Every archive this sim serves, with its addresses and demo account.
     pub fn description(&self) -> Description {
@@ -54,6 +89,25 @@ impl Sim {
                 token: mast::DEMO_TOKEN.into(),
                 collection: mast::DEMO_COLLECTION.into(),
                 proposal: mast::DEMO_PROPOSAL.into(),
+            },
+            up42: Up42 {
+                base: self.up42_url(),
+                project_id: up42::DEMO_PROJECT_ID.into(),
+                api_key: up42::DEMO_API_KEY.into(),
+                username: up42::USERNAME.into(),
+                password: up42::PASSWORD.into(),
+                account_id: up42::ACCOUNT_ID.into(),
+                api_v2: self.up42_api_v2_url(),
+                auth: self.up42_auth_url(),
+                token_url: format!(
+                    "{}/realms/public/protocol/openid-connect/token",
+                    self.up42_auth_url()
+                ),
+                storage: self.up42_storage_url(),
+                demo_job_id: up42::SUCCEEDED_JOB_ID.into(),
+                hostile_job_id: up42::HOSTILE_JOB_ID.into(),
+                projects: self.up42_projects(),
+                live_jobs: self.up42_live_jobs(),
             },
         }
     }

@@ -1,4 +1,4 @@
-//! A local fake of the DESaccess (Dark Energy Survey) and MAST archives for tests, benchmarks and the demo.
+//! A local fake of the DESaccess (Dark Energy Survey), MAST and UP42 archives for tests, benchmarks and the demo.
 //!
 //! One [`Sim`] is a real HTTP server on `127.0.0.1` that serves:
 //!
@@ -15,6 +15,13 @@
 //! astroquery's `[mast] server` expects; its JWST downloads redirect to a third port, a
 //! storage host. The same fault rules apply there, matched on those ports' paths
 //! (e.g. `/api/v0.1/Download/` or `/stpubdata/`).
+//!
+//! On four more ports it serves the fake [`up42`]: the seed API ([`Sim::up42_url`]: `/oauth/token`,
+//! `/projects/{p}/jobs/…`), the current API ([`Sim::up42_api_v2_url`]: `/v2/processing/jobs`, STAC
+//! results), its auth host ([`Sim::up42_auth_url`]) and the storage host its signed URLs point at
+//! ([`Sim::up42_storage_url`]). That module's docs list the routes and the demo's job ids (the
+//! hostile tarballs among them); the same fault rules apply there, matched on those ports' paths
+//! (e.g. `/projects/`, `/v2/` or `/up42-sim-results/`).
 //!
 //! The [`demo`] account's jobs cover every status and both cutout layouts; their FITS and PNG
 //! files are real, deterministic from [`SimConfig::seed`], and rendered on first request. Their
@@ -33,7 +40,16 @@
 //! job's end while it runs.
 //! The description ([`Sim::description`], the binary's first line) lists them under
 //! `desaccess.live_jobs`: id, name, job type, `ends_as` (`success` or `failure`), the message,
-//! `ends_after_ms` after the start and `ends_at` (ISO 8601 UTC).
+//! `ends_after_ms` after the start and `ends_at` (ISO 8601 UTC). UP42's running jobs
+//! ([`up42::LIVE_JOB_ID`], [`up42::LIVE_FAILING_JOB_ID`], [`up42::LIVE_PROCESSING_JOB_ID`]) end the
+//! same way, after [`demo::Endings::up42`] and [`demo::Endings::up42_failing`], listed under
+//! `up42.live_jobs`.
+//!
+//! # The sim's clock
+//!
+//! Tokens, signed URLs and running jobs read one clock: real time since the start, plus whatever
+//! [`Sim::advance_clock`] (or `PUT /_sim/clock/advance`) added, so a test sees UP42's five-minute
+//! tokens expire without waiting. (DESaccess's tokens and MAST's signed URLs keep to real time.)
 //! The [`bench`] account's folders for `make bench`: 2,000 small files and one 2 GiB file,
 //! generated per request and range and never held in memory, and 500 one-arcminute cutouts as
 //! FITS and PNG, rendered like the demo's.
@@ -43,7 +59,7 @@
 //! [`Sim::faults`] takes [`FaultRule`]s matched by path prefix (and optionally method), for the
 //! next N requests or forever: latency, error statuses (with `Retry-After`), connection reset,
 //! truncated or stalled bodies, ignored ranges and changing validators; plus a global delay.
-//! Faults apply to the API and file routes, never to `/_sim`.
+//! Faults apply to the API, file, MAST and UP42 routes, never to `/_sim`.
 //!
 //! The same over HTTP, for a sim started as a binary:
 //!
@@ -55,7 +71,9 @@
 //! | `PUT /_sim/delay` | `{"ms": 20}` | sets the global per-request delay |
 //! | `GET /_sim/stats` | — | `{"bytes_sent": {"/files-desaccess/…": n}}`: body bytes sent per file-server path |
 //! | `DELETE /_sim/stats` | — | counts from zero again |
-//! | `PUT /_sim/jobs/<job_id>/end` | `{"after_secs": 2}` | a running demo job ends that long from now (0: at once); 404 for a job that is not one of them, 409 once it has ended |
+//! | `PUT /_sim/jobs/<job_id>/end` | `{"after_secs": 2}` | a running demo job (DESaccess or UP42) ends that long from now (0: at once); 404 for a job that is not one of them, 409 once it has ended |
+//! | `PUT /_sim/clock/advance` | `{"secs": 301}` | the sim's clock moves forward: UP42 tokens and signed URLs expire, running jobs end |
+//! | `POST /_sim/up42/expire-signed-urls` | — | every UP42 signed URL issued so far expires (400 `ExpiredToken`); later ones work |
 //!
 //! Rule JSON is the rule's fields plus the action's, tagged by `kind`:
 //!
@@ -119,9 +137,10 @@ mod state;
 mod static_file;
 mod stats;
 mod text_log;
+pub mod up42;
 mod vfs;
 
-pub use describe::{Desaccess, Description, Mast};
+pub use describe::{Desaccess, Description, Mast, Up42};
 pub use faults::{FaultAction, FaultRule, Faults};
 pub use live::EndRefused;
 pub use server::{Sim, SimConfig};

@@ -1,4 +1,5 @@
-//! Demo jobs that run while the sim does: `started`, with no files, until their time comes, then finished.
+//! Demo jobs that run while the sim does: `started`, with no files, until their time comes, then
+//! finished; and [`Ending`], the movable end time they share with UP42's running jobs.
 
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
@@ -14,8 +15,7 @@ pub(crate) struct RunningJob {
     ends_as: (JobStatus, &'static str),
     /// The job as it ends, given when it completed.
     end: Box<dyn Fn(UnixTime) -> Job + Send + Sync>,
-    /// When it ends, counted from the sim's start; it may move while the job runs.
-    ends_after: Mutex<Duration>,
+    ending: Ending,
     /// Laid out (once) when the job is first seen ended.
     ended: OnceLock<Job>,
 }
@@ -35,7 +35,7 @@ impl EndRefused {
         match self {
             EndRefused::NotLive => format!(
                 "Job {job_id} is not one of the demo's running jobs; their ids are under \
-                 desaccess.live_jobs in the sim's description (its first line on stdout)."
+                 desaccess.live_jobs and up42.live_jobs in the sim's description (its first line on stdout)."
             ),
             EndRefused::Ended => {
                 format!("Job {job_id} has already ended; start a new sim to watch it run again.")
@@ -55,7 +55,7 @@ impl RunningJob {
             running,
             ends_as,
             end: Box::new(end),
-            ends_after: Mutex::new(ends_after),
+            ending: Ending::after(ends_after),
             ended: OnceLock::new(),
         }
     }
@@ -69,35 +69,24 @@ impl RunningJob {
         if let Some(ended) = self.ended.get() {
             return (ended, true);
         }
-        let after = self.ends_after();
-        if clock.elapsed() < after {
+        if !self.ending.has_ended(clock) {
             return (&self.running, false);
         }
         let ended = self
             .ended
-            .get_or_init(|| (self.end)(clock.after_start(after)));
+            .get_or_init(|| (self.end)(clock.after_start(self.ending.ends_after())));
         (ended, true)
-    }
-
-    /// When the job ends, counted from the sim's start.
-    pub(crate) fn ends_after(&self) -> Duration {
-        *self.ends_after.lock().expect("job end lock poisoned")
     }
 
     /// Makes the job end `after` the sim's start instead, unless it has ended already.
     pub(crate) fn end_after(&self, clock: &Clock, after: Duration) -> Result<(), EndRefused> {
-        let mut ends_after = self.ends_after.lock().expect("job end lock poisoned");
-        if self.ended.get().is_some() || clock.elapsed() >= *ends_after {
-            return Err(EndRefused::Ended);
-        }
-        *ends_after = after;
-        Ok(())
+        self.ending.move_to(clock, after)
     }
 
     /// What the sim's description says about the job.
     pub(crate) fn describe(&self, clock: &Clock) -> LiveJob {
         let meta = &self.running.meta;
-        let ends_after = self.ends_after();
+        let ends_after = self.ending.ends_after();
         LiveJob {
             id: meta.id.clone(),
             name: meta.name.clone(),
@@ -107,5 +96,35 @@ impl RunningJob {
             ends_after_ms: u64::try_from(ends_after.as_millis()).unwrap_or(u64::MAX),
             ends_at: crate::clock::iso(clock.after_start(ends_after)),
         }
+    }
+}
+
+/// When a running job ends, counted from the sim's start; it may move until the job has ended.
+#[derive(Debug)]
+pub(crate) struct Ending(Mutex<Duration>);
+
+impl Ending {
+    pub(crate) fn after(after: Duration) -> Ending {
+        Ending(Mutex::new(after))
+    }
+
+    /// When the job ends, counted from the sim's start.
+    pub(crate) fn ends_after(&self) -> Duration {
+        *self.0.lock().expect("job end lock poisoned")
+    }
+
+    /// Whether the sim's time has reached the end.
+    pub(crate) fn has_ended(&self, clock: &Clock) -> bool {
+        clock.elapsed() >= self.ends_after()
+    }
+
+    /// Makes the job end `after` the sim's start instead, unless it has ended already.
+    pub(crate) fn move_to(&self, clock: &Clock, after: Duration) -> Result<(), EndRefused> {
+        let mut ends_after = self.0.lock().expect("job end lock poisoned");
+        if clock.elapsed() >= *ends_after {
+            return Err(EndRefused::Ended);
+        }
+        *ends_after = after;
+        Ok(())
     }
 }

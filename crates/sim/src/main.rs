@@ -1,4 +1,4 @@
-//! `jobfetch-sim`: runs the fake DESaccess and MAST servers until Ctrl-C; its first stdout line is its [`Description`](jobfetch_sim::Description) as JSON.
+//! `jobfetch-sim`: runs the fake DESaccess, MAST and UP42 servers until Ctrl-C; its first stdout line is its [`Description`](jobfetch_sim::Description) as JSON.
 
 use std::io::Write;
 use std::time::Duration;
@@ -7,7 +7,7 @@ use clap::Parser;
 use jobfetch_sim::demo::Endings;
 use jobfetch_sim::{Description, Sim, SimConfig};
 
-/// A local fake of the DESaccess (API and file server) and MAST archives.
+/// A local fake of the DESaccess (API and file server), MAST and UP42 archives.
 ///
 /// The first line on stdout is one JSON object with each archive's addresses and demo account.
 #[derive(Parser)]
@@ -26,7 +26,7 @@ struct Args {
     #[arg(long, default_value_t = 0)]
     delay_ms: u64,
     /// Seconds after the start at which every demo job that is running ends (by default they end
-    /// after 30 s, 45 s and 2 min; the description's desaccess.live_jobs says which and when).
+    /// after 30 s, 45 s and 2 min; the description's desaccess.live_jobs and up42.live_jobs say which and when).
     #[arg(long, value_name = "SECS")]
     live_jobs_end_after: Option<u64>,
 }
@@ -60,11 +60,13 @@ fn announce(description: &Description) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", serde_json::to_string(description)?)?;
     out.flush()?;
-    let (desaccess, mast) = (&description.desaccess, &description.mast);
+    let (desaccess, mast, up42) = (&description.desaccess, &description.mast, &description.up42);
     let _ = writeln!(
         out,
         "DESaccess API {}, files {}\ndemo login: {} / {} (database {})\n\
-         MAST {} (astroquery [mast] server), demo token {}, proposal {} {}\nCtrl-C stops the sim.",
+         MAST {} (astroquery [mast] server), demo token {}, proposal {} {}\n\
+         UP42 seed API {} (project {}, API key {}), current API {} (sign-in {}), account {} / {}\n\
+         Ctrl-C stops the sim.",
         desaccess.api,
         desaccess.files,
         desaccess.username,
@@ -73,7 +75,14 @@ fn announce(description: &Description) -> std::io::Result<()> {
         mast.base,
         mast.token,
         mast.collection,
-        mast.proposal
+        mast.proposal,
+        up42.base,
+        up42.project_id,
+        up42.api_key,
+        up42.api_v2,
+        up42.token_url,
+        up42.username,
+        up42.password
     )
     .and_then(|()| out.flush());
     Ok(())

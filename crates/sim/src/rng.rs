@@ -53,6 +53,21 @@ impl Rng {
             .collect()
     }
 
+    /// A random (version 4) UUID, `8-4-4-4-12` lowercase hex.
+    pub(crate) fn uuid(&mut self) -> String {
+        let (high, low) = (self.next_u64(), self.next_u64());
+        let high = (high & !0xf000) | 0x4000;
+        let low = (low & !(0xc << 60)) | (0x8 << 60);
+        format!(
+            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+            high >> 32,
+            (high >> 16) & 0xffff,
+            high & 0xffff,
+            low >> 48,
+            low & 0xffff_ffff_ffff
+        )
+    }
+
     pub(crate) fn bytes(&mut self, n: usize) -> Vec<u8> {
         (0..n).map(|_| self.next_u64() as u8).collect()
     }

@@ -21,6 +21,7 @@ use crate::mast::{self, Mast};
 use crate::raw::RawEntries;
 use crate::state::SimState;
 use crate::stats::{self, Stats};
+use crate::up42::{self, Up42};
 use crate::{api, control, fault_layer, files, nginx_error};
 
 /// How the sim is started.
@@ -51,13 +52,16 @@ impl Default for SimConfig {
     }
 }
 
-/// A running fake DESaccess (API, file server and `/_sim` control routes on one port) and fake
-/// MAST (on a second port, with a storage host for its redirects on a third).
+/// A running fake DESaccess (API, file server and `/_sim` control routes on one port), fake
+/// MAST (on a second port, with a storage host for its redirects on a third) and fake UP42 (seed
+/// API, current API, auth host and storage host, a port each).
 ///
 /// Dropping it stops the servers too, like [`Sim::shutdown`] without waiting.
 pub struct Sim {
     address: SocketAddr,
     mast_address: SocketAddr,
+    /// UP42's seed API, current API, auth host and storage host.
+    up42_addresses: [SocketAddr; 4],
     state: Arc<SimState>,
     stop: watch::Sender<()>,
     server: JoinHandle<()>,
@@ -72,15 +76,21 @@ impl Sim {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
         let mast_listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let storage_listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let mut up42_listeners = Vec::new();
+        for _ in up42::routers() {
+            up42_listeners.push(TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?);
+        }
         let address = listener.local_addr()?;
         let mast_address = mast_listener.local_addr()?;
         let storage_address = storage_listener.local_addr()?;
+        let mut up42_addresses = [address; 4];
+        for (slot, listener) in up42_addresses.iter_mut().zip(&up42_listeners) {
+            *slot = listener.local_addr()?;
+        }
+        let [_, up42_api_v2, _, up42_storage] = up42_addresses;
+        let clock = Clock::starting_at(config.demo_start);
         let state = Arc::new(SimState {
-            archive: Archive::demo(
-                config.seed,
-                Clock::starting_at(config.demo_start),
-                &config.live_jobs,
-            ),
+            archive: Archive::demo(config.seed, clock.clone(), &config.live_jobs),
             tokens: Tokens::new(config.seed, config.token_ttl),
             faults: Faults::default(),
             mast: Mast::new(
@@ -88,6 +98,14 @@ impl Sim {
                 format!("http://{mast_address}"),
                 format!("http://{storage_address}"),
             ),
+            up42: Up42::new(
+                config.seed,
+                clock.clone(),
+                config.live_jobs,
+                format!("http://{up42_api_v2}"),
+                format!("http://{up42_storage}"),
+            ),
+            clock,
             raw: RawEntries::default(),
             stats: Stats::default(),
         });
@@ -105,20 +123,24 @@ impl Sim {
                     .await;
             }
         };
-        let servers = (
+        let mut servers = vec![
             serve(listener, app(state.clone())),
-            serve(mast_listener, mast_app(state.clone(), mast::router())),
+            serve(mast_listener, faulty(state.clone(), mast::router())),
             serve(
                 storage_listener,
-                mast_app(state.clone(), mast::storage_router()),
+                faulty(state.clone(), mast::storage_router()),
             ),
-        );
+        ];
+        for (listener, routes) in up42_listeners.into_iter().zip(up42::routers()) {
+            servers.push(serve(listener, faulty(state.clone(), routes)));
+        }
         let server = tokio::spawn(async move {
-            tokio::join!(servers.0, servers.1, servers.2);
+            futures_util::future::join_all(servers).await;
         });
         Ok(Sim {
             address,
             mast_address,
+            up42_addresses,
             state,
             stop,
             server,
@@ -146,7 +168,49 @@ impl Sim {
         format!("http://{}", self.mast_address)
     }
 
-    /// The fault rules applied to API, file, MAST and storage requests.
+    /// UP42's seed API, `http://127.0.0.1:PORT`: `/oauth/token`, `/projects/{p}/jobs`… at its root
+    /// (see [`up42`]).
+    pub fn up42_url(&self) -> String {
+        format!("http://{}", self.up42_addresses[0])
+    }
+
+    /// UP42's current API, `http://127.0.0.1:PORT`: `/v2/processing/jobs`, `/v2/assets/…` at its root.
+    pub fn up42_api_v2_url(&self) -> String {
+        format!("http://{}", self.up42_addresses[1])
+    }
+
+    /// UP42's auth host, `http://127.0.0.1:PORT`: `/realms/public/protocol/openid-connect/token`.
+    pub fn up42_auth_url(&self) -> String {
+        format!("http://{}", self.up42_addresses[2])
+    }
+
+    /// The storage host UP42's signed URLs point at, `http://127.0.0.1:PORT`.
+    pub fn up42_storage_url(&self) -> String {
+        format!("http://{}", self.up42_addresses[3])
+    }
+
+    /// Moves the sim's clock forward: tokens, signed URLs and running jobs of every archive see
+    /// the time `by` later (a test's way to let five minutes pass at once).
+    pub fn advance_clock(&self, by: Duration) {
+        self.state.clock.advance(by);
+    }
+
+    /// Every UP42 signed URL issued so far expires now; those issued later work.
+    pub fn expire_up42_signed_urls(&self) {
+        self.state.up42.expire_signed_urls();
+    }
+
+    /// UP42's projects with their API keys, the demo project first.
+    pub fn up42_projects(&self) -> Vec<up42::ProjectCredentials> {
+        self.state.up42.credentials()
+    }
+
+    /// UP42's jobs that end while the sim runs, and when.
+    pub fn up42_live_jobs(&self) -> Vec<up42::LiveJob> {
+        self.state.up42.live_jobs()
+    }
+
+    /// The fault rules applied to API, file, MAST, UP42 and storage requests.
     pub fn faults(&self) -> &Faults {
         &self.state.faults
     }
@@ -161,9 +225,10 @@ impl Sim {
         self.state.archive.live_jobs()
     }
 
-    /// Makes one of the demo's running jobs ([`Sim::live_jobs`]) end `after` from now.
+    /// Makes one of the demo's running jobs ([`Sim::live_jobs`], [`Sim::up42_live_jobs`]) end
+    /// `after` from now.
     pub fn end_job_in(&self, job_id: &str, after: Duration) -> Result<(), EndRefused> {
-        self.state.archive.end_job_in(job_id, after)
+        self.state.end_job_in(job_id, after)
     }
 
     /// Serves `body` verbatim as the JSON listing of `folder` (relative to the file-server root,
@@ -211,8 +276,8 @@ fn app(state: Arc<SimState>) -> Router {
         .with_state(state)
 }
 
-/// MAST's port or its storage host: `routes` under the same fault injection as DESaccess.
-fn mast_app(state: Arc<SimState>, routes: Router<Arc<SimState>>) -> Router {
+/// Another archive's port (MAST, UP42) or a storage host: `routes` under the same fault injection as DESaccess.
+fn faulty(state: Arc<SimState>, routes: Router<Arc<SimState>>) -> Router {
     routes
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
