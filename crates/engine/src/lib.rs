@@ -16,7 +16,8 @@
 //!   ([`transfer::request`]) and cached on disk.
 //! - [`paths`] turns every server-supplied name into a safe local path; [`error`] is the one error type
 //!   (a stable code, a message that says what to do, a retryable flag); [`http`] builds the clients;
-//!   [`sqlite`] opens the databases.
+//!   [`sqlite`] opens the databases; [`unpack`] unpacks downloaded tar results without letting a member
+//!   escape its folder.
 //!
 //! The app and the CLI reach all of this through `jobfetch-appkit`'s `Desk`.
 
@@ -32,5 +33,6 @@ pub mod secret;
 pub(crate) mod sqlite;
 pub mod transfer;
 pub mod units;
+pub mod unpack;
 
 pub use error::{Error, ErrorCode, Result};
