@@ -7,6 +7,7 @@ pub mod desaccess;
 pub mod mast;
 pub mod nginx_listing;
 mod registry;
+pub mod up42;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -18,6 +18,7 @@ impl Registry {
         Registry::with(vec![
             Arc::new(super::desaccess::DesAccessProvider::new()),
             Arc::new(super::mast::MastProvider::new()),
+            Arc::new(super::up42::Up42Provider::new()),
         ])
     }
 
