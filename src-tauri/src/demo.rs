@@ -1,7 +1,7 @@
 //! The built-in demo archive: the simulator started in-process on 127.0.0.1, and the display check before any window.
 
 use jobfetch_engine::ids::ProviderId;
-use jobfetch_engine::providers::{desaccess, mast};
+use jobfetch_engine::providers::{desaccess, mast, up42};
 use jobfetch_sim::{Sim, SimConfig};
 
 use crate::state::SignInForm;
@@ -80,6 +80,17 @@ pub async fn start() -> std::io::Result<DemoArchive> {
             vec![
                 (mast::BASE, sim.mast_url()),
                 (mast::TOKEN, jobfetch_sim::mast::DEMO_TOKEN.to_string()),
+            ],
+        ),
+        form(
+            "up42",
+            vec![
+                (up42::API, sim.up42_url()),
+                (
+                    up42::PROJECT_ID,
+                    jobfetch_sim::up42::DEMO_PROJECT_ID.to_string(),
+                ),
+                (up42::API_KEY, jobfetch_sim::up42::DEMO_API_KEY.to_string()),
             ],
         ),
     ];

@@ -166,6 +166,41 @@ impl Desk {
         values: FieldValues,
         ephemeral: bool,
     ) -> Result<SignedIn> {
+        let (account, trial, session, names) = self.try_form(provider, values).await?;
+        blocking(move || trial.commit(&names)).await?;
+        if ephemeral {
+            self.keep_for_now(&account);
+        } else {
+            let mut saved = self.book.load()?;
+            match saved.accounts.iter_mut().find(|a| a.id == account.id) {
+                Some(earlier) => *earlier = account.clone(),
+                None => saved.accounts.push(account.clone()),
+            }
+            saved.active = Some(account.id.clone());
+            self.book.save(&saved)?;
+        }
+        Ok(self.keep_session(session).await)
+    }
+
+    /// Signs in with a filled sign-in form for this process only: nothing is saved and the secrets stay
+    /// in memory (the CLI's credentials from the environment).
+    pub async fn sign_in_for_now(
+        &self,
+        provider: &ProviderId,
+        values: FieldValues,
+    ) -> Result<SignedIn> {
+        let (account, _in_memory, session, _) = self.try_form(provider, values).await?;
+        self.keep_for_now(&account);
+        Ok(self.keep_session(session).await)
+    }
+
+    /// Opens a session with a form's values, its secrets held in memory until committed; also the
+    /// names of the secrets the archive keeps.
+    async fn try_form(
+        &self,
+        provider: &ProviderId,
+        values: FieldValues,
+    ) -> Result<(Account, Arc<TrialSecrets>, Arc<dyn Session>, Vec<String>)> {
         let provider = self.registry.get(provider)?;
         let account = provider.account(&values)?;
         let secrets: Vec<(String, Secret)> = provider
@@ -200,22 +235,14 @@ impl Desk {
             secrets: trial.clone(),
         };
         let session = provider.open(&context, &account).await?;
-        let names = secret_names(provider.info());
-        blocking(move || trial.commit(&names)).await?;
-        if ephemeral {
-            let mut kept = self.ephemeral.lock().expect("ephemeral lock");
-            kept.retain(|a| a.id != account.id);
-            kept.push(account.clone());
-        } else {
-            let mut saved = self.book.load()?;
-            match saved.accounts.iter_mut().find(|a| a.id == account.id) {
-                Some(earlier) => *earlier = account.clone(),
-                None => saved.accounts.push(account.clone()),
-            }
-            saved.active = Some(account.id.clone());
-            self.book.save(&saved)?;
-        }
-        Ok(self.keep_session(session).await)
+        Ok((account, trial, session, secret_names(provider.info())))
+    }
+
+    /// Keeps an account for this process only.
+    fn keep_for_now(&self, account: &Account) {
+        let mut kept = self.ephemeral.lock().expect("ephemeral lock");
+        kept.retain(|a| a.id != account.id);
+        kept.push(account.clone());
     }
 
     /// Keeps a session and lets the transfer engine use its credentials and resolver for the account's items.

@@ -12,6 +12,7 @@ mod source_hint;
 mod state;
 mod status;
 mod thumb;
+mod up42;
 mod wait;
 
 use std::path::{Path, PathBuf};
@@ -66,6 +67,11 @@ enum Command {
     Mast {
         #[command(subcommand)]
         command: mast::MastCommand,
+    },
+    /// UP42: list a project's jobs and tasks, and download their results, quicklooks and footprints.
+    Up42 {
+        #[command(subcommand)]
+        command: up42::Up42Command,
     },
     /// List download batches and how far each got.
     Status,
@@ -181,6 +187,7 @@ async fn main() -> ExitCode {
             Err(code) => code,
         },
         Command::Mast { command } => mast::run(command, state_dir).await,
+        Command::Up42 { command } => up42::run(command, state_dir).await,
         Command::Account { command } => match state_dir() {
             Ok(dir) => {
                 desk_command(&dir, |desk| async move {

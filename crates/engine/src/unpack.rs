@@ -11,8 +11,9 @@ use tar::EntryType;
 use crate::error::{Error, ErrorCode, Result};
 use crate::paths::SafeRelPath;
 
-/// The most an archive may unpack to by default: 64 GiB, far beyond any UP42 result but below a bomb.
-pub const DEFAULT_MAX_BYTES: u64 = 64 << 30;
+/// The most an archive may unpack to by default: 16 GiB, beyond UP42's results (a few GB) but far
+/// below what a bomb claims.
+pub const DEFAULT_MAX_BYTES: u64 = 16 << 30;
 
 /// How to unpack.
 #[derive(Debug, Clone)]
@@ -76,7 +77,7 @@ pub fn unpack(archive: &Path, dest: &Path, options: &UnpackOptions) -> Result<Ve
 }
 
 struct Unpacking<'a> {
-    /// The archive's name, for messages.
+    /// The archive's path, for messages.
     archive: String,
     dest: &'a Path,
     options: &'a UnpackOptions,
@@ -117,6 +118,7 @@ impl Unpacking<'_> {
             if self.written.saturating_add(size) > self.options.max_bytes {
                 return Err(self.bomb(&raw));
             }
+            self.check_room(&raw, size)?;
             let written = self.write(&mut entry, &path, &raw)?;
             if written != size {
                 return Err(Error::new(
@@ -205,6 +207,26 @@ impl Unpacking<'_> {
             .map_err(|err| Error::disk("write", &partial, err))?;
         std::fs::rename(&partial, &target).map_err(|err| Error::disk("write", &target, err))?;
         Ok(written)
+    }
+
+    /// A member larger than the free space is refused before it fills the disk.
+    fn check_room(&self, member: &str, size: u64) -> Result<()> {
+        let Ok(free) = crate::disk_space::free_bytes(self.dest) else {
+            return Ok(());
+        };
+        if size <= free {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorCode::DiskFull,
+            format!(
+                "{}: the member {member:?} needs {}, but only {} is free in {}. Make room and unpack again.",
+                self.archive,
+                crate::units::human_size(size),
+                crate::units::human_size(free),
+                self.dest.display()
+            ),
+        ))
     }
 
     fn refuse(&self, member: &str, why: &str) -> Error {

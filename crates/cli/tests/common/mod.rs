@@ -35,6 +35,10 @@ pub async fn jobfetch<A: AsRef<OsStr>>(state: &Path, env: &[(&str, &str)], args:
         .env("JOBFETCH_STATE_DIR", state)
         .env_remove("DESACCESS_PASSWORD")
         .env_remove("MAST_API_TOKEN")
+        .env_remove("UP42_PROJECT_ID")
+        .env_remove("UP42_PROJECT_API_KEY")
+        .env_remove("UP42_USERNAME")
+        .env_remove("UP42_PASSWORD")
         .env_remove("JOBFETCH_NO_KEYRING");
     for (key, value) in env {
         command.env(key, value);

@@ -235,8 +235,8 @@ pub trait Provider: Send + Sync {
     ) -> BoxFuture<'a, Result<Arc<dyn Session>>>;
 }
 
-/// A signed-in account.
-pub trait Session: Send + Sync {
+/// A signed-in account. An archive's own commands reach its session type by downcasting (`Any`).
+pub trait Session: std::any::Any + Send + Sync {
     fn account(&self) -> &Account;
     fn profile(&self) -> &Profile;
 

@@ -7,7 +7,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::api::Api;
-use super::seed::check_id;
+use super::seed::{check_id, parse};
 use super::status;
 use crate::catalog::Job;
 use crate::error::{Error, Result};
@@ -65,29 +65,36 @@ pub struct Asset {
     pub id: String,
 }
 
-/// The workspace's processing jobs, newest first, every page.
-pub async fn jobs(api: &Api, workspace: &str, account: &AccountId) -> Result<Vec<Job>> {
+/// The workspace's processing jobs as UP42 sends them, newest first, every page.
+pub async fn job_records(api: &Api, workspace: &str) -> Result<Vec<Value>> {
     #[derive(Deserialize)]
     struct Page {
         #[serde(default)]
-        jobs: Vec<JobRecord>,
+        jobs: Vec<Value>,
         #[serde(default)]
         links: Vec<Link>,
     }
-    let mut jobs = Vec::new();
+    let mut records = Vec::new();
     let mut path =
         format!("/v2/processing/jobs?workspaceId={workspace}&limit=20&sort=created,desc");
     for _ in 0..MAX_PAGES {
         let page: Page = api.json(Method::GET, &path).await?;
-        for record in page.jobs {
-            jobs.push(to_job(api, account, &record)?);
-        }
+        records.extend(page.jobs);
         match next(&page.links) {
             Some(href) => path = api_path(api, href)?,
-            None => return Ok(jobs),
+            None => break,
         }
     }
-    Ok(jobs)
+    Ok(records)
+}
+
+/// The workspace's processing jobs, newest first.
+pub async fn jobs(api: &Api, workspace: &str, account: &AccountId) -> Result<Vec<Job>> {
+    job_records(api, workspace)
+        .await?
+        .into_iter()
+        .map(|record| to_job(api, account, &parse(record, "job")?))
+        .collect()
 }
 
 /// One processing job, with its record (for its results).

@@ -2,6 +2,7 @@
 //! one, a job's tasks in workflow order, task quicklooks, and the signed URLs of job and task results.
 
 use serde::Deserialize;
+use serde_json::Value;
 use url::Url;
 
 use super::api::Api;
@@ -80,23 +81,30 @@ impl TaskRecord {
     }
 }
 
-/// The project's jobs, newest first, every page until an empty one.
-pub async fn jobs(api: &Api, project: &str, account: &AccountId) -> Result<Vec<Job>> {
-    let mut jobs = Vec::new();
+/// The project's jobs as UP42 sends them, newest first, every page until an empty one.
+pub async fn job_records(api: &Api, project: &str) -> Result<Vec<Value>> {
+    let mut records = Vec::new();
     for page in 0..MAX_PAGES {
-        let records: Vec<JobRecord> = api
+        let page: Vec<Value> = api
             .data(&format!(
                 "/projects/{project}/jobs?page={page}&sort=createdAt,desc"
             ))
             .await?;
-        if records.is_empty() {
-            return Ok(jobs);
+        if page.is_empty() {
+            break;
         }
-        for record in records {
-            jobs.push(to_job(api, project, account, record)?);
-        }
+        records.extend(page);
     }
-    Ok(jobs)
+    Ok(records)
+}
+
+/// The project's jobs, newest first.
+pub async fn jobs(api: &Api, project: &str, account: &AccountId) -> Result<Vec<Job>> {
+    job_records(api, project)
+        .await?
+        .into_iter()
+        .map(|record| to_job(api, project, account, parse(record, "job")?))
+        .collect()
 }
 
 /// One job of the project.
@@ -106,16 +114,28 @@ pub async fn job(api: &Api, project: &str, account: &AccountId, id: &str) -> Res
     to_job(api, project, account, record)
 }
 
+/// A job's tasks as UP42 sends them, in workflow order.
+pub async fn task_records(api: &Api, project: &str, job: &str) -> Result<Vec<Value>> {
+    check_id(job, "job")?;
+    api.data(&format!("/projects/{project}/jobs/{job}/tasks/"))
+        .await
+}
+
 /// A job's tasks, in workflow order.
 pub async fn tasks(api: &Api, project: &str, job: &str) -> Result<Vec<TaskRecord>> {
-    check_id(job, "job")?;
-    let tasks: Vec<TaskRecord> = api
-        .data(&format!("/projects/{project}/jobs/{job}/tasks/"))
-        .await?;
-    for task in &tasks {
+    let mut tasks = Vec::new();
+    for record in task_records(api, project, job).await? {
+        let task: TaskRecord = parse(record, "task")?;
         check_id(&task.id, "task")?;
+        tasks.push(task);
     }
     Ok(tasks)
+}
+
+/// A record UP42 sent, read as `T`.
+pub fn parse<T: serde::de::DeserializeOwned>(record: Value, what: &str) -> Result<T> {
+    serde_json::from_value(record)
+        .map_err(|err| Error::protocol(format!("UP42 sent a {what} in an unknown shape ({err}).")))
 }
 
 /// The names of a task's quicklooks (`<feature id>.jpg`), each a safe file name.

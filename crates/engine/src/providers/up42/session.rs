@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use futures_util::{stream, StreamExt, TryStreamExt};
+use serde_json::Value;
 
 use super::api::Api;
 use super::processing::{self, Asset};
@@ -60,6 +61,34 @@ impl Up42Session {
     /// A job's tasks (seed API), in workflow order.
     pub async fn tasks(&self, job: &str) -> Result<Vec<TaskRecord>> {
         seed::tasks(&self.api, self.seed_project()?, job).await
+    }
+
+    /// A job's tasks as UP42 sends them (seed API), for `--json`.
+    pub async fn task_records(&self, job: &str) -> Result<Vec<Value>> {
+        seed::task_records(&self.api, self.seed_project()?, job).await
+    }
+
+    /// The account's jobs as UP42 sends them, for `--json`; processing jobs gain UP42's seed-API
+    /// names `id` and `name` beside their own `jobID`, so every listing has them.
+    pub async fn job_records(&self) -> Result<Vec<Value>> {
+        match &self.flavour {
+            Flavour::Projects { project } => seed::job_records(&self.api, project).await,
+            Flavour::Processing { workspace } => {
+                let mut records = processing::job_records(&self.api, workspace).await?;
+                for record in &mut records {
+                    let id = record.get("jobID").cloned().unwrap_or(Value::Null);
+                    let name = record
+                        .pointer("/definition/inputs/title")
+                        .cloned()
+                        .unwrap_or_else(|| id.clone());
+                    if let Some(map) = record.as_object_mut() {
+                        map.entry("id").or_insert(id);
+                        map.entry("name").or_insert(name);
+                    }
+                }
+                Ok(records)
+            }
+        }
     }
 
     /// The source of a job's own results (the last task's), or of one task's: a signed URL resolved
