@@ -17,6 +17,7 @@ import type { SignedIn } from "../lib/bindings/SignedIn";
 import type { SignInForm } from "../lib/bindings/SignInForm";
 import type { StartupState } from "../lib/bindings/StartupState";
 import type { TransferEvent } from "../lib/bindings/TransferEvent";
+import type { Footprint } from "../lib/footprints";
 
 /** The DESaccess provider as the backend describes it. */
 export const DESACCESS: ProviderInfo = {
@@ -166,6 +167,75 @@ export const TREE: OutputNode = folder("", [
   file("BulkThumbs_20200706-152133.log", 5_800, { kind: "log" }),
   file("BulkThumbs_20200706-152133_SUMMARY.json", 900, { kind: "summary" }),
 ]);
+
+/**
+ * Footprints of an UP42 job's scenes over Berlin, as the backend sends them: two Pléiades strips that overlap over the
+ * centre, and a SPOT product delivered in two parts (Tegel and Tempelhof), which has no quicklook.
+ */
+export const UP42_FOOTPRINTS: Footprint[] = [
+  {
+    id: "5b7e9a1c-2f3d-4e8a-9c6b-1d2e3f4a5b6c",
+    label: "DS_PHR1A_202306101024581_FR1_PX_E013N52_0615_01728",
+    quicklook: "task_1/quicklooks/5b7e9a1c-2f3d-4e8a-9c6b-1d2e3f4a5b6c.jpg",
+    geometry: {
+      type: "Polygon",
+      coordinates: [
+        [
+          [13.2012, 52.4188],
+          [13.4521, 52.4102],
+          [13.4633, 52.5815],
+          [13.2098, 52.5902],
+          [13.2012, 52.4188],
+        ],
+      ],
+    },
+  },
+  {
+    id: "8c4d2e6f-7a1b-4c3d-8e9f-0a1b2c3d4e5f",
+    label: "DS_PHR1B_202306141018097_FR1_PX_E013N52_0511_03344",
+    quicklook: "task_1/quicklooks/8c4d2e6f-7a1b-4c3d-8e9f-0a1b2c3d4e5f.jpg",
+    geometry: {
+      type: "Polygon",
+      coordinates: [
+        [
+          [13.3487, 52.4466],
+          [13.5931, 52.4395],
+          [13.6024, 52.6007],
+          [13.3559, 52.6079],
+          [13.3487, 52.4466],
+        ],
+      ],
+    },
+  },
+  {
+    id: "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+    label: "SPOT7_202306201012345_TEGEL_TEMPELHOF",
+    quicklook: null,
+    geometry: {
+      type: "MultiPolygon",
+      coordinates: [
+        [
+          [
+            [13.2655, 52.5412],
+            [13.3169, 52.5398],
+            [13.3187, 52.5689],
+            [13.2671, 52.5703],
+            [13.2655, 52.5412],
+          ],
+        ],
+        [
+          [
+            [13.3815, 52.4648],
+            [13.4237, 52.4641],
+            [13.4249, 52.4852],
+            [13.3826, 52.4859],
+            [13.3815, 52.4648],
+          ],
+        ],
+      ],
+    },
+  },
+];
 
 /** An optional text field of a form an archive declares. */
 const text = (key: string, label: string, help: string): Field => ({ key, label, kind: "text", required: false, default: null, help, env: null, suggestions: [] });
