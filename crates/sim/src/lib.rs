@@ -118,6 +118,7 @@ mod faults;
 mod files;
 mod fits;
 mod generated;
+pub mod jdma;
 mod jobs;
 mod live;
 pub mod mast;
@@ -140,7 +141,7 @@ mod text_log;
 pub mod up42;
 mod vfs;
 
-pub use describe::{Desaccess, Description, Mast, Up42};
+pub use describe::{Desaccess, Description, Jdma, Mast, Up42};
 pub use faults::{FaultAction, FaultRule, Faults};
 pub use live::EndRefused;
 pub use server::{Sim, SimConfig};
