@@ -139,7 +139,8 @@ impl DigestFormat {
 
     pub(crate) fn start(self) -> Digester {
         match self {
-            DigestFormat::Adler32 => Digester::Adler32(adler2::Adler32::new()),
+            // `calculate_digest_adler32` starts zlib.adler32 from 0, not Adler-32's 1.
+            DigestFormat::Adler32 => Digester::Adler32(adler2::Adler32::from_checksum(0)),
             DigestFormat::Sha256 => Digester::Sha256(Sha256::new()),
         }
     }
@@ -190,13 +191,14 @@ mod tests {
     }
 
     #[test]
-    fn adler32_is_zlibs_unpadded_and_sha256_is_hexdigest() {
-        // zlib.adler32(b"Wikipedia") == 0x11e60398; hex(zlib.adler32(b"a")) == '0x620062'.
+    fn adler32_is_jdmas_zlib_call_from_zero_unpadded_and_sha256_is_hexdigest() {
+        // hex(zlib.adler32(b"Wikipedia", 0)) == '0x11dd0397'; hex(zlib.adler32(b"a", 0)) == '0x610061'.
         assert_eq!(
             DigestFormat::Adler32.of([&b"Wiki"[..], b"pedia"].iter()),
-            "0x11e60398"
+            "0x11dd0397"
         );
-        assert_eq!(DigestFormat::Adler32.of([b"a"].iter()), "0x620062");
+        assert_eq!(DigestFormat::Adler32.of([b"a"].iter()), "0x610061");
+        assert_eq!(DigestFormat::Adler32.of(std::iter::empty::<&[u8]>()), "0x0");
         assert_eq!(
             DigestFormat::Sha256.of([b"abc"].iter()),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

@@ -39,7 +39,8 @@
 //! by default, so a demo GET completes in about ten seconds), in the documented order: PUT and
 //! MIGRATE 0, 1, 3, 2, 4, 5, 6, 7, 8, 9 (PACKING before PENDING); GET 100–106; DELETE 200–204.
 //! Entering PUT_BUILDING makes the batch PUTTING, walks the files on disk, copies them to the
-//! sim's "tape" and records their ADLER32 digests (unpadded `0x` hex of the real bytes); PUT_TIDY of
+//! sim's "tape" and records their ADLER32 digests of the real bytes (as `calculate_digest_adler32`:
+//! `zlib.adler32` started from 0, not 1, then `hex()`, so unpadded `0x`); PUT_TIDY of
 //! a MIGRATE removes the originals; PUT_COMPLETED makes the batch ON_STORAGE. Leaving GETTING
 //! writes the batch's files (or those asked for) under the GET's target path, each through a
 //! temporary name. DELETING and DELETE_COMPLETED make the batch DELETING, then DELETED. A failed
