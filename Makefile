@@ -21,14 +21,14 @@ VERSION := $(shell python3 -c 'import json; print(json.load(open("src-tauri/taur
 CARGO_BUILD := cargo build --locked --workspace --all-targets
 CARGO_TEST := cargo test --locked --workspace
 
-.PHONY: run test package check-package test-package deps ui build test-rust test-parity test-fits test-astroquery test-up42py test-ui test-e2e bindings check-bindings clean
+.PHONY: run test package check-package test-package deps ui build test-rust test-parity test-fits test-astroquery test-up42py test-jdma-client test-ui test-e2e bindings check-bindings clean
 
 ## run: install what is missing, build, and open the app on the demo archive
 run: build
 	scripts/with-keyring.sh $(APP) --demo
 
 ## test: install what is missing and run the Rust, UI and end-to-end suites
-test: build test-rust check-bindings test-parity test-fits test-astroquery test-up42py test-ui test-e2e test-package
+test: build test-rust check-bindings test-parity test-fits test-astroquery test-up42py test-jdma-client test-ui test-e2e test-package
 	@echo "make test: all suites passed"
 
 ## package: the desktop app's Debian package and RPM, built by Tauri's bundler from a release build
@@ -106,6 +106,12 @@ test-astroquery: build
 ## tasks, results unpacked, quicklooks, logs, signed URLs, a job ending and a token expiring
 test-up42py: build
 	python3 tests/up42py/run.py $(BIN_DIR)/jobfetch-sim
+
+## test-jdma-client: the real JDMA client (jdma_client 1.0.1, not on PyPI: vendored in tests/jdma_client/vendor,
+## unchanged) against the simulator's JDMA: users, storage, PUT followed to completion, batches, files with
+## ADLER32 digests, archives, relabel, GETs followed to completion and checked byte for byte, refused GETs, DELETE
+test-jdma-client: build
+	python3 tests/jdma_client/run.py $(BIN_DIR)/jobfetch-sim
 
 ## bench: `jobfetch get` side by side with the seed script, aria2c, curl and rclone on the simulator,
 ## `jobfetch thumb` side by side with Pillow and astropy, and the desktop app against its targets (release

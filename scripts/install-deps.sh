@@ -69,6 +69,13 @@ if ! python3 -c "import sys, importlib.metadata as m; sys.exit(m.version('up42-p
   python3 -m pip install --quiet "up42-py==${UP42_VERSION}"
 fi
 
+# jdma_client (vendored in tests/jdma_client/vendor, not on PyPI) imports jinja2 and requests.
+JINJA2_VERSION="3.1.6"
+if ! python3 -c "import sys, jinja2; sys.exit(jinja2.__version__ != '$JINJA2_VERSION')" 2>/dev/null; then
+  echo "==> installing Jinja2 ${JINJA2_VERSION} (imported by the real JDMA client checked against the simulator in tests/jdma_client)"
+  python3 -m pip install --quiet "Jinja2==${JINJA2_VERSION}"
+fi
+
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then
   echo "==> Node.js 20 or newer is needed for the UI (found: $(node --version 2>/dev/null || echo none))."

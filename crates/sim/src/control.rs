@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::faults::FaultRule;
+use crate::jdma::FailRefused;
 use crate::live::EndRefused;
 use crate::state::SimState;
 
@@ -25,6 +26,8 @@ pub(crate) fn router() -> Router<Arc<SimState>> {
         .route("/jobs/{job_id}/end", put(end_job))
         .route("/clock/advance", put(advance_clock))
         .route("/up42/expire-signed-urls", post(expire_signed_urls))
+        .route("/jdma/requests/{id}/fail", post(fail_jdma_request))
+        .route("/jdma/corrupt", post(corrupt_jdma_file))
 }
 
 #[derive(Serialize)]
@@ -150,6 +153,9 @@ async fn advance_clock(
         );
     };
     state.clock.advance(by);
+    // JDMA's requests move on now, writing any files before the reply.
+    let jdma = state.clone();
+    let _ = tokio::task::spawn_blocking(move || jdma.jdma.catch_up()).await;
     let message = format!(
         "The sim's clock now reads {}.",
         crate::clock::iso(state.clock.now())
@@ -170,4 +176,97 @@ async fn expire_signed_urls(State(state): State<Arc<SimState>>) -> Json<Said> {
         status: "ok",
         message: "Every UP42 signed URL issued so far has expired; ask for new ones.".into(),
     })
+}
+
+#[derive(Deserialize)]
+struct FailWith {
+    reason: String,
+}
+
+/// Fails a running JDMA request now, with the reason its `failure_reason` will show.
+async fn fail_jdma_request(
+    State(state): State<Arc<SimState>>,
+    Path(id): Path<u64>,
+    Json(fail): Json<FailWith>,
+) -> (StatusCode, Json<Said>) {
+    let failed =
+        tokio::task::spawn_blocking(move || state.jdma.fail_request(id, fail.reason)).await;
+    let (code, status, message) = match failed {
+        Ok(Ok(())) => (
+            StatusCode::OK,
+            "ok",
+            format!("JDMA request {id} has FAILED."),
+        ),
+        Ok(Err(FailRefused::NotFound)) => (
+            StatusCode::NOT_FOUND,
+            "error",
+            format!("There is no JDMA request {id}."),
+        ),
+        Ok(Err(FailRefused::Ended)) => (
+            StatusCode::CONFLICT,
+            "error",
+            format!("JDMA request {id} has already completed or failed."),
+        ),
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "error",
+            "The sim failed.".into(),
+        ),
+    };
+    (code, Json(Said { status, message }))
+}
+
+#[derive(Deserialize)]
+struct Corrupt {
+    path: String,
+}
+
+#[derive(Serialize)]
+struct Corrupted {
+    status: &'static str,
+    message: String,
+    /// The byte changed (every bit flipped).
+    offset: Option<u64>,
+}
+
+/// Changes one byte of a file in a JDMA group workspace, keeping its size, so its digest no longer matches.
+async fn corrupt_jdma_file(
+    State(state): State<Arc<SimState>>,
+    Json(corrupt): Json<Corrupt>,
+) -> (StatusCode, Json<Corrupted>) {
+    let path = corrupt.path.clone();
+    let done = tokio::task::spawn_blocking(move || state.jdma.corrupt(&corrupt.path)).await;
+    match done {
+        Ok(Ok(offset)) => (
+            StatusCode::OK,
+            Json(Corrupted {
+                status: "ok",
+                message: format!("Flipped the bits of byte {offset} of {path}."),
+                offset: Some(offset),
+            }),
+        ),
+        Ok(Err(error)) => {
+            let code = match error.kind() {
+                std::io::ErrorKind::NotFound => StatusCode::NOT_FOUND,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let message = format!("{error}");
+            (
+                code,
+                Json(Corrupted {
+                    status: "error",
+                    message,
+                    offset: None,
+                }),
+            )
+        }
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(Corrupted {
+                status: "error",
+                message: "The sim failed.".into(),
+                offset: None,
+            }),
+        ),
+    }
 }

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::demo::{self, LiveJob};
+use crate::jdma;
 use crate::up42::{self, ProjectCredentials};
 use crate::{mast, Sim};
 
@@ -12,6 +13,7 @@ pub struct Description {
     pub desaccess: Desaccess,
     pub mast: Mast,
     pub up42: Up42,
+    pub jdma: Jdma,
 }
 
 /// The fake DESaccess: where its API and file server are, and the demo account to sign in with.
@@ -72,6 +74,33 @@ pub struct Up42 {
     pub live_jobs: Vec<up42::LiveJob>,
 }
 
+/// The fake JDMA: the API base `jdma_client` takes as `settings.JDMA_API_URL`, the demo user and
+/// workspace, and where the group workspaces are on disk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Jdma {
+    /// `http://127.0.0.1:PORT/jdma_control/api/v1/`, with its trailing slash: `user`,
+    /// `request`, `migration/`… are appended to it.
+    pub base: String,
+    /// The demo user (the `name` parameter; there is no other credential).
+    pub user: String,
+    /// The demo user's group workspace.
+    pub workspace: String,
+    /// The folder the group workspaces are in: `{workspace_root}/gws/nopw/j04/<workspace>`.
+    pub workspace_root: String,
+    /// The demo workspace's folder; each member has `users/<name>` in it.
+    pub workspace_path: String,
+    /// A member of the demo workspace who is not a JDMA user yet (`POST user` makes them one).
+    pub new_user: String,
+    /// The storage attached to every workspace (needs no credentials).
+    pub storage: String,
+    /// The demo user's ON_STORAGE batch with the large file.
+    pub batch_id: u64,
+    /// A folder of the demo user's no batch holds yet, to PUT.
+    pub spare_folder: String,
+    /// How long each request stage lasts on the sim's clock.
+    pub stage_interval_ms: u64,
+}
+
 impl Sim {
     /// Every archive this sim serves, with its addresses and demo account.
     pub fn description(&self) -> Description {
@@ -109,6 +138,29 @@ impl Sim {
                 projects: self.up42_projects(),
                 live_jobs: self.up42_live_jobs(),
             },
+            jdma: self.describe_jdma(),
+        }
+    }
+
+    fn describe_jdma(&self) -> Jdma {
+        let state = self.jdma();
+        let workspace_path = state.workspace_path(jdma::DEMO_WORKSPACE);
+        let spare = workspace_path
+            .join("users")
+            .join(jdma::DEMO_USER)
+            .join(jdma::SPARE_FOLDER);
+        Jdma {
+            base: format!("{}/jdma_control/api/v1/", self.jdma_url()),
+            user: jdma::DEMO_USER.into(),
+            workspace: jdma::DEMO_WORKSPACE.into(),
+            workspace_root: self.jdma_workspace_root().to_string_lossy().into_owned(),
+            workspace_path: workspace_path.to_string_lossy().into_owned(),
+            new_user: jdma::NEW_USER.into(),
+            storage: "elastictape".into(),
+            batch_id: jdma::DEMO_BATCH_ID,
+            spare_folder: spare.to_string_lossy().into_owned(),
+            stage_interval_ms: u64::try_from(state.stage_interval().as_millis())
+                .unwrap_or(u64::MAX),
         }
     }
 }

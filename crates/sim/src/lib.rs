@@ -1,4 +1,4 @@
-//! A local fake of the DESaccess (Dark Energy Survey), MAST and UP42 archives for tests, benchmarks and the demo.
+//! A local fake of the DESaccess (Dark Energy Survey), MAST, UP42 and JDMA archives for tests, benchmarks and the demo.
 //!
 //! One [`Sim`] is a real HTTP server on `127.0.0.1` that serves:
 //!
@@ -22,6 +22,13 @@
 //! ([`Sim::up42_storage_url`]). That module's docs list the routes and the demo's job ids (the
 //! hostile tarballs among them); the same fault rules apply there, matched on those ports' paths
 //! (e.g. `/projects/`, `/v2/` or `/up42-sim-results/`).
+//!
+//! On one more port, [`Sim::jdma_url`], it serves the fake [`jdma`] (JASMIN's JDMA) under
+//! `/jdma_control/api/v1/`, whose group workspaces are real folders on disk
+//! ([`Sim::jdma_workspace_root`]): its requests move through their stages on the sim's clock, and
+//! a GET writes the batch's files there. Its module docs list the routes, quirks and demo data; the
+//! description's `jdma.base` is what `jdma_client`'s `settings.JDMA_API_URL` holds. The same fault
+//! rules apply there (e.g. `/jdma_control/api/v1/request`).
 //!
 //! The [`demo`] account's jobs cover every status and both cutout layouts; their FITS and PNG
 //! files are real, deterministic from [`SimConfig::seed`], and rendered on first request. Their
@@ -47,9 +54,9 @@
 //!
 //! # The sim's clock
 //!
-//! Tokens, signed URLs and running jobs read one clock: real time since the start, plus whatever
-//! [`Sim::advance_clock`] (or `PUT /_sim/clock/advance`) added, so a test sees UP42's five-minute
-//! tokens expire without waiting. (DESaccess's tokens and MAST's signed URLs keep to real time.)
+//! Tokens, signed URLs, running jobs and JDMA's request stages read one clock: real time since the
+//! start, plus whatever [`Sim::advance_clock`] (or `PUT /_sim/clock/advance`) added, so a test sees
+//! UP42's five-minute tokens expire, or a JDMA GET complete, without waiting. (DESaccess's tokens and MAST's signed URLs keep to real time.)
 //! The [`bench`] account's folders for `make bench`: 2,000 small files and one 2 GiB file,
 //! generated per request and range and never held in memory, and 500 one-arcminute cutouts as
 //! FITS and PNG, rendered like the demo's.
@@ -59,7 +66,7 @@
 //! [`Sim::faults`] takes [`FaultRule`]s matched by path prefix (and optionally method), for the
 //! next N requests or forever: latency, error statuses (with `Retry-After`), connection reset,
 //! truncated or stalled bodies, ignored ranges and changing validators; plus a global delay.
-//! Faults apply to the API, file, MAST and UP42 routes, never to `/_sim`.
+//! Faults apply to the API, file, MAST, UP42 and JDMA routes, never to `/_sim`.
 //!
 //! The same over HTTP, for a sim started as a binary:
 //!
@@ -72,8 +79,10 @@
 //! | `GET /_sim/stats` | — | `{"bytes_sent": {"/files-desaccess/…": n}}`: body bytes sent per file-server path |
 //! | `DELETE /_sim/stats` | — | counts from zero again |
 //! | `PUT /_sim/jobs/<job_id>/end` | `{"after_secs": 2}` | a running demo job (DESaccess or UP42) ends that long from now (0: at once); 404 for a job that is not one of them, 409 once it has ended |
-//! | `PUT /_sim/clock/advance` | `{"secs": 301}` | the sim's clock moves forward: UP42 tokens and signed URLs expire, running jobs end |
+//! | `PUT /_sim/clock/advance` | `{"secs": 301}` | the sim's clock moves forward: UP42 tokens and signed URLs expire, running jobs end, JDMA requests move on (a GET's files are written before the reply) |
 //! | `POST /_sim/up42/expire-signed-urls` | — | every UP42 signed URL issued so far expires (400 `ExpiredToken`); later ones work |
+//! | `POST /_sim/jdma/requests/<id>/fail` | `{"reason": "…"}` | a running JDMA request is FAILED now with that `failure_reason` (a PUT's batch too); 404 for no such request, 409 once it has ended |
+//! | `POST /_sim/jdma/corrupt` | `{"path": "…"}` | one byte in the middle of a file in a JDMA group workspace has its bits flipped (size kept), so its digest no longer matches; 404 outside the workspaces |
 //!
 //! Rule JSON is the rule's fields plus the action's, tagged by `kind`:
 //!
@@ -118,6 +127,7 @@ mod faults;
 mod files;
 mod fits;
 mod generated;
+pub mod jdma;
 mod jobs;
 mod live;
 pub mod mast;
@@ -140,7 +150,8 @@ mod text_log;
 pub mod up42;
 mod vfs;
 
-pub use describe::{Desaccess, Description, Mast, Up42};
+pub use describe::{Desaccess, Description, Jdma, Mast, Up42};
 pub use faults::{FaultAction, FaultRule, Faults};
+pub use jdma::JdmaConfig;
 pub use live::EndRefused;
 pub use server::{Sim, SimConfig};

@@ -1,13 +1,14 @@
-//! `jobfetch-sim`: runs the fake DESaccess, MAST and UP42 servers until Ctrl-C; its first stdout line is its [`Description`](jobfetch_sim::Description) as JSON.
+//! `jobfetch-sim`: runs the fake DESaccess, MAST, UP42 and JDMA servers until Ctrl-C; its first stdout line is its [`Description`](jobfetch_sim::Description) as JSON.
 
 use std::io::Write;
 use std::time::Duration;
 
 use clap::Parser;
 use jobfetch_sim::demo::Endings;
+use jobfetch_sim::jdma::JdmaConfig;
 use jobfetch_sim::{Description, Sim, SimConfig};
 
-/// A local fake of the DESaccess (API and file server), MAST and UP42 archives.
+/// A local fake of the DESaccess (API and file server), MAST, UP42 and JDMA archives.
 ///
 /// The first line on stdout is one JSON object with each archive's addresses and demo account.
 #[derive(Parser)]
@@ -29,6 +30,15 @@ struct Args {
     /// after 30 s, 45 s and 2 min; the description's desaccess.live_jobs and up42.live_jobs say which and when).
     #[arg(long, value_name = "SECS")]
     live_jobs_end_after: Option<u64>,
+    /// How long each JDMA request stage lasts, in milliseconds of the sim's clock.
+    #[arg(long, default_value_t = JdmaConfig::default().stage_interval.as_millis() as u64)]
+    jdma_stage_ms: u64,
+    /// About how many MiB the JDMA demo batch's large file has.
+    #[arg(long, default_value_t = JdmaConfig::default().large_file_len >> 20)]
+    jdma_large_file_mib: u64,
+    /// Folder for JDMA's group workspaces (made if missing); by default a temporary one, removed on exit.
+    #[arg(long, value_name = "DIR")]
+    jdma_workspace_root: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -43,6 +53,11 @@ async fn main() -> std::io::Result<()> {
             .map_or_else(Endings::default, |secs| {
                 Endings::all_after(Duration::from_secs(secs))
             }),
+        jdma: JdmaConfig {
+            stage_interval: Duration::from_millis(args.jdma_stage_ms.max(1)),
+            large_file_len: args.jdma_large_file_mib << 20,
+            workspace_root: args.jdma_workspace_root,
+        },
         ..SimConfig::default()
     };
     let sim = Sim::start(config).await?;
@@ -60,12 +75,18 @@ fn announce(description: &Description) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", serde_json::to_string(description)?)?;
     out.flush()?;
-    let (desaccess, mast, up42) = (&description.desaccess, &description.mast, &description.up42);
+    let (desaccess, mast, up42, jdma) = (
+        &description.desaccess,
+        &description.mast,
+        &description.up42,
+        &description.jdma,
+    );
     let _ = writeln!(
         out,
         "DESaccess API {}, files {}\ndemo login: {} / {} (database {})\n\
          MAST {} (astroquery [mast] server), demo token {}, proposal {} {}\n\
          UP42 seed API {} (project {}, API key {}), current API {} (sign-in {}), account {} / {}\n\
+         JDMA {} (jdma_client's JDMA_API_URL), user {}, workspace {} at {}\n\
          Ctrl-C stops the sim.",
         desaccess.api,
         desaccess.files,
@@ -82,7 +103,11 @@ fn announce(description: &Description) -> std::io::Result<()> {
         up42.api_v2,
         up42.token_url,
         up42.username,
-        up42.password
+        up42.password,
+        jdma.base,
+        jdma.user,
+        jdma.workspace,
+        jdma.workspace_path
     )
     .and_then(|()| out.flush());
     Ok(())

@@ -16,6 +16,7 @@ use crate::auth::Tokens;
 use crate::clock::Clock;
 use crate::demo::Endings;
 use crate::faults::Faults;
+use crate::jdma::{self, Jdma, JdmaConfig};
 use crate::live::EndRefused;
 use crate::mast::{self, Mast};
 use crate::raw::RawEntries;
@@ -38,6 +39,8 @@ pub struct SimConfig {
     pub demo_start: Option<SystemTime>,
     /// When the demo's running jobs end, counted from the start (a test makes them end in seconds).
     pub live_jobs: Endings,
+    /// JDMA's stage interval, large file and workspace folder.
+    pub jdma: JdmaConfig,
 }
 
 impl Default for SimConfig {
@@ -48,13 +51,14 @@ impl Default for SimConfig {
             seed: 20_200_706,
             demo_start: None,
             live_jobs: Endings::default(),
+            jdma: JdmaConfig::default(),
         }
     }
 }
 
 /// A running fake DESaccess (API, file server and `/_sim` control routes on one port), fake
-/// MAST (on a second port, with a storage host for its redirects on a third) and fake UP42 (seed
-/// API, current API, auth host and storage host, a port each).
+/// MAST (on a second port, with a storage host for its redirects on a third), fake UP42 (seed
+/// API, current API, auth host and storage host, a port each) and fake JDMA (one more port).
 ///
 /// Dropping it stops the servers too, like [`Sim::shutdown`] without waiting.
 pub struct Sim {
@@ -62,6 +66,7 @@ pub struct Sim {
     mast_address: SocketAddr,
     /// UP42's seed API, current API, auth host and storage host.
     up42_addresses: [SocketAddr; 4],
+    jdma_address: SocketAddr,
     state: Arc<SimState>,
     stop: watch::Sender<()>,
     server: JoinHandle<()>,
@@ -80,6 +85,8 @@ impl Sim {
         for _ in up42::routers() {
             up42_listeners.push(TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?);
         }
+        let jdma_listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let jdma_address = jdma_listener.local_addr()?;
         let address = listener.local_addr()?;
         let mast_address = mast_listener.local_addr()?;
         let storage_address = storage_listener.local_addr()?;
@@ -105,6 +112,7 @@ impl Sim {
                 format!("http://{up42_api_v2}"),
                 format!("http://{up42_storage}"),
             ),
+            jdma: Jdma::new(config.seed, clock.clone(), config.jdma)?,
             clock,
             raw: RawEntries::default(),
             stats: Stats::default(),
@@ -134,13 +142,16 @@ impl Sim {
         for (listener, routes) in up42_listeners.into_iter().zip(up42::routers()) {
             servers.push(serve(listener, faulty(state.clone(), routes)));
         }
+        servers.push(serve(jdma_listener, faulty(state.clone(), jdma::router())));
+        let ticker = jdma_ticker(state.clone(), stopped.clone());
         let server = tokio::spawn(async move {
-            futures_util::future::join_all(servers).await;
+            futures_util::future::join(futures_util::future::join_all(servers), ticker).await;
         });
         Ok(Sim {
             address,
             mast_address,
             up42_addresses,
+            jdma_address,
             state,
             stop,
             server,
@@ -189,10 +200,26 @@ impl Sim {
         format!("http://{}", self.up42_addresses[3])
     }
 
+    /// JDMA's host, `http://127.0.0.1:PORT`; its API is under `/jdma_control/api/v1/` (see [`jdma`]).
+    pub fn jdma_url(&self) -> String {
+        format!("http://{}", self.jdma_address)
+    }
+
+    pub(crate) fn jdma(&self) -> &Jdma {
+        &self.state.jdma
+    }
+
+    /// The folder JDMA's group workspaces are in (`{root}/gws/nopw/j04/<workspace>`).
+    pub fn jdma_workspace_root(&self) -> &std::path::Path {
+        self.state.jdma.workspace_root()
+    }
+
     /// Moves the sim's clock forward: tokens, signed URLs and running jobs of every archive see
-    /// the time `by` later (a test's way to let five minutes pass at once).
+    /// the time `by` later (a test's way to let five minutes pass at once), and JDMA's requests
+    /// move on at once (this may write a GET's files, so it blocks while they are written).
     pub fn advance_clock(&self, by: Duration) {
         self.state.clock.advance(by);
+        self.state.jdma.catch_up();
     }
 
     /// Every UP42 signed URL issued so far expires now; those issued later work.
@@ -274,6 +301,20 @@ fn app(state: Arc<SimState>) -> Router {
         .merge(faulty)
         .fallback(|| async { nginx_error::page(StatusCode::NOT_FOUND) })
         .with_state(state)
+}
+
+/// Moves JDMA's requests on with the clock every 200 ms while nobody asks, so a GET's files
+/// appear on disk in time even if no client is polling.
+async fn jdma_ticker(state: Arc<SimState>, mut stopped: watch::Receiver<()>) {
+    let mut every = tokio::time::interval(Duration::from_millis(200));
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => return,
+            _ = every.tick() => {}
+        }
+        let state = state.clone();
+        let _ = tokio::task::spawn_blocking(move || state.jdma.catch_up()).await;
+    }
 }
 
 /// Another archive's port (MAST, UP42) or a storage host: `routes` under the same fault injection as DESaccess.

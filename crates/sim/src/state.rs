@@ -6,6 +6,7 @@ use crate::archive::Archive;
 use crate::auth::Tokens;
 use crate::clock::Clock;
 use crate::faults::Faults;
+use crate::jdma::Jdma;
 use crate::live::EndRefused;
 use crate::mast::Mast;
 use crate::raw::RawEntries;
@@ -18,6 +19,7 @@ pub(crate) struct SimState {
     pub(crate) faults: Faults,
     pub(crate) mast: Mast,
     pub(crate) up42: Up42,
+    pub(crate) jdma: Jdma,
     /// The time every archive reads; tests advance it.
     pub(crate) clock: Clock,
     pub(crate) raw: RawEntries,
