@@ -14,6 +14,7 @@ macro_rules! with_commands {
             commands::list_jobs,
             commands::search_jobs,
             commands::job_outputs,
+            commands::job_footprints,
             commands::last_job,
             commands::remember_job,
             folders::download_folder,

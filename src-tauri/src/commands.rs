@@ -1,7 +1,7 @@
 //! The account and job commands: thin calls into the appkit's Desk.
 
 use jobfetch_appkit::desk::SignedIn;
-use jobfetch_engine::catalog::{Job, OutputNode};
+use jobfetch_engine::catalog::{Footprint, Job, OutputNode};
 use jobfetch_engine::ids::{AccountId, JobRef, ProviderId};
 use jobfetch_engine::providers::FieldValues;
 use jobfetch_engine::{ErrorCode, Result};
@@ -103,6 +103,22 @@ pub async fn job_outputs(
     };
     let listed = state.desk.outputs(&job, &folder).await?;
     Ok(listed.tree.clone())
+}
+
+/// Where the job's scenes lie on Earth, for the map (empty for archives without footprints).
+#[tauri::command]
+pub async fn job_footprints(
+    state: State<'_, AppState>,
+    account: AccountId,
+    job_id: String,
+) -> Result<Vec<Footprint>> {
+    state
+        .desk
+        .footprints(&JobRef {
+            account,
+            job: job_id,
+        })
+        .await
 }
 
 /// The job the account's window showed last, to open again.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use jobfetch_engine::catalog::{Job, OutputNode};
+use jobfetch_engine::catalog::{Footprint, Job, OutputNode};
 use jobfetch_engine::ids::{AccountId, JobRef, ProviderId};
 use jobfetch_engine::paths::{safe_component, SafeRelPath};
 use jobfetch_engine::providers::{
@@ -415,6 +415,16 @@ impl Desk {
                     "This job's outputs are not listed yet. Open the job to list them.",
                 )
             })
+    }
+
+    /// Where a job's scenes lie on Earth, for archives that say (none for the others).
+    pub async fn footprints(&self, job: &JobRef) -> Result<Vec<Footprint>> {
+        let session = self.session(&job.account).await?;
+        let found = match self.listed(job) {
+            Ok(listed) => listed.job.clone(),
+            Err(_) => session.job(&job.job).await?,
+        };
+        session.footprints(&found).await
     }
 
     /// Starts downloading a job into its folder in `download_dir` (see [`FolderNaming`]): all of it, listed while it downloads

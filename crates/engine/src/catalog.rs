@@ -177,6 +177,62 @@ pub fn now_iso() -> String {
     to_iso(OffsetDateTime::now_utc())
 }
 
+/// Where one scene of a job lies on Earth, for the map: its GeoJSON outline (a Polygon or MultiPolygon of
+/// [longitude, latitude] positions in WGS84 degrees), and its quicklook in the job's output tree.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Footprint {
+    pub id: String,
+    /// What to call it, e.g. the scene's id or acquisition.
+    pub label: String,
+    /// The output path of its quicklook, when it has one.
+    pub quicklook: Option<String>,
+    #[ts(
+        type = "{ type: \"Polygon\"; coordinates: number[][][] } | { type: \"MultiPolygon\"; coordinates: number[][][][] }"
+    )]
+    pub geometry: serde_json::Value,
+}
+
+impl Footprint {
+    /// A footprint of a GeoJSON geometry, if it is a Polygon or MultiPolygon of finite longitude and
+    /// latitude positions (anything else an archive sends is left off the map).
+    pub fn of_geometry(
+        id: String,
+        label: String,
+        quicklook: Option<String>,
+        geometry: &serde_json::Value,
+    ) -> Option<Footprint> {
+        let depth = match geometry.get("type")?.as_str()? {
+            "Polygon" => 3,
+            "MultiPolygon" => 4,
+            _ => return None,
+        };
+        is_positions(geometry.get("coordinates")?, depth).then(|| Footprint {
+            id,
+            label,
+            quicklook,
+            geometry: serde_json::json!({
+                "type": geometry["type"],
+                "coordinates": geometry["coordinates"],
+            }),
+        })
+    }
+}
+
+/// Whether `value` is nested arrays `depth` deep ending in [longitude, latitude] pairs in range.
+fn is_positions(value: &serde_json::Value, depth: u8) -> bool {
+    let Some(items) = value.as_array() else {
+        return false;
+    };
+    if depth == 1 {
+        let lon = items.first().and_then(serde_json::Value::as_f64);
+        let lat = items.get(1).and_then(serde_json::Value::as_f64);
+        return matches!((lon, lat), (Some(lon), Some(lat)) if (-540.0..=540.0).contains(&lon) && (-90.0..=90.0).contains(&lat));
+    }
+    !items.is_empty() && items.iter().all(|item| is_positions(item, depth - 1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,5 +281,27 @@ mod tests {
         assert_eq!(JobStatus::from_archive("weird"), JobStatus::Unknown);
         assert!(!JobStatus::Init.has_ended() && !JobStatus::Started.has_ended());
         assert!(JobStatus::Failure.has_ended() && JobStatus::Unknown.has_ended());
+    }
+
+    #[test]
+    fn only_polygons_of_positions_in_range_make_footprints() {
+        let square = serde_json::json!({"type": "Polygon", "coordinates": [[[13.3, 52.4], [13.5, 52.4], [13.5, 52.6], [13.3, 52.4]]]});
+        let footprint = Footprint::of_geometry("a".into(), "A".into(), None, &square).unwrap();
+        assert_eq!(footprint.geometry, square);
+        let multi = serde_json::json!({"type": "MultiPolygon", "coordinates": [[[[179.5, 1.0], [180.5, 1.0], [180.0, 2.0], [179.5, 1.0]]]]});
+        assert!(Footprint::of_geometry("b".into(), "B".into(), None, &multi).is_some());
+        for bad in [
+            serde_json::json!({"type": "Point", "coordinates": [13.3, 52.4]}),
+            serde_json::json!({"type": "Polygon", "coordinates": [[[13.3, 95.0], [13.5, 52.4], [13.3, 52.4]]]}),
+            serde_json::json!({"type": "Polygon", "coordinates": [[["13.3", 52.4]]]}),
+            serde_json::json!({"type": "Polygon", "coordinates": []}),
+            serde_json::json!({"type": "Polygon"}),
+        ] {
+            assert_eq!(
+                Footprint::of_geometry("c".into(), "C".into(), None, &bad),
+                None,
+                "{bad}"
+            );
+        }
     }
 }

@@ -5,6 +5,7 @@ import type { Command } from "./bindings/Command";
 import type { BatchSnapshot } from "./bindings/BatchSnapshot";
 import type { Error as BackendError } from "./bindings/Error";
 import type { FileOffer } from "./bindings/FileOffer";
+import type { Footprint } from "./bindings/Footprint";
 import type { FollowUpdate } from "./bindings/FollowUpdate";
 import type { AccountId } from "./bindings/AccountId";
 import type { Job } from "./bindings/Job";
@@ -74,6 +75,9 @@ export const listJobs = (account: AccountId) => call<Job[]>("list_jobs", { accou
  * the matches, as jobs, also become what `listJobs` gives for the account until the next search.
  */
 export const searchJobs = (account: AccountId, values: Record<string, string>) => call<Job[]>("search_jobs", { account, values });
+
+/** Where a job's scenes lie on Earth, for the map (none for archives without footprints). */
+export const jobFootprints = (job: JobRef) => call<Footprint[]>("job_footprints", { account: job.account, jobId: job.job });
 
 /** The id of the job the account's window showed last, or null. */
 export const lastJob = (account: AccountId) => call<string | null>("last_job", { account });

@@ -1,16 +1,11 @@
 // The footprint map's geometry: scenes' GeoJSON footprints placed across the antimeridian, an equirectangular view fitted to them, and the SVG paths, graticule and scale bar drawn in it.
 
-/** A scene's outline as the backend sends it: GeoJSON, positions as [longitude, latitude] in WGS84 degrees. */
-export type Geometry = { type: "Polygon"; coordinates: number[][][] } | { type: "MultiPolygon"; coordinates: number[][][][] };
+import type { Footprint } from "./bindings/Footprint";
 
-export interface Footprint {
-  id: string;
-  /** e.g. the scene's name */
-  label: string;
-  /** the output path of its quicklook in the job's tree, if any */
-  quicklook: string | null;
-  geometry: Geometry;
-}
+export type { Footprint };
+
+/** A scene's outline as the backend sends it: GeoJSON, positions as [longitude, latitude] in WGS84 degrees. */
+export type Geometry = Footprint["geometry"];
 
 /** A polygon as rings of [longitude, latitude] positions: the outer ring, then its holes. */
 export type Rings = number[][][];

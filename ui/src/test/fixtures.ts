@@ -52,7 +52,7 @@ export const DESACCESS: ProviderInfo = {
       suggestions: [],
     },
   ],
-  abilities: { jobs: true, search: false, previews: true, uploads: false, requests: false },
+  abilities: { jobs: true, search: false, previews: true, uploads: false, requests: false, footprints: false },
   search: [],
   tokenEnv: null,
   expiry: "DESaccess deletes a job's files some time after the job expires.",
@@ -250,7 +250,7 @@ export const MAST: ProviderInfo = {
     { key: "token", label: "API token", kind: "secret", required: false, default: null, help: "Only exclusive-access data needs one.", env: "MAST_API_TOKEN", suggestions: [] },
     text("trusted_hosts", "Hosts trusted with the token", "Other hosts MAST redirects to that may see your token."),
   ],
-  abilities: { jobs: false, search: true, previews: true, uploads: false, requests: false },
+  abilities: { jobs: false, search: true, previews: true, uploads: false, requests: false, footprints: false },
   search: [
     text("collection", "Collection", "e.g. HST, JWST, TESS."),
     text("proposal", "Proposal", "The proposal (program) id, e.g. 16123."),

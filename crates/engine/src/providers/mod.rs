@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::catalog::{Job, OutputNode};
+use crate::catalog::{Footprint, Job, OutputNode};
 use crate::error::Error;
 use crate::error::Result;
 use crate::ids::{AccountId, ProviderId};
@@ -105,6 +105,8 @@ pub struct Abilities {
     pub uploads: bool,
     /// Requests the archive carries out over time (e.g. tape retrievals).
     pub requests: bool,
+    /// Where a job's scenes lie on Earth, for a map ([`Session::footprints`]).
+    pub footprints: bool,
 }
 
 /// How an archive describes itself to the app, the CLI and the sign-in form.
@@ -262,6 +264,10 @@ pub trait Session: std::any::Any + Send + Sync {
     fn locate(&self, job: &Job, path: &SafeRelPath) -> Result<Located>;
     /// All of a job's files as a stream of folders, so downloads start while the rest is listed.
     fn plan(self: Arc<Self>, job: Job) -> Plan;
+    /// Where a job's scenes lie on Earth, for an archive whose abilities say `footprints`.
+    fn footprints<'a>(&'a self, _job: &'a Job) -> BoxFuture<'a, Result<Vec<Footprint>>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
     /// The credentials downloads and previews of this account carry: the one way a session is renewed.
     fn credentials(&self) -> Option<Arc<dyn Credentials>>;
     /// Turns the keys of `Source::Resolver` items into URLs to fetch now (e.g. fresh signed URLs).

@@ -23,4 +23,8 @@ uploads: boolean,
 /**
  * Requests the archive carries out over time (e.g. tape retrievals).
  */
-requests: boolean, };
+requests: boolean, 
+/**
+ * Where a job's scenes lie on Earth, for a map ([`Session::footprints`]).
+ */
+footprints: boolean, };

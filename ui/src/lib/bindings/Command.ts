@@ -11,6 +11,7 @@ export type Command =
   | "list_jobs"
   | "search_jobs"
   | "job_outputs"
+  | "job_footprints"
   | "last_job"
   | "remember_job"
   | "download_folder"

@@ -18,7 +18,7 @@ const VAULT: ProviderInfo = {
     { key: "token", label: "API token", kind: "secret", required: true, default: null, help: "From your profile page.", env: "VAULT_TOKEN", suggestions: [] },
     { key: "region", label: "Region", kind: "choice", options: ["eu", "us", "ap"], required: true, default: "us", help: "", env: null, suggestions: [] },
   ],
-  abilities: { jobs: false, search: true, previews: false, uploads: false, requests: true },
+  abilities: { jobs: false, search: true, previews: false, uploads: false, requests: true, footprints: false },
   search: [],
   tokenEnv: "EXAMPLE_TOKEN",
   expiry: null,

@@ -131,6 +131,7 @@ impl Up42Provider {
                 abilities: Abilities {
                     jobs: true,
                     previews: true,
+                    footprints: true,
                     ..Abilities::default()
                 },
                 search: Vec::new(),

@@ -9,7 +9,7 @@ use url::Url;
 use super::api::Api;
 use super::seed::{check_id, parse};
 use super::status;
-use crate::catalog::Job;
+use crate::catalog::{Footprint, Job};
 use crate::error::{Error, Result};
 use crate::ids::AccountId;
 use crate::paths::safe_component;
@@ -106,8 +106,9 @@ pub async fn job(api: &Api, account: &AccountId, id: &str) -> Result<(Job, JobRe
     Ok((to_job(api, account, &record)?, record))
 }
 
-/// Every asset of a job's results collection, item by item (none before it has results).
-pub async fn assets(api: &Api, record: &JobRecord) -> Result<Vec<Asset>> {
+/// Every asset of a job's results collection, item by item (none before it has results), and each
+/// item's footprint, with its image asset (a thumbnail or overview, else a PNG/JPEG) as its quicklook.
+pub async fn assets(api: &Api, record: &JobRecord) -> Result<(Vec<Asset>, Vec<Footprint>)> {
     #[derive(Deserialize)]
     struct Items {
         #[serde(default)]
@@ -119,6 +120,8 @@ pub async fn assets(api: &Api, record: &JobRecord) -> Result<Vec<Asset>> {
     struct Item {
         id: String,
         #[serde(default)]
+        geometry: Value,
+        #[serde(default)]
         assets: serde_json::Map<String, Value>,
     }
     let Some(collection) = record
@@ -126,14 +129,16 @@ pub async fn assets(api: &Api, record: &JobRecord) -> Result<Vec<Asset>> {
         .as_ref()
         .and_then(|r| r.collection.as_deref())
     else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     };
+    let mut footprints = Vec::new();
     let mut path = format!("{}/items", api_path(api, collection)?.trim_end_matches('/'));
     let mut assets = Vec::new();
     for _ in 0..MAX_PAGES {
         let page: Items = api.json(Method::GET, &path).await?;
         for item in page.features {
             safe_name(&item.id, "item")?;
+            let mut quicklook = None;
             for (key, asset) in item.assets {
                 let href = asset
                     .get("href")
@@ -147,19 +152,42 @@ pub async fn assets(api: &Api, record: &JobRecord) -> Result<Vec<Asset>> {
                     .unwrap_or(&key)
                     .to_string();
                 safe_name(&file, "asset")?;
+                if is_picture(&key, &asset) {
+                    quicklook.get_or_insert_with(|| format!("{}/{file}", item.id));
+                }
                 assets.push(Asset {
                     item: item.id.clone(),
                     file,
                     id,
                 });
             }
+            footprints.extend(Footprint::of_geometry(
+                item.id.clone(),
+                item.id.clone(),
+                quicklook,
+                &item.geometry,
+            ));
         }
         match next(&page.links) {
             Some(href) => path = api_path(api, href)?,
-            None => return Ok(assets),
+            None => break,
         }
     }
-    Ok(assets)
+    Ok((assets, footprints))
+}
+
+/// Whether a STAC asset is a picture to show: a thumbnail or overview, or a PNG or JPEG.
+fn is_picture(key: &str, asset: &Value) -> bool {
+    let roles = asset.get("roles").and_then(Value::as_array);
+    let role = |wanted: &str| key == wanted || roles.is_some_and(|r| r.iter().any(|v| v == wanted));
+    let media = asset
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    role("thumbnail")
+        || role("overview")
+        || media.starts_with("image/png")
+        || media.starts_with("image/jpeg")
 }
 
 /// A fresh signed URL of an asset.

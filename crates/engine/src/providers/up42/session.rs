@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::api::Api;
 use super::processing::{self, Asset};
 use super::seed::{self, TaskRecord};
-use crate::catalog::{Job, JobStatus, OutputKind, OutputNode};
+use crate::catalog::{Footprint, Job, JobStatus, OutputKind, OutputNode};
 use crate::error::{Error, ErrorCode, Result};
 use crate::paths::SafeRelPath;
 use crate::providers::{Account, Located, Profile, Session};
@@ -31,6 +31,8 @@ pub const LOG_FILE: &str = "log.txt";
 pub const QUICKLOOK_PREFIX: &str = "quicklook_";
 /// How many tasks' quicklook lists are asked for at once.
 const LISTING_CONCURRENCY: usize = 4;
+/// The most scenes of one task drawn on the map.
+const MAX_FOOTPRINTS: usize = 10_000;
 
 /// Which UP42 the account uses.
 pub enum Flavour {
@@ -151,7 +153,7 @@ impl Up42Session {
 
     async fn processing_tree(&self, job: &Job) -> Result<OutputNode> {
         let (_, record) = processing::job(&self.api, &self.account.id, &job.id).await?;
-        let assets = processing::assets(&self.api, &record).await?;
+        let (assets, _) = processing::assets(&self.api, &record).await?;
         let mut items: Vec<(String, Vec<OutputNode>)> = Vec::new();
         for asset in &assets {
             let node = file(&format!("{}/{}", asset.item, asset.file), &asset.file, None);
@@ -172,6 +174,81 @@ impl Up42Session {
                 .map(|(item, files)| folder(&item, &item, files))
                 .collect(),
         ))
+    }
+
+    /// Each scene of a seed-API job once: the features of its tasks' footprints (data.json), with the
+    /// quicklook a task has for the feature.
+    async fn seed_footprints(&self, project: &str, job: &Job) -> Result<Vec<Footprint>> {
+        let tasks = seed::tasks(&self.api, project, &job.id).await?;
+        let per_task: Vec<Vec<Footprint>> = stream::iter(
+            tasks
+                .into_iter()
+                .filter(TaskRecord::has_results)
+                .map(|task| async move { self.task_footprints(project, &job.id, &task).await }),
+        )
+        .buffered(LISTING_CONCURRENCY)
+        .try_collect()
+        .await?;
+        let mut footprints: Vec<Footprint> = Vec::new();
+        for footprint in per_task.into_iter().flatten() {
+            match footprints
+                .iter_mut()
+                .find(|seen| seen.geometry == footprint.geometry)
+            {
+                Some(seen) => {
+                    if seen.quicklook.is_none() {
+                        seen.quicklook = footprint.quicklook;
+                    }
+                }
+                None => footprints.push(footprint),
+            }
+        }
+        Ok(footprints)
+    }
+
+    async fn task_footprints(
+        &self,
+        project: &str,
+        job: &str,
+        task: &TaskRecord,
+    ) -> Result<Vec<Footprint>> {
+        let path = format!(
+            "/projects/{project}/jobs/{job}/tasks/{}/outputs/data-json/",
+            task.id
+        );
+        let collection: Value = self.api.json(reqwest::Method::GET, &path).await?;
+        let quicklooks = seed::quicklooks(&self.api, project, job, &task.id).await?;
+        let features = collection
+            .get("features")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        Ok(features
+            .iter()
+            .take(MAX_FOOTPRINTS)
+            .filter_map(|feature| {
+                let id = match feature.get("id")? {
+                    Value::String(id) => id.clone(),
+                    Value::Number(n) => n.to_string(),
+                    _ => return None,
+                };
+                let properties = feature.get("properties");
+                let label = properties
+                    .and_then(|p| p.get("sceneId").or_else(|| p.get("acquisitionDate")))
+                    .and_then(Value::as_str)
+                    .unwrap_or(&id)
+                    .to_string();
+                let quicklook = quicklooks
+                    .iter()
+                    .find(|name| {
+                        name.rsplit_once('.')
+                            .map_or(name.as_str(), |(stem, _)| stem)
+                            == id
+                    })
+                    .map(|name| format!("{TASK_PREFIX}{}/{QUICKLOOK_PREFIX}{name}", task.id));
+                Footprint::of_geometry(id, label, quicklook, feature.get("geometry")?)
+            })
+            .collect())
     }
 
     /// Where a seed-API output at `path` (`task_<t>/<file>`) comes from.
@@ -335,6 +412,18 @@ impl Session for Up42Session {
             }
         })
         .boxed()
+    }
+
+    fn footprints<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Result<Vec<Footprint>>> {
+        Box::pin(async move {
+            match &self.flavour {
+                Flavour::Projects { project } => self.seed_footprints(project, job).await,
+                Flavour::Processing { .. } => {
+                    let (_, record) = processing::job(&self.api, &self.account.id, &job.id).await?;
+                    Ok(processing::assets(&self.api, &record).await?.1)
+                }
+            }
+        })
     }
 
     fn credentials(&self) -> Option<Arc<dyn Credentials>> {
