@@ -8,6 +8,7 @@
 //!   ([`desk::Desk::follow_job`]), for the app's running jobs and `jobfetch get --wait`.
 //! - [`opened_file`]: files an archive made for downloading (MAST's scripts), handed to Jobfetch,
 //!   read by the archive that made them and downloaded as one batch.
+//! - [`unpacking`]: a finished batch's result archives unpacked in place, safely.
 //! - [`diagnostics`]: the app's rotated log, its last warnings and errors, and panics reported.
 
 pub mod accounts;
@@ -21,5 +22,6 @@ pub mod opened_file;
 mod sample;
 pub mod selection;
 mod trial;
+pub mod unpacking;
 
 pub use desk::Desk;

@@ -58,6 +58,7 @@ impl KeyArchive {
                 token_env: Some("KEYARCHIVE_TOKEN".into()),
                 expiry: None,
                 opens: None,
+                archive_folder: None,
             },
         }
     }

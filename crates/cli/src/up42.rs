@@ -18,7 +18,6 @@ use jobfetch_engine::providers::{FieldValues, Session};
 use jobfetch_engine::transfer::model::{BatchOrigin, OriginScope};
 use jobfetch_engine::transfer::plan::{self, NewBatch};
 use jobfetch_engine::transfer::TransferConfig;
-use jobfetch_engine::unpack::{unpack, UnpackOptions};
 use jobfetch_engine::{Error, ErrorCode, Result};
 
 use crate::download::DownloadOptions;
@@ -281,52 +280,45 @@ async fn get(
             continue_earlier: true,
         };
         let items = listed.items(&paths)?;
-        Ok::<_, Error>((new, items, listed.root.clone(), paths))
+        Ok::<_, Error>((new, items, listed.root.clone()))
     };
-    let (new, items, root, paths) = match prepared.await {
+    let (new, items, root) = match prepared.await {
         Ok(prepared) => prepared,
         Err(err) => return fail(&err.message),
     };
     let start = plan::start(&desk.transfers, new, plan::of_items(items));
-    let code = download.follow(desk, start, None).await;
-    let Some(remove_archive) = unpacking else {
+    let batch = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let started = {
+        let batch = batch.clone();
+        async move {
+            let id = start.await?;
+            *batch.lock().expect("batch lock") = Some(id);
+            Ok(id)
+        }
+    };
+    let code = download.follow(desk, started, None).await;
+    let Some(remove_archives) = unpacking else {
         return code;
     };
     if code != ExitCode::SUCCESS {
         eprintln!("jobfetch: nothing unpacked: not every file arrived.");
         return code;
     }
-    let archives: Vec<PathBuf> = paths
-        .iter()
-        .filter(|path| path.ends_with(RESULTS_FILE))
-        .map(|path| root.join(path))
-        .collect();
-    match tokio::task::spawn_blocking(move || unpack_all(&archives, remove_archive)).await {
-        Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(err)) => fail(&err.message),
-        Err(err) => fail(&format!("unpacking stopped unexpectedly: {err}")),
-    }
-}
-
-/// Unpacks each archive into its own folder without UP42's `output/`, and removes it if asked.
-fn unpack_all(archives: &[PathBuf], remove_archive: bool) -> Result<()> {
-    let options = UnpackOptions {
-        strip_prefix: Some("output/".into()),
-        ..UnpackOptions::default()
+    let Some(batch) = *batch.lock().expect("batch lock") else {
+        return code;
     };
-    for archive in archives {
-        let folder = archive.parent().unwrap_or(Path::new("."));
-        let files = unpack(archive, folder, &options)?;
-        eprintln!(
-            "jobfetch: unpacked {} file(s) from {}",
-            files.len(),
-            archive.display()
-        );
-        if remove_archive {
-            std::fs::remove_file(archive).map_err(|err| Error::disk("remove", archive, err))?;
+    match desk.unpack_batch(batch, remove_archives).await {
+        Ok(done) => {
+            eprintln!(
+                "jobfetch: unpacked {} file(s) from {} archive(s) into {}",
+                done.files,
+                done.archives,
+                root.display()
+            );
+            ExitCode::SUCCESS
         }
+        Err(err) => fail(&err.message),
     }
-    Ok(())
 }
 
 /// The UP42 session: a saved account for this API (and project), else credentials from the

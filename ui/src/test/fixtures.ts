@@ -57,6 +57,7 @@ export const DESACCESS: ProviderInfo = {
   tokenEnv: null,
   expiry: "DESaccess deletes a job's files some time after the job expires.",
   opens: null,
+  archiveFolder: null,
 };
 
 const DEMO_API = "http://127.0.0.1:40123/desaccess/api";
@@ -263,6 +264,7 @@ export const MAST: ProviderInfo = {
   tokenEnv: "MAST_API_TOKEN",
   expiry: null,
   opens: "MAST download scripts (.sh)",
+  archiveFolder: null,
 };
 
 const MAST_BASE = "http://127.0.0.1:40124";

@@ -134,6 +134,9 @@ pub struct ProviderInfo {
     /// The files of its own that Jobfetch downloads from (see [`Provider::read_file`]), e.g. `MAST
     /// download scripts (.sh)`; `None` when it has none.
     pub opens: Option<String>,
+    /// The folder its result archives keep their files in, left out when they are unpacked (UP42's
+    /// `output/`); `None` when its archives unpack as they are.
+    pub archive_folder: Option<String>,
 }
 
 impl ProviderInfo {

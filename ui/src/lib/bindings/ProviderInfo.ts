@@ -35,4 +35,9 @@ expiry: string | null,
  * The files of its own that Jobfetch downloads from (see [`Provider::read_file`]), e.g. `MAST
  * download scripts (.sh)`; `None` when it has none.
  */
-opens: string | null, };
+opens: string | null, 
+/**
+ * The folder its result archives keep their files in, left out when they are unpacked (UP42's
+ * `output/`); `None` when its archives unpack as they are.
+ */
+archiveFolder: string | null, };

@@ -23,6 +23,7 @@ const VAULT: ProviderInfo = {
   tokenEnv: "EXAMPLE_TOKEN",
   expiry: null,
   opens: null,
+  archiveFolder: null,
 };
 
 const VAULT_SIGNED_IN: SignedIn = {

@@ -110,6 +110,7 @@ impl DesAccessProvider {
                         .into(),
                 ),
                 opens: None,
+                archive_folder: None,
             },
         }
     }

@@ -112,6 +112,7 @@ impl MastProvider {
                 token_env: Some(TOKEN_ENV.into()),
                 expiry: None,
                 opens: Some("MAST download scripts (.sh)".into()),
+                archive_folder: None,
             },
         }
     }

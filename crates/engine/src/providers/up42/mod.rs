@@ -45,6 +45,8 @@ pub const PROJECT_ID_ENV: &str = "UP42_PROJECT_ID";
 pub const API_KEY_ENV: &str = "UP42_PROJECT_API_KEY";
 pub const USERNAME_ENV: &str = "UP42_USERNAME";
 pub const PASSWORD_ENV: &str = "UP42_PASSWORD";
+/// The folder UP42's result archives hold their files in.
+pub const ARCHIVE_FOLDER: &str = "output/";
 /// The OpenID endpoints on UP42's sign-in server.
 const TOKEN_PATH: &str = "/realms/public/protocol/openid-connect/token";
 const USERINFO_PATH: &str = "/realms/public/protocol/openid-connect/userinfo";
@@ -138,6 +140,7 @@ impl Up42Provider {
                 token_env: None,
                 expiry: None,
                 opens: None,
+                archive_folder: Some(ARCHIVE_FOLDER.into()),
             },
             clock,
         }
