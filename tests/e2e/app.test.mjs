@@ -828,3 +828,85 @@ step(
   },
   240_000,
 );
+
+/** The demo UP42 project's job that succeeded, with three tasks and quicklooks (jobfetch_sim::up42::SUCCEEDED_JOB_ID). */
+const UP42_JOB = "bd9c66b3-ad3c-4d6d-9a3d-1fa7bc8960a9";
+/** The demo UP42 project (jobfetch_sim::up42::DEMO_PROJECT_ID). */
+const UP42_PROJECT = "bdd640fb-0667-4ad1-9c80-317fa3b1799d";
+
+step(
+  "adds the demo's UP42 project, draws a job's scenes on the map beside their quicklooks, and downloads one task",
+  async () => {
+    const dialog = "[data-testid=account-dialog]";
+    await openAccountMenu();
+    await (await session.findElement("[data-testid=account-menu] [data-testid=add-account]")).click();
+    await waitFor(async () => (await count(dialog)) > 0, { message: "the add-account form" });
+    await (await session.findElement(`${dialog} [data-testid=archive-choice][data-provider=up42]`)).click();
+    const demo = await waitFor(async () => (await session.findElements(`${dialog} [data-testid=demo-sign-in][data-provider=up42]`))[0], {
+      message: "the demo UP42's one-click sign-in",
+    });
+    await demo.click();
+    await waitShowingErrors(async () => (await count(dialog)) === 0, { timeout: 30_000, message: "the demo UP42 project to sign in" });
+    const up42 = await activeAccount();
+    assert.match(up42.id, /^up42:project-/, `the active account is a UP42 project (${up42.id})`);
+    await waitShowingErrors(async () => (await count(`[data-testid=job-row][data-job-id="${UP42_JOB}"]`)) > 0, {
+      timeout: 30_000,
+      message: "the UP42 project's jobs",
+    });
+
+    // The job's scenes on the map, and their quicklooks beside it, with pictures.
+    await openJob(UP42_JOB);
+    // The transfers panel is open from the downloads before; close it to give the map the window.
+    if ((await count(TRANSFERS_PANEL)) > 0) await (await session.findElement("[data-testid=transfers-toggle]")).click();
+    await (await session.findElement("[data-testid=view-map]")).click();
+    await waitShowingErrors(
+      async () =>
+        (await count("[data-testid=scenes-map] [data-testid=footprint]")) >= 2 &&
+        (await session.executeScript(
+          `const pictures = [...document.querySelectorAll("[data-testid=quicklook] img")];
+           return pictures.length >= 2 && pictures.every((img) => img.complete && img.naturalWidth > 0);`,
+        )),
+      { timeout: 60_000, message: "the footprints on the map and their quicklooks' pictures" },
+    );
+    // A click on a footprint ticks its quicklook.
+    const [footprint] = await session.findElements("[data-testid=scenes-map] [data-testid=footprint]");
+    const id = await footprint.getAttribute("data-footprint");
+    await footprint.click();
+    await waitFor(
+      async () => (await session.executeScript(`return [...document.querySelectorAll("[data-testid=quicklook][aria-pressed=true]")].length;`)) === 1,
+      { message: `footprint ${id}'s quicklook to be ticked` },
+    );
+    await session.executeScript(`document.querySelector("[data-testid=scenes-map]").scrollIntoView({ block: "start" });`);
+    await sleep(800);
+    await session.takeScreenshot(resolve(SHOTS, "21-up42-map.png"));
+
+    // One task, from the list: its results, footprints, quicklooks and log into project_<p>/job_<j>/task_<t>/.
+    await (await session.findElement("[data-testid=view-list]")).click();
+    const task = await waitShowingErrors(
+      async () => (await session.findElements('[data-testid=tree-checkbox][data-path^="task_"]'))[0],
+      { message: "the job's task folders in the list" },
+    );
+    const taskFolder = await task.getAttribute("data-path");
+    await task.click();
+    const folder = await downloadFolder();
+    await (await session.findElement("[data-testid=download-selected]")).click();
+    const batchId = await waitShowingErrors(
+      async () => {
+        const [current] = await session.findElements(`${TRANSFERS_PANEL} [data-testid=batch][aria-current=true]`);
+        return current && (await current.getAttribute("data-batch-id"));
+      },
+      { timeout: 30_000, message: "the UP42 batch in the transfers panel" },
+    );
+    await waitShowingErrors(async () => (await batchProgress(batchId)).state === "done", {
+      timeout: 120_000,
+      interval: 500,
+      message: "the UP42 batch to be done",
+    });
+    const home = resolve(folder, `project_${UP42_PROJECT}`, `job_${UP42_JOB}`, taskFolder);
+    const got = await filesIn(home);
+    assert.ok(got.includes("results.tar.gz") && got.includes("data.json"), `the task's results and footprints in ${home} (${got.join(", ")})`);
+    await sleep(600);
+    await session.takeScreenshot(resolve(SHOTS, "22-up42-download.png"));
+  },
+  180_000,
+);

@@ -50,8 +50,9 @@ export const FIT = {
   padding: 24,
   /** The share of the footprints' extent added as context on each side. */
   margin: 0.15,
-  /** The least the view spans, in degrees of latitude (about 55 km): a small scene shows its surroundings. */
-  minExtent: 0.5,
+  /** The least the view spans, in degrees of latitude (about 9 km): an area-of-interest clip of a couple
+   * of kilometres shows its surroundings without shrinking to a dot. */
+  minExtent: 0.08,
 };
 
 /** The least and most a view may be zoomed, in pixels per degree. */
