@@ -2,28 +2,94 @@
 //! and stream progress to the UI.
 
 use jobfetch_engine::ids::{AccountId, JobRef};
-use jobfetch_engine::transfer::{BatchId, ItemId, TransferEvent};
+use jobfetch_engine::transfer::{BatchId, BatchState, ItemId, TransferEvent};
 use jobfetch_engine::Result;
+use serde::Serialize;
 use tauri::ipc::Channel;
-use tauri::{AppHandle, State};
+use tauri::{AppHandle, Emitter, Manager, State};
+use ts_rs::TS;
 
 use crate::state::AppState;
 
+/// The event that says what unpacking a finished batch's result archives did.
+pub const UNPACKED_EVENT: &str = "batch-unpacked";
+
+/// What unpacking a finished batch's result archives did, for its card in the transfers panel.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Unpacked {
+    #[ts(type = "number")]
+    pub batch_id: BatchId,
+    pub archives: usize,
+    pub files: usize,
+    /// Why nothing (more) was unpacked: a member refused by name, or files that did not all arrive.
+    pub error: Option<String>,
+}
+
 /// Starts downloading a job: the whole job (`paths` = null), listed while it downloads, or the
-/// selected outputs (files or folders, as paths in the job's output tree).
+/// selected outputs (files or folders, as paths in the job's output tree); with `unpack`, its result
+/// archives are unpacked in place once every file has arrived.
 #[tauri::command]
 pub async fn start_download(
+    app: AppHandle,
     state: State<'_, AppState>,
     account: AccountId,
     job_id: String,
     paths: Option<Vec<String>>,
+    unpack: bool,
 ) -> Result<BatchId> {
     let folder = state.prefs.folder_of(&account);
     let job = JobRef {
         account,
         job: job_id,
     };
-    state.desk.download(&job, paths.as_deref(), &folder).await
+    let batch = state.desk.download(&job, paths.as_deref(), &folder).await?;
+    if unpack {
+        unpack_when_done(app, batch);
+    }
+    Ok(batch)
+}
+
+/// Waits for the batch to end (a paused one is waited for until it does), unpacks its result archives if every file arrived, and says how it went.
+fn unpack_when_done(app: AppHandle, batch: BatchId) {
+    tauri::async_runtime::spawn(async move {
+        let desk = &app.state::<AppState>().desk;
+        // A paused batch has not ended: it is looked at again until it does.
+        let ended = loop {
+            match desk.transfers.wait(batch).await {
+                Ok(BatchState::Running | BatchState::Paused | BatchState::PausedDiskFull) => {
+                    tokio::time::sleep(std::time::Duration::from_secs(2)).await
+                }
+                other => break other,
+            }
+        };
+        let outcome = match ended {
+            Ok(BatchState::Done) => desk.unpack_batch(batch, false).await,
+            Ok(BatchState::Cancelled) => return,
+            Ok(_) => Err(jobfetch_engine::Error::invalid_input(
+                "Nothing was unpacked: not every file arrived. Retry the failed files, then download again with unpacking.",
+            )),
+            Err(err) => Err(err),
+        };
+        let report = match outcome {
+            Ok(done) => Unpacked {
+                batch_id: batch,
+                archives: done.archives,
+                files: done.files,
+                error: None,
+            },
+            Err(err) => Unpacked {
+                batch_id: batch,
+                archives: 0,
+                files: 0,
+                error: Some(err.message),
+            },
+        };
+        if let Err(err) = app.emit(UNPACKED_EVENT, &report) {
+            tracing::warn!("could not tell the window what was unpacked: {err}");
+        }
+    });
 }
 
 #[tauri::command]

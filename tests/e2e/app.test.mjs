@@ -835,7 +835,7 @@ const UP42_JOB = "bd9c66b3-ad3c-4d6d-9a3d-1fa7bc8960a9";
 const UP42_PROJECT = "bdd640fb-0667-4ad1-9c80-317fa3b1799d";
 
 step(
-  "adds the demo's UP42 project, draws a job's scenes on the map beside their quicklooks, and downloads one task",
+  "adds the demo's UP42 project, draws a job's scenes on the map beside their quicklooks, and downloads one task's results unpacked",
   async () => {
     const dialog = "[data-testid=account-dialog]";
     await openAccountMenu();
@@ -889,6 +889,7 @@ step(
     const taskFolder = await task.getAttribute("data-path");
     await task.click();
     const folder = await downloadFolder();
+    await (await session.findElement("[data-testid=unpack-archives]")).click();
     await (await session.findElement("[data-testid=download-selected]")).click();
     const batchId = await waitShowingErrors(
       async () => {
@@ -902,9 +903,17 @@ step(
       interval: 500,
       message: "the UP42 batch to be done",
     });
+    const card = `${TRANSFERS_PANEL} [data-testid=batch][data-batch-id="${batchId}"] [data-testid=batch-unpack]`;
+    const unpackLine = async () => ((await session.findElements(card))[0] ? (await (await session.findElement(card)).getText()).trim() : "");
+    await waitShowingErrors(async () => /^Unpacked \d+ files? from 1 archive/.test(await unpackLine()), {
+      timeout: 60_000,
+      message: "the batch to say its archive was unpacked",
+    });
     const home = resolve(folder, `project_${UP42_PROJECT}`, `job_${UP42_JOB}`, taskFolder);
     const got = await filesIn(home);
     assert.ok(got.includes("results.tar.gz") && got.includes("data.json"), `the task's results and footprints in ${home} (${got.join(", ")})`);
+    assert.ok(got.some((path) => path.endsWith(".tif")), `the scenes unpacked from results.tar.gz in ${home} (${got.join(", ")})`);
+    assert.ok(!got.some((path) => path.startsWith("output/")), `unpacked without UP42's output/ folder (${got.join(", ")})`);
     await sleep(600);
     await session.takeScreenshot(resolve(SHOTS, "22-up42-download.png"));
   },

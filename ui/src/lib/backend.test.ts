@@ -96,7 +96,7 @@ describe("backend", () => {
       cancel_item: () => null,
     });
     expect(await startDownload(job, null)).toBe(7);
-    await startDownload(job, ["DES0226-1541", "BulkThumbs_20200706-152133.log"]);
+    await startDownload(job, ["DES0226-1541", "BulkThumbs_20200706-152133.log"], true);
     expect(await downloadFolder(ACCOUNT)).toBe(DOWNLOAD_FOLDER);
     await pauseBatch(7);
     await resumeBatch(7);
@@ -107,8 +107,8 @@ describe("backend", () => {
     await resumeItem(7, 12);
     await cancelItem(7, 12);
     expect(calls).toEqual([
-      { cmd: "start_download", args: { account: ACCOUNT, jobId: job.job, paths: null } },
-      { cmd: "start_download", args: { account: ACCOUNT, jobId: job.job, paths: ["DES0226-1541", "BulkThumbs_20200706-152133.log"] } },
+      { cmd: "start_download", args: { account: ACCOUNT, jobId: job.job, paths: null, unpack: false } },
+      { cmd: "start_download", args: { account: ACCOUNT, jobId: job.job, paths: ["DES0226-1541", "BulkThumbs_20200706-152133.log"], unpack: true } },
       { cmd: "download_folder", args: { account: ACCOUNT } },
       { cmd: "pause_batch", args: { batchId: 7 } },
       { cmd: "resume_batch", args: { batchId: 7 } },

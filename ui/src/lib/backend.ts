@@ -20,8 +20,9 @@ import type { SignInForm } from "./bindings/SignInForm";
 import type { StartupState } from "./bindings/StartupState";
 import type { Stretch } from "./bindings/Stretch";
 import type { TransferEvent } from "./bindings/TransferEvent";
+import type { Unpacked } from "./bindings/Unpacked";
 
-export type { BackendError, FileOffer, FollowUpdate, JobRef, Limits, OpenRequest, Stretch };
+export type { BackendError, FileOffer, FollowUpdate, JobRef, Limits, OpenRequest, Stretch, Unpacked };
 export type BatchId = BatchSnapshot["id"];
 export type ItemId = BatchSnapshot["items"][number]["id"];
 
@@ -93,10 +94,11 @@ export const jobOutputs = (job: JobRef) => call<OutputNode>("job_outputs", { acc
 
 /**
  * Starts downloading a job into the download folder: `paths` are output paths (files or folders) relative to
- * the job folder, or null for the whole job. Resolves with the new batch's id once it is queued.
+ * the job folder, or null for the whole job; with `unpack`, its result archives are unpacked in place once every
+ * file has arrived (see onBatchUnpacked). Resolves with the new batch's id once it is queued.
  */
-export const startDownload = (job: JobRef, paths: string[] | null) =>
-  call<BatchId>("start_download", { account: job.account, jobId: job.job, paths });
+export const startDownload = (job: JobRef, paths: string[] | null, unpack = false) =>
+  call<BatchId>("start_download", { account: job.account, jobId: job.job, paths, unpack });
 
 /**
  * Waits for a running job to end, then downloads it (`paths`: the outputs to download, or null for all of it)
@@ -281,6 +283,10 @@ export const onFilesDropped = (handler: (paths: string[]) => void): Promise<Unli
 /** Calls `handler` with what a later launch of Jobfetch asked this window to open (a `jobfetch://` link, a file). */
 export const onOpenRequest = (handler: (request: OpenRequest) => void): Promise<UnlistenFn> =>
   listen<OpenRequest>("open-request", (event) => handler(event.payload));
+
+/** Calls `handler` with what unpacking a finished batch's result archives did. */
+export const onBatchUnpacked = (handler: (unpacked: Unpacked) => void): Promise<UnlistenFn> =>
+  listen<Unpacked>("batch-unpacked", (event) => handler(event.payload));
 
 /** Calls `handler` with each step of a job waited for with downloadWhenFinished. */
 export const onFollowUpdate = (handler: (update: FollowUpdate) => void): Promise<UnlistenFn> =>

@@ -126,8 +126,8 @@ describe("fitting the view", () => {
     expect((wideRight - wideLeft) / (wideBottom - wideTop)).toBeCloseTo(groundRatio, 6);
   });
 
-  it("shows a small scene in its surroundings: at least half a degree across", () => {
-    const scene: Bounds = { west: 13.4, east: 13.54, south: 52.5, north: 52.59 };
+  it("shows a small scene in its surroundings: at least the least extent across", () => {
+    const scene: Bounds = { west: 13.4, east: 13.42, south: 52.5, north: 52.512 };
     const view = fitView(scene, 1000, 800);
     expect(view.scale).toBeCloseTo((800 - 2 * FIT.padding) / FIT.minExtent);
     const [[, top], [, bottom]] = corners(view, scene);

@@ -1,6 +1,6 @@
 // The downloads as the backend's transfers channel last described them, the speed limit, and the panel's state.
 import { Action } from "./action.svelte";
-import { bandwidthLimit, setBandwidthLimit, watchTransfers, type BackendError, type BatchId } from "./backend";
+import { bandwidthLimit, onBatchUnpacked, setBandwidthLimit, watchTransfers, type BackendError, type BatchId, type Unpacked } from "./backend";
 import type { BatchSnapshot } from "./bindings/BatchSnapshot";
 import type { BatchState } from "./bindings/BatchState";
 import type { Job } from "./bindings/Job";
@@ -41,6 +41,9 @@ export class Transfers {
   /** True when a batch stopped because the disk is full. */
   diskFull = $derived(this.batches?.some((batch) => batch.state === "pausedDiskFull") ?? false);
 
+  /** Batches whose result archives are unpacked once every file has arrived: "waiting" until it is done. */
+  unpacking = $state.raw<ReadonlyMap<BatchId, Unpacked | "waiting">>(new Map());
+
   #started = false;
 
   /** Subscribes to the snapshots and loads the speed limit, the first time only (the app lives on across sign-ins). */
@@ -49,6 +52,16 @@ export class Transfers {
     this.#started = true;
     void this.watch();
     void this.loadLimit();
+    void onBatchUnpacked((unpacked) => this.#setUnpacking(unpacked.batchId, unpacked));
+  }
+
+  /** Notes that a batch's result archives will be unpacked when it is done. */
+  willUnpack(batchId: BatchId) {
+    if (!this.unpacking.has(batchId)) this.#setUnpacking(batchId, "waiting");
+  }
+
+  #setUnpacking(batchId: BatchId, state: Unpacked | "waiting") {
+    this.unpacking = new Map([...this.unpacking, [batchId, state]]);
   }
 
   /** Subscribes to the backend's snapshots; resolves once subscribed, or with the reason in `error`. */

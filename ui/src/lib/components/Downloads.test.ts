@@ -40,7 +40,7 @@ describe("downloading a job's outputs", () => {
     expect(screen.queryByTestId("transfers-panel")).not.toBeInTheDocument();
 
     await user.click(all);
-    expect(calls.find((call) => call.cmd === "start_download")?.args).toEqual({ account: DEMO_ACCOUNT.id, jobId: JOB_ID, paths: null });
+    expect(calls.find((call) => call.cmd === "start_download")?.args).toEqual({ account: DEMO_ACCOUNT.id, jobId: JOB_ID, paths: null, unpack: false });
     const panel = await screen.findByTestId("transfers-panel");
     expect(screen.getByTestId("transfers-toggle")).toHaveAttribute("aria-expanded", "true");
 
@@ -82,6 +82,7 @@ describe("downloading a job's outputs", () => {
       account: DEMO_ACCOUNT.id,
       jobId: JOB_ID,
       paths: [files[0], files[2], "BulkThumbs_20200706-152133.log"],
+      unpack: false,
     });
     await screen.findByTestId("transfers-panel");
     expect(selected).toHaveTextContent("Download selected (0)");
@@ -100,6 +101,7 @@ describe("downloading a job's outputs", () => {
       account: DEMO_ACCOUNT.id,
       jobId: JOB_ID,
       paths: [TILE, "BTL_C39008AA52F54B9E94335B566743AF0C.csv", "BulkThumbs_20200706-152133.log", "BulkThumbs_20200706-152133_SUMMARY.json"],
+      unpack: false,
     });
   });
 
@@ -149,8 +151,8 @@ describe("downloading a job's outputs", () => {
     await user.click(within(banner).getByRole("button", { name: "Retry" }));
     await screen.findByTestId("transfers-panel");
     expect(calls.filter((call) => call.cmd === "start_download").map((call) => call.args)).toEqual([
-      { account: DEMO_ACCOUNT.id, jobId: JOB_ID, paths: null },
-      { account: DEMO_ACCOUNT.id, jobId: JOB_ID, paths: null },
+      { account: DEMO_ACCOUNT.id, jobId: JOB_ID, paths: null, unpack: false },
+      { account: DEMO_ACCOUNT.id, jobId: JOB_ID, paths: null, unpack: false },
     ]);
     expect(within(detail).queryByTestId("error-banner")).not.toBeInTheDocument();
   });

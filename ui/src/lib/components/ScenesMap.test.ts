@@ -1,12 +1,15 @@
-// Tests for the outputs' map view: offered only where the archive has footprints, footprints and quicklooks
-// highlighting each other, and a click on either ticking the quicklook for download.
+// Tests for what UP42-like jobs add to the outputs: the map view (offered only where the archive has footprints,
+// footprints and quicklooks highlighting each other, a click on either ticking the quicklook) and unpacking the
+// result archives after download.
+import { emit } from "@tauri-apps/api/event";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { JOBS, UP42_FOOTPRINTS, file, folder, mockBackend, signedInHandlers } from "../../test/fixtures";
+import { JOBS, TransferFeed, UP42_FOOTPRINTS, batch, file, folder, mockBackend, signedInHandlers } from "../../test/fixtures";
 import { DownloadPlace } from "../download-place.svelte";
 import { Transfers } from "../transfers.svelte";
 import OutputsPanel from "./OutputsPanel.svelte";
+import TransfersPanel from "./TransfersPanel.svelte";
 
 const JOB = JOBS[2];
 const QUICKLOOKS = UP42_FOOTPRINTS.flatMap((footprint) => (footprint.quicklook ? [footprint.quicklook] : []));
@@ -66,5 +69,27 @@ describe("the map view", () => {
     expect(quicklook(second.quicklook!)).toHaveAttribute("aria-pressed", "true");
     await user.click(quicklook(first.quicklook!));
     expect(quicklook(first.quicklook!)).toHaveAttribute("aria-pressed", "false");
+  });
+});
+
+describe("unpacking result archives", () => {
+  it("is offered for jobs with archives, sent with the download, and its outcome shown on the batch", async () => {
+    localStorage.setItem("jobfetch.outputsView", "list");
+    const feed = new TransferFeed();
+    const calls = mockBackend(signedInHandlers({ job_outputs: () => TREE, start_download: () => 9, watch_transfers: feed.subscribe }));
+    const transfers = new Transfers();
+    transfers.start();
+    const user = userEvent.setup();
+    render(OutputsPanel, { job: JOB, transfers, place: new DownloadPlace(JOB.account), onAuthExpired: vi.fn(), withMap: true });
+    render(TransfersPanel, { transfers, place: new DownloadPlace(JOB.account), originOf: () => null });
+    await user.click(await screen.findByTestId("unpack-archives"));
+    await user.click(screen.getByTestId("download-all"));
+    expect(calls.find((call) => call.cmd === "start_download")?.args).toMatchObject({ paths: null, unpack: true });
+    feed.send([batch({ id: 9, state: "running" })]);
+    expect(await screen.findByTestId("batch-unpack")).toHaveTextContent("unpacked once every file has arrived");
+    await emit("batch-unpacked", { batchId: 9, archives: 1, files: 4, error: null });
+    await waitFor(() => expect(screen.getByTestId("batch-unpack")).toHaveTextContent("Unpacked 4 files from 1 archive"));
+    await emit("batch-unpacked", { batchId: 9, archives: 0, files: 0, error: 'results.tar.gz: the member "../x" climbs out' });
+    await waitFor(() => expect(screen.getByTestId("batch-unpack")).toHaveTextContent('the member "../x" climbs out'));
   });
 });
