@@ -85,6 +85,20 @@ impl Suggestion {
 }
 
 impl Field {
+    /// An optional field with no default, no environment variable and no suggestions.
+    pub fn new(key: &str, label: &str, input: FieldKind, help: &str) -> Self {
+        Field {
+            key: key.into(),
+            label: label.into(),
+            input,
+            required: false,
+            default: None,
+            help: help.into(),
+            env: None,
+            suggestions: Vec::new(),
+        }
+    }
+
     pub fn is_secret(&self) -> bool {
         self.input == FieldKind::Secret
     }

@@ -49,6 +49,25 @@ pub fn of_items(items: Vec<ItemSpec>) -> Plan {
     .boxed()
 }
 
+/// A plan of the files one listing finds: one step with all of them, or the listing's problem.
+pub fn of_listing(
+    listing: impl std::future::Future<Output = Result<Vec<ItemSpec>>> + Send + 'static,
+) -> Plan {
+    futures_util::stream::once(async move {
+        match listing.await {
+            Ok(items) => PlanStep::Folder {
+                path: SafeRelPath::root(),
+                items,
+            },
+            Err(error) => PlanStep::Problem {
+                place: String::new(),
+                error,
+            },
+        }
+    })
+    .boxed()
+}
+
 /// The batch a plan fills.
 #[derive(Debug, Clone)]
 pub struct NewBatch {

@@ -34,22 +34,9 @@ pub struct MastProvider {
     info: ProviderInfo,
 }
 
-fn field(key: &str, label: &str, input: FieldKind, help: &str) -> Field {
-    Field {
-        key: key.into(),
-        label: label.into(),
-        input,
-        required: false,
-        default: None,
-        help: help.into(),
-        env: None,
-        suggestions: Vec::new(),
-    }
-}
-
 impl MastProvider {
     pub fn new() -> Self {
-        let mut base = field(
+        let mut base = Field::new(
             BASE,
             "Server",
             FieldKind::Url,
@@ -58,20 +45,21 @@ impl MastProvider {
         base.required = true;
         base.default = Some(DEFAULT_BASE.into());
         base.suggestions = vec![Suggestion::new(DEFAULT_BASE, "MAST at STScI")];
-        let mut token = field(
+        let mut token = Field::new(
             TOKEN,
             "API token",
             FieldKind::Secret,
             "Only exclusive-access data needs one (make it at auth.mast.stsci.edu/token). Kept in your system keyring.",
         );
         token.env = Some(TOKEN_ENV.into());
-        let trusted = field(
+        let trusted = Field::new(
             TRUSTED_HOSTS,
             "Hosts trusted with the token",
             FieldKind::Text,
             "Other hosts MAST redirects to that may see your token, comma-separated. Leave empty: your token goes to MAST only.",
         );
-        let text = |key: &str, label: &str, help: &str| field(key, label, FieldKind::Text, help);
+        let text =
+            |key: &str, label: &str, help: &str| Field::new(key, label, FieldKind::Text, help);
         MastProvider {
             info: ProviderInfo {
                 id: ProviderId::new("mast").expect("a valid id"),

@@ -4,8 +4,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use futures_util::StreamExt;
-
 use super::listing;
 use super::model::{Observation, Product};
 use super::search::{self, Criteria};
@@ -16,7 +14,7 @@ use crate::paths::SafeRelPath;
 use crate::providers::{Account, FieldValues, Located, Profile, Session};
 use crate::transfer::auth::{BoxFuture, Credentials};
 use crate::transfer::model::{AuthPolicy, Source};
-use crate::transfer::plan::{Plan, PlanStep};
+use crate::transfer::plan::{self, Plan};
 
 pub struct MastSession {
     pub(super) client: reqwest::Client,
@@ -197,29 +195,16 @@ impl Session for MastSession {
     }
 
     fn plan(self: Arc<Self>, job: Job) -> Plan {
-        futures_util::stream::once(async move {
-            let items = async {
-                self.list_products(&job.id)
-                    .await?
-                    .iter()
-                    .map(|product| {
-                        let dest = listing::file_name(product).to_string();
-                        search::item(&self.base, product, dest, &self.auth)
-                    })
-                    .collect::<Result<Vec<_>>>()
-            };
-            match items.await {
-                Ok(items) => PlanStep::Folder {
-                    path: SafeRelPath::root(),
-                    items,
-                },
-                Err(error) => PlanStep::Problem {
-                    place: String::new(),
-                    error,
-                },
-            }
+        plan::of_listing(async move {
+            self.list_products(&job.id)
+                .await?
+                .iter()
+                .map(|product| {
+                    let dest = listing::file_name(product).to_string();
+                    search::item(&self.base, product, dest, &self.auth)
+                })
+                .collect::<Result<Vec<_>>>()
         })
-        .boxed()
     }
 
     fn credentials(&self) -> Option<Arc<dyn Credentials>> {

@@ -60,19 +60,6 @@ pub struct Up42Provider {
     clock: Clock,
 }
 
-fn field(key: &str, label: &str, input: FieldKind, help: &str) -> Field {
-    Field {
-        key: key.into(),
-        label: label.into(),
-        input,
-        required: false,
-        default: None,
-        help: help.into(),
-        env: None,
-        suggestions: Vec::new(),
-    }
-}
-
 impl Up42Provider {
     pub fn new() -> Self {
         Self::with_clock(Arc::new(SystemTime::now))
@@ -80,7 +67,7 @@ impl Up42Provider {
 
     /// A provider whose tokens age by `clock` (tests move it instead of sleeping).
     pub fn with_clock(clock: Clock) -> Self {
-        let mut api = field(
+        let mut api = Field::new(
             API,
             "Server",
             FieldKind::Url,
@@ -92,33 +79,33 @@ impl Up42Provider {
             Suggestion::new(DEFAULT_API, "UP42 (Europe)"),
             Suggestion::new(SOUTH_AMERICA_API, "UP42 South America"),
         ];
-        let project = field(
+        let project = Field::new(
             PROJECT_ID,
             "Project id",
             FieldKind::Text,
             "Sign in to one project's jobs and tasks: its id and API key from the project's Developers page. Leave empty to sign in with your account instead.",
         );
-        let mut key = field(
+        let mut key = Field::new(
             API_KEY,
             "Project API key",
             FieldKind::Secret,
             "With a project id. Kept in your system keyring.",
         );
         key.env = Some(API_KEY_ENV.into());
-        let username = field(
+        let username = Field::new(
             USERNAME,
             "Email",
             FieldKind::Text,
             "Or sign in with your UP42 account (its processing jobs).",
         );
-        let mut password = field(
+        let mut password = Field::new(
             PASSWORD,
             "Password",
             FieldKind::Secret,
             "With your email. Kept in your system keyring.",
         );
         password.env = Some(PASSWORD_ENV.into());
-        let auth = field(
+        let auth = Field::new(
             AUTH,
             "Sign-in server",
             FieldKind::Url,

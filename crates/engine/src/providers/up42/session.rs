@@ -17,7 +17,7 @@ use crate::paths::SafeRelPath;
 use crate::providers::{Account, Located, Profile, Session};
 use crate::transfer::auth::{BoxFuture, Credentials, Resolver};
 use crate::transfer::model::{AuthPolicy, Source};
-use crate::transfer::plan::{Plan, PlanStep};
+use crate::transfer::plan::{self, Plan};
 use crate::transfer::ItemSpec;
 use url::Url;
 
@@ -384,34 +384,21 @@ impl Session for Up42Session {
     }
 
     fn plan(self: Arc<Self>, job: Job) -> Plan {
-        stream::once(async move {
-            let items = async {
-                let tree = self.outputs(&job).await?;
-                let mut items = Vec::new();
-                for path in file_paths(&tree) {
-                    let located = self.locate(&job, &SafeRelPath::parse(&path)?)?;
-                    items.push(ItemSpec {
-                        source: located.source,
-                        dest: path,
-                        size: None,
-                        digest: None,
-                        auth: located.auth,
-                    });
-                }
-                Ok::<_, Error>(items)
-            };
-            match items.await {
-                Ok(items) => PlanStep::Folder {
-                    path: SafeRelPath::root(),
-                    items,
-                },
-                Err(error) => PlanStep::Problem {
-                    place: String::new(),
-                    error,
-                },
+        plan::of_listing(async move {
+            let tree = self.outputs(&job).await?;
+            let mut items = Vec::new();
+            for path in file_paths(&tree) {
+                let located = self.locate(&job, &SafeRelPath::parse(&path)?)?;
+                items.push(ItemSpec {
+                    source: located.source,
+                    dest: path,
+                    size: None,
+                    digest: None,
+                    auth: located.auth,
+                });
             }
+            Ok(items)
         })
-        .boxed()
     }
 
     fn footprints<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Result<Vec<Footprint>>> {
