@@ -38,10 +38,8 @@ pub async fn open_file(state: State<'_, AppState>, path: String) -> Result<FileO
 /// the account that signs them (the default folder when none does).
 #[tauri::command]
 pub async fn download_file(state: State<'_, AppState>, path: String) -> Result<BatchId> {
-    let opened = state.desk.open_file(Path::new(&path))?;
-    let folder = state.prefs.folder_for(opened.account.as_ref());
     state
         .desk
-        .download_file(Path::new(&opened.path), &folder)
+        .download_file(Path::new(&path), |account| state.prefs.folder_for(account))
         .await
 }

@@ -78,9 +78,15 @@ impl Desk {
     }
 
     /// Starts (or continues) downloading the files the file at `path` lists into
-    /// `<download_dir>/<its name without extension>`.
-    pub async fn download_file(&self, path: &Path, download_dir: &Path) -> Result<BatchId> {
+    /// `<download dir>/<its name without extension>`, the download dir being `download_dir_of` the
+    /// account that signs them (`None` when none does).
+    pub async fn download_file(
+        &self,
+        path: &Path,
+        download_dir_of: impl FnOnce(Option<&AccountId>) -> PathBuf,
+    ) -> Result<BatchId> {
         let (path, archive, batch) = self.read_file(path)?;
+        let download_dir = &download_dir_of(batch.account.as_ref());
         if let Some(account) = &batch.account {
             // Signing in hands the account's credentials to the transfers.
             self.session(account).await?;

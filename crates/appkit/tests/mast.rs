@@ -318,7 +318,17 @@ async fn a_handed_mast_script_downloads_with_the_token_of_the_account_for_its_ma
     assert!(opened.files >= 2, "{opened:?}");
 
     let out = dir.path().join("downloads");
-    let batch = desk.download_file(&script, &out).await.unwrap();
+    let batch = desk
+        .download_file(&script, |signer| {
+            assert_eq!(
+                signer,
+                Some(&account.id),
+                "the folder of the account that signs it"
+            );
+            out.clone()
+        })
+        .await
+        .unwrap();
     assert_eq!(
         desk.transfers.wait(batch).await.unwrap(),
         BatchState::Done,
@@ -333,7 +343,7 @@ async fn a_handed_mast_script_downloads_with_the_token_of_the_account_for_its_ma
         assert!(root.join(&item.dest).is_file(), "{}", item.dest);
     }
     assert_eq!(
-        desk.download_file(&script, &out).await.unwrap(),
+        desk.download_file(&script, |_| out.clone()).await.unwrap(),
         batch,
         "the same file again continues its batch"
     );
