@@ -96,9 +96,14 @@ describe("footprint map", () => {
     const { user } = renderMap();
     const fit = screen.getByRole("button", { name: "Fit to the footprints" });
     const fitted = shape(FIRST.id).getAttribute("d");
+    const barWidth = () => parseFloat((screen.getByTestId("map-scale").querySelector(".bar") as HTMLElement).style.width);
+    const fittedBar = barWidth();
     expect(fit).toBeDisabled();
 
     await user.click(screen.getByRole("button", { name: "Zoom out" }));
+    // The scale follows the zoom: the same 5 km drawn a zoom step shorter.
+    expect(screen.getByTestId("map-scale")).toHaveTextContent("5 km");
+    expect(fittedBar / barWidth()).toBeCloseTo(1.5, 3);
     expect(shape(FIRST.id).getAttribute("d")).not.toBe(fitted);
     await user.click(fit);
     expect(shape(FIRST.id).getAttribute("d")).toBe(fitted);
