@@ -50,6 +50,7 @@ fn config() -> TransferConfig {
         },
         idle_timeout: Duration::from_secs(10),
         progress_interval: Duration::from_millis(100),
+        shard_dir: None,
     }
 }
 

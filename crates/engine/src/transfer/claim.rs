@@ -2,6 +2,10 @@
 //! the process ends however it ends. Two processes never write the same `.part` files at once (the
 //! app and the CLI included, whatever queue each keeps), and a batch the queue calls running, whose
 //! folder nobody holds, is known to have been interrupted.
+//!
+//! The shards of a plan write into one folder side by side, each fetching files no other shard
+//! fetches: each holds its own shard folder alone and shares the download folder with the other
+//! shards, so that one writer per shard is the rule there, and a whole-folder download waits for them all.
 
 use std::collections::HashMap;
 use std::fs::{File, TryLockError};
@@ -12,10 +16,15 @@ use sha2::{Digest as _, Sha256};
 
 use crate::error::{Error, ErrorCode, Result};
 
+/// The name of the lock file in a shard's folder.
+const SHARD_LOCK: &str = "lock";
+
 /// The lock files of one download queue, and the folders this process holds.
 pub struct Claims {
     dir: PathBuf,
-    held: Mutex<HashMap<PathBuf, HeldLock>>,
+    /// The shard folder this process holds alone, when it is one shard of a plan.
+    shard: Option<PathBuf>,
+    held: Mutex<HashMap<PathBuf, Vec<HeldLock>>>,
 }
 
 /// An OS lock held on an open file, let go of explicitly when dropped.
@@ -31,26 +40,56 @@ impl Drop for HeldLock {
     }
 }
 
+/// Whether a lock keeps every other process out, or only those that want it alone.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Alone,
+    Shared,
+}
+
 impl Claims {
-    /// Claims kept in `dir` (created when first needed).
-    pub fn new(dir: PathBuf) -> Claims {
+    /// Claims kept in `dir` (created when first needed); `shard`: the folder of the plan's shard this
+    /// process fetches, when it fetches one.
+    pub fn new(dir: PathBuf, shard: Option<PathBuf>) -> Claims {
         Claims {
             dir,
+            shard,
             held: Mutex::default(),
         }
     }
 
-    /// Makes this process the one downloading into `root` (created if missing); an error when another
-    /// process is.
+    /// Makes this process the one downloading into `root` (created if missing), or, for a shard, the
+    /// one fetching that shard into `root`; an error when another process is.
     pub fn take(&self, root: &Path) -> Result<()> {
         let mut held = self.held.lock().expect("claims lock");
         if held.contains_key(root) {
             return Ok(());
         }
         std::fs::create_dir_all(root).map_err(|err| Error::disk("create the folder", root, err))?;
-        match self.try_lock(root)? {
+        let mut locks = Vec::new();
+        if let Some(shard) = &self.shard {
+            match lock_shard(shard, Mode::Alone)? {
+                Some(lock) => locks.push(lock),
+                None => {
+                    return Err(Error::new(
+                        ErrorCode::Busy,
+                        format!(
+                            "Another Jobfetch, on this machine or another, is fetching this shard right now \
+                             (it holds {}). Let it finish or stop it, then try again.",
+                            shard.display()
+                        ),
+                    ))
+                }
+            }
+        }
+        let mode = match self.shard {
+            Some(_) => Mode::Shared,
+            None => Mode::Alone,
+        };
+        match self.try_lock(root, mode)? {
             Some(lock) => {
-                held.insert(root.to_owned(), lock);
+                locks.push(lock);
+                held.insert(root.to_owned(), locks);
                 Ok(())
             }
             None => Err(Error::new(
@@ -66,39 +105,43 @@ impl Claims {
 
     /// Lets other processes download into `root` again.
     pub fn release(&self, root: &Path) {
-        // Dropping the lock lets go of it.
+        // Dropping the locks lets go of them.
         self.held.lock().expect("claims lock").remove(root);
     }
 
-    /// True when some process (this one included) is downloading into `root`.
+    /// True when some process (this one included) is downloading into `root`; for a shard, when some
+    /// process is fetching this shard.
     pub fn is_taken(&self, root: &Path) -> Result<bool> {
         if self.held.lock().expect("claims lock").contains_key(root) {
             return Ok(true);
         }
+        if let Some(shard) = &self.shard {
+            return is_shard_taken(shard);
+        }
         // Whoever downloads into a folder creates it first.
-        Ok(root.is_dir() && self.try_lock(root)?.is_none())
+        Ok(root.is_dir() && self.try_lock(root, Mode::Alone)?.is_none())
     }
 
     /// Locks `root` for this process: the folder itself where the file system can lock a folder,
     /// so that every process writing there sees the lock; else a lock file of this queue. `None`
-    /// when another process holds it.
-    fn try_lock(&self, root: &Path) -> Result<Option<HeldLock>> {
+    /// when another process holds it in a way `mode` cannot share.
+    fn try_lock(&self, root: &Path, mode: Mode) -> Result<Option<HeldLock>> {
         #[cfg(unix)]
         if let Ok(folder) = File::open(root) {
-            match folder.try_lock() {
+            match try_lock(&folder, mode) {
                 Ok(()) => return Ok(Some(HeldLock(folder))),
                 Err(TryLockError::WouldBlock) => return Ok(None),
                 // Some network file systems lock only files opened for writing.
                 Err(TryLockError::Error(_)) => {}
             }
         }
-        self.try_lock_file(root)
+        self.try_lock_file(root, mode)
     }
 
     /// Locks the lock file for `root` in this queue's lock folder; `None` when another process holds it.
-    fn try_lock_file(&self, root: &Path) -> Result<Option<HeldLock>> {
+    fn try_lock_file(&self, root: &Path, mode: Mode) -> Result<Option<HeldLock>> {
         let file = self.lock_file(root)?;
-        match file.try_lock() {
+        match try_lock(&file, mode) {
             Ok(()) => Ok(Some(HeldLock(file))),
             Err(TryLockError::WouldBlock) => Ok(None),
             Err(TryLockError::Error(err)) => Err(Error::disk("lock a file in", &self.dir, err)),
@@ -111,15 +154,46 @@ impl Claims {
             .map_err(|err| Error::disk("create the folder", &self.dir, err))?;
         let hash = Sha256::digest(root.as_os_str().as_encoded_bytes());
         let name: String = hash[..12].iter().map(|b| format!("{b:02x}")).collect();
-        let path = self.dir.join(name + ".lock");
-        // Lock files stay: removing one while another process waits on it would let two hold "the" lock.
-        std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|err| Error::disk("open the lock file", &path, err))
+        open_lock_file(&self.dir.join(name + ".lock"))
     }
+}
+
+/// True when some process is fetching the shard whose folder is `shard`.
+pub fn is_shard_taken(shard: &Path) -> Result<bool> {
+    // A shard that never ran has no lock file, and asking leaves none behind.
+    if !shard.join(SHARD_LOCK).is_file() {
+        return Ok(false);
+    }
+    Ok(lock_shard(shard, Mode::Shared)?.is_none())
+}
+
+/// Locks a shard's folder through the lock file in it (a file, which every file system that locks at
+/// all can lock, network ones included); `None` when another process holds it.
+fn lock_shard(shard: &Path, mode: Mode) -> Result<Option<HeldLock>> {
+    std::fs::create_dir_all(shard).map_err(|err| Error::disk("create the folder", shard, err))?;
+    let file = open_lock_file(&shard.join(SHARD_LOCK))?;
+    match try_lock(&file, mode) {
+        Ok(()) => Ok(Some(HeldLock(file))),
+        Err(TryLockError::WouldBlock) => Ok(None),
+        Err(TryLockError::Error(err)) => Err(Error::disk("lock a file in", shard, err)),
+    }
+}
+
+fn try_lock(file: &File, mode: Mode) -> std::result::Result<(), TryLockError> {
+    match mode {
+        Mode::Alone => file.try_lock(),
+        Mode::Shared => file.try_lock_shared(),
+    }
+}
+
+fn open_lock_file(path: &Path) -> Result<File> {
+    // Lock files stay: removing one while another process waits on it would let two hold "the" lock.
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|err| Error::disk("open the lock file", path, err))
 }
 
 #[cfg(test)]
@@ -132,8 +206,8 @@ mod tests {
         // Two queues with lock folders of their own (the app's and the CLI's, say) still conflict:
         // the lock is on the download folder. Each opens its own file, as two processes would.
         let (first, second) = (
-            Claims::new(dir.path().join("app-locks")),
-            Claims::new(dir.path().join("cli-locks")),
+            Claims::new(dir.path().join("app-locks"), None),
+            Claims::new(dir.path().join("cli-locks"), None),
         );
         let root = dir.path().join("jobs").join("abc");
         assert!(!second.is_taken(&root).unwrap());
@@ -160,19 +234,65 @@ mod tests {
     fn where_folders_cannot_be_locked_a_lock_file_of_the_queue_stands_in() {
         let dir = tempfile::tempdir().unwrap();
         let (first, second) = (
-            Claims::new(dir.path().join("locks")),
-            Claims::new(dir.path().join("locks")),
+            Claims::new(dir.path().join("locks"), None),
+            Claims::new(dir.path().join("locks"), None),
         );
         let root = Path::new("/data/jobs/abc");
-        let held = first.try_lock_file(root).unwrap();
+        let held = first.try_lock_file(root, Mode::Alone).unwrap();
         assert!(held.is_some());
-        assert!(second.try_lock_file(root).unwrap().is_none());
+        assert!(second.try_lock_file(root, Mode::Alone).unwrap().is_none());
         assert!(second
-            .try_lock_file(Path::new("/data/jobs/other"))
+            .try_lock_file(Path::new("/data/jobs/other"), Mode::Alone)
             .unwrap()
             .is_some());
         drop(held);
-        assert!(second.try_lock_file(root).unwrap().is_some());
+        assert!(second.try_lock_file(root, Mode::Alone).unwrap().is_some());
+    }
+
+    #[test]
+    fn shards_share_a_folder_one_process_per_shard_and_a_whole_download_waits_for_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("out");
+        let shard_dir = |i: u32| {
+            dir.path()
+                .join("out/.jobfetch/shards")
+                .join(format!("{i}-of-2"))
+        };
+        let shard = |i: u32| Claims::new(dir.path().join(format!("locks-{i}")), Some(shard_dir(i)));
+        let (first, second, first_again) = (shard(0), shard(1), shard(0));
+        let whole = Claims::new(dir.path().join("whole-locks"), None);
+        assert!(!is_shard_taken(&shard_dir(0)).unwrap());
+        first.take(&root).unwrap();
+        second.take(&root).unwrap();
+        assert!(is_shard_taken(&shard_dir(0)).unwrap());
+        assert!(first_again.is_taken(&root).unwrap());
+        let refused = first_again.take(&root).unwrap_err();
+        assert_eq!(refused.code, ErrorCode::Busy);
+        assert!(
+            refused.message.contains("this shard"),
+            "{}",
+            refused.message
+        );
+        let refused = whole.take(&root).unwrap_err();
+        assert!(
+            refused.message.contains("downloading into"),
+            "{}",
+            refused.message
+        );
+        first.release(&root);
+        second.release(&root);
+        assert!(!is_shard_taken(&shard_dir(0)).unwrap());
+        whole.take(&root).unwrap();
+        let refused = first_again.take(&root).unwrap_err();
+        assert!(
+            refused.message.contains("downloading into"),
+            "{}",
+            refused.message
+        );
+        assert!(
+            !is_shard_taken(&shard_dir(0)).unwrap(),
+            "a shard refused for the folder does not hold its own"
+        );
     }
 
     /// Starts `true` from another thread, with the child pausing between fork and exec: for that
@@ -200,8 +320,8 @@ mod tests {
     fn a_released_folder_is_free_while_a_child_process_is_still_starting() {
         let dir = tempfile::tempdir().unwrap();
         let (first, second) = (
-            Claims::new(dir.path().join("app-locks")),
-            Claims::new(dir.path().join("cli-locks")),
+            Claims::new(dir.path().join("app-locks"), None),
+            Claims::new(dir.path().join("cli-locks"), None),
         );
         let root = dir.path().join("jobs").join("abc");
         first.take(&root).unwrap();
@@ -217,14 +337,14 @@ mod tests {
     fn a_released_lock_file_is_free_while_a_child_process_is_still_starting() {
         let dir = tempfile::tempdir().unwrap();
         let (first, second) = (
-            Claims::new(dir.path().join("locks")),
-            Claims::new(dir.path().join("locks")),
+            Claims::new(dir.path().join("locks"), None),
+            Claims::new(dir.path().join("locks"), None),
         );
         let root = Path::new("/data/jobs/abc");
-        let held = first.try_lock_file(root).unwrap();
+        let held = first.try_lock_file(root, Mode::Alone).unwrap();
         let child = child_paused_before_exec();
         drop(held);
-        assert!(second.try_lock_file(root).unwrap().is_some());
+        assert!(second.try_lock_file(root, Mode::Alone).unwrap().is_some());
         child.join().unwrap();
     }
 }

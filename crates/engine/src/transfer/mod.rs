@@ -13,10 +13,13 @@ pub mod manifest;
 pub mod model;
 pub mod part_file;
 pub mod plan;
+pub mod plan_file;
+pub mod plan_status;
 pub(crate) mod progress;
 pub mod request;
 pub mod retry;
 pub mod runner;
+pub mod shard;
 pub mod store;
 pub(crate) mod verify;
 

@@ -22,6 +22,16 @@ pub enum Source {
     Resolver { account: AccountId, key: String },
 }
 
+impl Source {
+    /// How a manifest names the source: the URL, or `<account>/<key>` for a resolved one.
+    pub fn uri(&self) -> String {
+        match self {
+            Source::Url { url } => url.clone(),
+            Source::Resolver { account, key } => format!("{account}/{key}"),
+        }
+    }
+}
+
 /// A digest the archive published for a file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", tag = "algorithm", content = "value")]
@@ -31,6 +41,16 @@ pub enum Digest {
     Sha256(String),
     /// ADLER-32 as JDMA writes it: `0x` and unpadded lower-case hex (`0x1a2b3c`).
     Adler32(String),
+}
+
+impl std::fmt::Display for Digest {
+    /// `sha256:<hex>` or `adler32:<hex>`, as the wire names the algorithms.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Digest::Sha256(hex) => write!(f, "sha256:{hex}"),
+            Digest::Adler32(hex) => write!(f, "adler32:{hex}"),
+        }
+    }
 }
 
 /// Which credentials, if any, may go with an item's requests.

@@ -101,7 +101,7 @@ pub struct ManifestPaths {
     pub csv: PathBuf,
 }
 
-/// The file names used when no entry of the batch already has one of them.
+/// The file names, used as they are when no entry of the batch already has one of them.
 const NAMES: [&str; 3] = ["MANIFEST.json", "MANIFEST.html", "manifest.csv"];
 
 impl Manifest {
@@ -170,19 +170,37 @@ pub fn write_manifests(
     header: &ManifestHeader,
     entries: &[ManifestEntry],
 ) -> Result<ManifestPaths> {
+    write_manifests_named(&header.root, manifest_names(entries), header, entries)
+}
+
+/// Writes the three manifests under their usual names into `dir`, a folder that holds none of the
+/// batch's files (a shard's own folder, say), each atomically.
+pub fn write_manifests_in(
+    dir: &Path,
+    header: &ManifestHeader,
+    entries: &[ManifestEntry],
+) -> Result<ManifestPaths> {
+    write_manifests_named(dir, NAMES.map(String::from), header, entries)
+}
+
+fn write_manifests_named(
+    dir: &Path,
+    [json, html, csv]: [String; 3],
+    header: &ManifestHeader,
+    entries: &[ManifestEntry],
+) -> Result<ManifestPaths> {
     let manifest = Manifest::new(header, entries);
-    let root = &header.root;
-    fs::create_dir_all(root).map_err(|err| Error::disk("create the folder", root, err))?;
-    let [json, html, csv] = manifest_names(entries);
+    fs::create_dir_all(dir).map_err(|err| Error::disk("create the folder", dir, err))?;
     let paths = ManifestPaths {
-        json: root.join(json),
-        html: root.join(html),
-        csv: root.join(csv),
+        json: dir.join(json),
+        html: dir.join(html),
+        csv: dir.join(csv),
     };
-    write_atomic(&paths.json, manifest.to_json().as_bytes())?;
-    write_atomic(&paths.html, manifest.to_html().as_bytes())?;
-    write_atomic(&paths.csv, manifest.to_csv().as_bytes())?;
-    let _ = sync_dir(root);
+    const WRITE: &str = "write the manifest";
+    write_atomic(&paths.json, manifest.to_json().as_bytes(), WRITE)?;
+    write_atomic(&paths.html, manifest.to_html().as_bytes(), WRITE)?;
+    write_atomic(&paths.csv, manifest.to_csv().as_bytes(), WRITE)?;
+    let _ = sync_dir(dir);
     Ok(paths)
 }
 
@@ -214,8 +232,9 @@ fn manifest_names(entries: &[ManifestEntry]) -> [String; 3] {
     NAMES.map(|name| format!("{prefix}{name}"))
 }
 
-/// Writes `bytes` to `<path>.part`, syncs it and renames it to `path`; on failure the `.part` is removed.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes `bytes` to `<path>.part`, syncs it and renames it to `path`; on failure the `.part` is removed
+/// and the error says it could not `action` (e.g. "write the manifest").
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8], action: &str) -> Result<()> {
     let part = part_path(path);
     let attempt = || -> std::io::Result<()> {
         let mut file = fs::File::create(&part)?;
@@ -226,7 +245,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     };
     attempt().map_err(|err| {
         let _ = fs::remove_file(&part);
-        Error::disk("write the manifest", path, err)
+        Error::disk(action, path, err)
     })
 }
 

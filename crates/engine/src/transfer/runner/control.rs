@@ -85,6 +85,9 @@ impl Transfers {
             finished: watch::channel(None).0,
         });
         live_map.insert(id, live.clone());
+        if self.config.shard_dir.is_some() {
+            tokio::spawn(self.clone().keep_shard_manifest(live.clone()));
+        }
         tokio::spawn(self.clone().drive(live));
         self.changed.notify_one();
         Ok(())

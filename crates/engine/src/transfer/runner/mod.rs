@@ -44,6 +44,10 @@ pub struct TransferConfig {
     pub idle_timeout: Duration,
     /// How often observers get snapshots, at most.
     pub progress_interval: Duration,
+    /// Set when this engine fetches one shard of a plan (see [`crate::transfer::plan_file`]): the
+    /// shard's own folder, which it holds alone while it shares its batches' folders with the other
+    /// shards, and where it keeps its manifests, rewritten every few seconds while it runs.
+    pub shard_dir: Option<PathBuf>,
 }
 
 impl Default for TransferConfig {
@@ -54,6 +58,7 @@ impl Default for TransferConfig {
             retry: RetryPolicy::default(),
             idle_timeout: Duration::from_secs(30),
             progress_interval: Duration::from_millis(100),
+            shard_dir: None,
         }
     }
 }
@@ -70,6 +75,8 @@ pub struct Transfers {
     live: Mutex<HashMap<BatchId, Arc<Live>>>,
     /// The folders this process downloads into, which no other process may meanwhile.
     claims: Claims,
+    /// Held while a batch's manifests are written, so two writes never share their `.part` files.
+    manifests: Mutex<()>,
     observers: Mutex<Vec<Arc<dyn Observer>>>,
     changed: Notify,
 }
@@ -119,14 +126,15 @@ impl Transfers {
             store: Mutex::new(Store::open(db)?),
             client: crate::http::transfer_client()?,
             slots: Slots::new(config.concurrency, config.per_host),
-            config,
             bandwidth: Bandwidth::default(),
             credentials: RwLock::default(),
             resolvers: RwLock::default(),
             live: Mutex::default(),
-            claims: Claims::new(locks.into()),
+            claims: Claims::new(locks.into(), config.shard_dir.clone()),
+            manifests: Mutex::default(),
             observers: Mutex::default(),
             changed: Notify::new(),
+            config,
         }))
     }
 
