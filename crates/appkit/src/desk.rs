@@ -435,6 +435,17 @@ impl Desk {
         selection: Option<&[String]>,
         download_dir: &Path,
     ) -> Result<BatchId> {
+        let (new, plan) = self.plan(job, selection, download_dir).await?;
+        plan::start(&self.transfers, new, plan).await
+    }
+
+    /// The batch [`Desk::download`] would start and the plan that lists its files, without starting it.
+    pub async fn plan(
+        &self,
+        job: &JobRef,
+        selection: Option<&[String]>,
+        download_dir: &Path,
+    ) -> Result<(NewBatch, plan::Plan)> {
         let session = self.session(&job.account).await?;
         let origin = |scope| BatchOrigin {
             provider: job.account.provider(),
@@ -452,7 +463,7 @@ impl Desk {
                 root: self.job_root(session.as_ref(), &found, download_dir)?,
                 continue_earlier: true,
             };
-            return plan::start(&self.transfers, new, session.plan(found)).await;
+            return Ok((new, session.plan(found)));
         };
         let listed = match self.listed(job) {
             Ok(listed) => listed,
@@ -476,13 +487,39 @@ impl Desk {
             root: listed.root.clone(),
             continue_earlier: false,
         };
-        plan::start(&self.transfers, new, plan::of_items(items)).await
+        Ok((new, plan::of_items(items)))
     }
 
     /// Starts (or continues) downloading a public folder (an nginx JSON listing) into `<out_dir>/<its name>`.
     pub async fn download_folder(&self, url: &str, out_dir: &Path) -> Result<BatchId> {
-        let (new, plan) = folder_plan(self.context.client.clone(), url, out_dir)?;
+        let (new, plan) = self.folder_plan(url, out_dir)?;
         plan::start(&self.transfers, new, plan).await
+    }
+
+    /// The batch [`Desk::download_folder`] would start and the plan that lists its files, without starting it.
+    pub fn folder_plan(&self, url: &str, out_dir: &Path) -> Result<(NewBatch, plan::Plan)> {
+        let folder = nginx_listing::normalize_folder_url(url)?;
+        let name = folder
+            .path_segments()
+            .and_then(|mut s| s.next_back())
+            .unwrap_or_default()
+            .to_string();
+        let out_dir: PathBuf =
+            std::path::absolute(out_dir).map_err(|err| Error::disk("find", out_dir, err))?;
+        let new = NewBatch {
+            root: out_dir.join(safe_component(&name)?),
+            name,
+            origin: nginx_listing::folder_origin(),
+            key: folder.to_string(),
+            continue_earlier: true,
+        };
+        let plan = nginx_listing::plan_folder(
+            self.context.client.clone(),
+            folder,
+            nginx_listing::CONCURRENCY,
+            jobfetch_engine::transfer::model::AuthPolicy::Anonymous,
+        );
+        Ok((new, plan))
     }
 
     /// Continues the batches that were running when the program last stopped, listing again any job
@@ -536,36 +573,6 @@ fn secret_names(info: &ProviderInfo) -> Vec<String> {
         .collect();
     names.push(SESSION_TOKEN.to_string());
     names
-}
-
-/// The batch and plan for a public folder at `url`, downloaded into `<out_dir>/<folder name>`.
-fn folder_plan(
-    client: reqwest::Client,
-    url: &str,
-    out_dir: &Path,
-) -> Result<(NewBatch, plan::Plan)> {
-    let folder = nginx_listing::normalize_folder_url(url)?;
-    let name = folder
-        .path_segments()
-        .and_then(|mut s| s.next_back())
-        .unwrap_or_default()
-        .to_string();
-    let out_dir: PathBuf =
-        std::path::absolute(out_dir).map_err(|err| Error::disk("find", out_dir, err))?;
-    let new = NewBatch {
-        root: out_dir.join(safe_component(&name)?),
-        name,
-        origin: nginx_listing::folder_origin(),
-        key: folder.to_string(),
-        continue_earlier: true,
-    };
-    let plan = nginx_listing::plan_folder(
-        client,
-        folder,
-        nginx_listing::CONCURRENCY,
-        jobfetch_engine::transfer::model::AuthPolicy::Anonymous,
-    );
-    Ok((new, plan))
 }
 
 #[cfg(test)]

@@ -18,7 +18,12 @@ use crate::state;
 
 /// The Desk over the state folder's queue and accounts.
 pub fn open(state_dir: &Path, config: TransferConfig) -> Result<Desk> {
-    let transfers = Transfers::open(&state::queue_path(state_dir), config)?;
+    open_with_queue(state_dir, &state::queue_path(state_dir), config)
+}
+
+/// The Desk over the state folder's accounts and the queue at `queue` (a plan's shard keeps its own).
+pub fn open_with_queue(state_dir: &Path, queue: &Path, config: TransferConfig) -> Result<Desk> {
+    let transfers = Transfers::open(queue, config)?;
     let registry = Registry::builtin();
     let context = Context {
         client: jobfetch_engine::http::client()?,

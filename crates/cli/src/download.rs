@@ -11,7 +11,7 @@ use jobfetch_engine::transfer::{BatchId, BatchState, ItemState, TransferConfig, 
 use jobfetch_engine::units::{self, human_size};
 use jobfetch_engine::Result;
 
-use crate::{desk, fail, progress};
+use crate::{desk, fail, progress, state};
 
 /// How a command downloads: `get`, `mast get` and `mast import` take the same options.
 #[derive(clap::Args, Debug, Clone)]
@@ -30,15 +30,30 @@ pub struct DownloadOptions {
 impl DownloadOptions {
     /// The Desk over the state folder's queue, downloading as these options say.
     pub fn open_desk(&self, state_dir: &Path) -> Result<Desk> {
-        let concurrency = self.concurrency as usize;
+        let desk = desk::open(state_dir, self.config())?;
+        desk.transfers.set_bandwidth_limit(self.limit_rate);
+        Ok(desk)
+    }
+
+    /// The Desk for one shard of a plan: the state folder's accounts, and the shard's own queue in
+    /// `shard_dir`, downloading as these options say.
+    pub fn open_shard_desk(&self, state_dir: &Path, shard_dir: &Path) -> Result<Desk> {
         let config = TransferConfig {
+            shard_dir: Some(shard_dir.to_path_buf()),
+            ..self.config()
+        };
+        let desk = desk::open_with_queue(state_dir, &state::queue_path(shard_dir), config)?;
+        desk.transfers.set_bandwidth_limit(self.limit_rate);
+        Ok(desk)
+    }
+
+    fn config(&self) -> TransferConfig {
+        let concurrency = self.concurrency as usize;
+        TransferConfig {
             concurrency,
             per_host: concurrency,
             ..TransferConfig::default()
-        };
-        let desk = desk::open(state_dir, config)?;
-        desk.transfers.set_bandwidth_limit(self.limit_rate);
-        Ok(desk)
+        }
     }
 
     /// Runs `start` (which starts or continues a batch of `desk`) and follows that batch to its end

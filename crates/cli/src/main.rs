@@ -7,10 +7,15 @@ mod export;
 mod jobs;
 mod mast;
 mod out_dir;
+mod plan;
+mod plan_status;
 mod progress;
+mod shard_get;
+mod slurm;
 mod source_hint;
 mod state;
 mod status;
+mod table;
 mod thumb;
 mod up42;
 mod wait;
@@ -21,6 +26,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use jobfetch_engine::ids::JobRef;
 use jobfetch_engine::preview::{Limits, RenderOptions, Stretch, DEFAULT_SIZE};
+use jobfetch_engine::transfer::plan::{self as batch, NewBatch};
+use jobfetch_engine::transfer::shard::Shard;
 use jobfetch_engine::transfer::TransferConfig;
 
 use crate::download::DownloadOptions;
@@ -43,24 +50,59 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Download a job of a signed-in account, or a job folder URL (any nginx JSON-autoindex folder),
-    /// to OUT/<job_id>/... Running the same command again continues where it stopped.
+    /// to OUT/<job_id>/..., or the files of a saved plan (see `jobfetch plan`), whole or one shard.
+    /// Running the same command again continues where it stopped.
     Get {
         /// A job id (see `jobfetch jobs`), or the URL of a job folder an archive serves as an nginx
-        /// JSON listing.
-        folder_url: String,
+        /// JSON listing. Left out with --plan.
+        #[arg(conflicts_with = "plan")]
+        folder_url: Option<String>,
         /// The account the job belongs to (default: the active account; see `jobfetch account list`).
-        #[arg(long, short)]
+        #[arg(long, short, conflicts_with = "plan")]
         account: Option<String>,
         /// Only the files matching these globs, e.g. --select '*.fits' --select 'DES0226-1541/*'.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "plan")]
         select: Vec<String>,
-        /// Where to put the job folder.
-        #[arg(long, short, default_value = ".")]
-        out: PathBuf,
+        /// Where to put the job folder (default: the current folder). A plan's files go into the
+        /// plan's own folder.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Fetch the files of a plan `jobfetch plan --save` wrote, into the plan's folder.
+        #[arg(long, value_name = "PLAN.json")]
+        plan: Option<PathBuf>,
+        /// With --plan: only shard i of N (i from 0 to N-1), e.g. --shard 0/4. N shards of one plan
+        /// run side by side, on one machine or many sharing the folder, and fetch every file once.
+        #[arg(long, value_name = "i/N", value_parser = parse_option::<Shard>)]
+        shard: Option<Shard>,
         #[command(flatten)]
         download: DownloadOptions,
         #[command(flatten)]
         wait: WaitOptions,
+    },
+    /// List what `jobfetch get` would fetch (each file's URL, path below OUT, size and digest) without
+    /// downloading, and save it as a plan for `jobfetch get --plan`, whole or in shards, here or on
+    /// other machines (see also `jobfetch slurm submit`).
+    Plan {
+        /// Job ids (see `jobfetch jobs`) or job folder URLs, as `jobfetch get` takes them.
+        #[arg(required = true)]
+        sources: Vec<String>,
+        /// The account the jobs belong to (default: the active account).
+        #[arg(long, short)]
+        account: Option<String>,
+        /// Only the files matching these globs, as with `jobfetch get --select`.
+        #[arg(long)]
+        select: Vec<String>,
+        /// The folder the files go below, each job in its own folder as `jobfetch get` puts it.
+        #[arg(long, short, default_value = ".")]
+        out: PathBuf,
+        /// Where to save the plan (JSON). Without it the files are only listed.
+        #[arg(long, value_name = "PLAN.json")]
+        save: Option<PathBuf>,
+    },
+    /// Run a plan on a Slurm cluster as a job array, one shard per task, and follow it.
+    Slurm {
+        #[command(subcommand)]
+        command: slurm::SlurmCommand,
     },
     /// Search MAST (STScI: HST, JWST, TESS, ...) and download observations' products, or import a
     /// download script MAST generated.
@@ -73,8 +115,13 @@ enum Command {
         #[command(subcommand)]
         command: up42::Up42Command,
     },
-    /// List download batches and how far each got.
-    Status,
+    /// List download batches and how far each got; with --plan, how far a plan's shards got and
+    /// which of its files are missing (exit status 1 while some are).
+    Status {
+        /// A plan `jobfetch plan --save` wrote: its shards' manifests, combined into one.
+        #[arg(long, value_name = "PLAN.json")]
+        plan: Option<PathBuf>,
+    },
     /// Add, list, remove or sign in to archive accounts (secrets go to the system keyring).
     Account {
         #[command(subcommand)]
@@ -173,17 +220,57 @@ async fn main() -> ExitCode {
             account,
             select,
             out,
+            plan,
+            shard,
             download,
             wait,
-        } => match state_dir() {
-            Ok(state_dir) => {
+        } => match (state_dir(), plan, folder_url) {
+            (Err(code), _, _) => code,
+            (Ok(_), Some(_), _) if wait.wait => fail(
+                "--wait works with a job id of an account: a plan's files are listed already. Drop --wait.",
+            ),
+            (Ok(state_dir), Some(plan), _) => {
+                shard_get::run(&state_dir, &plan, shard, out.as_deref(), &download).await
+            }
+            (Ok(_), None, _) if shard.is_some() => fail(
+                "--shard fetches one part of a plan, so it needs --plan: save a plan with \
+                 `jobfetch plan <job or folder URL> --out DIR --save plan.json`, then run \
+                 `jobfetch get --plan plan.json --shard i/N` for each i from 0 to N-1.",
+            ),
+            (Ok(state_dir), None, Some(source)) => {
                 let what = What {
-                    source: &folder_url,
+                    source: &source,
                     account: account.as_deref(),
                     select: &select,
                 };
+                let out = out.unwrap_or_else(|| PathBuf::from("."));
                 get(&state_dir, &what, &out, &download, &wait).await
             }
+            (Ok(_), None, None) => fail(
+                "say what to get: a job id (see `jobfetch jobs`), a job folder's URL, or --plan plan.json.",
+            ),
+        },
+        Command::Plan {
+            sources,
+            account,
+            select,
+            out,
+            save,
+        } => match state_dir() {
+            Ok(state_dir) => {
+                let options = plan::Options {
+                    sources: &sources,
+                    account: account.as_deref(),
+                    select: &select,
+                    out: &out,
+                    save: save.as_deref(),
+                };
+                plan::run(&state_dir, &options).await
+            }
+            Err(code) => code,
+        },
+        Command::Slurm { command } => match state_dir() {
+            Ok(state_dir) => slurm::run(&state_dir, command),
             Err(code) => code,
         },
         Command::Mast { command } => mast::run(command, state_dir).await,
@@ -230,7 +317,10 @@ async fn main() -> ExitCode {
             }
             Err(code) => code,
         },
-        Command::Status => state_dir().map_or_else(|code| code, |dir| status::run(&dir)),
+        Command::Status { plan: Some(plan) } => plan_status::run(&plan),
+        Command::Status { plan: None } => {
+            state_dir().map_or_else(|code| code, |dir| status::run(&dir))
+        }
         Command::Export { batch, format } => {
             state_dir().map_or_else(|code| code, |dir| export::run(&dir, batch, format))
         }
@@ -312,28 +402,39 @@ fn named_job(
     }))
 }
 
-/// Starts the batch `what` names: a folder URL as it is, a job id of an account through its archive.
-async fn start_batch(
+/// The batch `what` names and the plan that lists its files: a folder URL as it is, a job id of an
+/// account through its archive.
+async fn batch_plan(
     desk: &jobfetch_appkit::Desk,
     what: &What<'_>,
     out: &Path,
-) -> jobfetch_engine::Result<i64> {
+) -> jobfetch_engine::Result<(NewBatch, batch::Plan)> {
     let Some(job) = named_job(desk, what)? else {
         if !what.select.is_empty() {
             return Err(jobfetch_engine::Error::invalid_input(
                 "--select works with a job id of an account (see `jobfetch jobs`), not with a folder URL.",
             ));
         }
-        return desk.download_folder(what.source, out).await;
+        return desk.folder_plan(what.source, out);
     };
     if what.select.is_empty() {
-        return desk.download(&job, None, out).await;
+        return desk.plan(&job, None, out).await;
     }
     let out =
         std::path::absolute(out).map_err(|err| jobfetch_engine::Error::disk("find", out, err))?;
     let listed = desk.outputs(&job, &out).await?;
     let paths = listed.matching(what.select)?;
-    desk.download(&job, Some(&paths), &out).await
+    desk.plan(&job, Some(&paths), &out).await
+}
+
+/// Starts the batch `what` names (see [`batch_plan`]).
+async fn start_batch(
+    desk: &jobfetch_appkit::Desk,
+    what: &What<'_>,
+    out: &Path,
+) -> jobfetch_engine::Result<i64> {
+    let (new, plan) = batch_plan(desk, what, out).await?;
+    batch::start(&desk.transfers, new, plan).await
 }
 
 async fn get(

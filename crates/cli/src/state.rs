@@ -7,6 +7,7 @@ pub fn default_dir() -> Option<PathBuf> {
     dirs::data_dir().map(|dir| dir.join("jobfetch"))
 }
 
+/// The download queue in a state folder (the user's, or a plan shard's own).
 pub fn queue_path(state_dir: &Path) -> PathBuf {
     state_dir.join("transfers.sqlite")
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use jobfetch_engine::transfer::{BatchSnapshot, TransferConfig, Transfers};
 use jobfetch_engine::units::human_size;
 
+use crate::table::table;
 use crate::{fail, state};
 
 const HEADER: [&str; 6] = ["id", "state", "files", "bytes", "name", "folder"];
@@ -38,7 +39,7 @@ pub fn run(state_dir: &Path) -> ExitCode {
             row(batch, interrupted)
         })
         .collect();
-    print!("{}", table(&rows));
+    print!("{}", table(HEADER, &rows));
     if any_interrupted {
         println!(
             "\nAn interrupted batch continues when you run the same `jobfetch get` command again."
@@ -70,43 +71,4 @@ fn row(batch: &BatchSnapshot, interrupted: bool) -> [String; 6] {
         batch.name.clone(),
         batch.root.clone(),
     ]
-}
-
-/// The header and rows, each column as wide as its widest cell, two spaces apart; no trailing spaces.
-fn table(rows: &[[String; 6]]) -> String {
-    let mut widths = HEADER.map(|title| title.chars().count());
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let header = HEADER.map(String::from);
-    let mut text = String::new();
-    for cells in std::iter::once(&header).chain(rows) {
-        let line: Vec<String> = cells
-            .iter()
-            .zip(widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        text.push_str(line.join("  ").trim_end());
-        text.push('\n');
-    }
-    text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn columns_are_as_wide_as_their_widest_cell() {
-        let row =
-            |state: &str| ["7", state, "1/2", "1 B / 2 B", "job", "/tmp/job"].map(String::from);
-        assert_eq!(
-            table(&[row("done"), row("done, with errors")]),
-            "id  state              files  bytes      name  folder\n\
-             7   done               1/2    1 B / 2 B  job   /tmp/job\n\
-             7   done, with errors  1/2    1 B / 2 B  job   /tmp/job\n"
-        );
-    }
 }

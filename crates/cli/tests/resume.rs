@@ -12,87 +12,10 @@ use jobfetch_engine::transfer::part_file::part_path;
 use jobfetch_engine::transfer::store::ItemRow;
 use jobfetch_engine::transfer::{BatchState, TransferConfig, Transfers};
 use jobfetch_engine::ErrorCode;
-use jobfetch_sim::{FaultAction, FaultRule, Sim, SimConfig};
+use jobfetch_sim::{FaultAction, Sim, SimConfig};
 
-/// `len` bytes that follow from `seed` (xorshift), different for every seed.
-fn content(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
-/// A job folder on the simulator made of injected files, as nginx would list it.
-struct Job {
-    name: String,
-    url: String,
-    /// The request path prefix of its files, for fault rules.
-    prefix: String,
-    files: Vec<(String, Vec<u8>)>,
-}
-
-impl Job {
-    fn new(sim: &Sim, name: &str, sizes: &[(&str, usize)]) -> Job {
-        let folder = format!("demo/cutout/{name}");
-        let files: Vec<(String, Vec<u8>)> = sizes
-            .iter()
-            .enumerate()
-            .map(|(i, (file, len))| (file.to_string(), content(i as u64 + 1, *len)))
-            .collect();
-        let listing: Vec<serde_json::Value> = files
-            .iter()
-            .map(|(file, bytes)| {
-                serde_json::json!({"name": file, "type": "file", "mtime": "Tue, 02 Jan 2024 03:04:05 GMT", "size": bytes.len()})
-            })
-            .collect();
-        sim.add_raw_listing(&folder, serde_json::to_vec(&listing).unwrap());
-        for (file, bytes) in &files {
-            sim.add_raw_file(&format!("{folder}/{file}"), bytes.clone());
-        }
-        Job {
-            name: name.into(),
-            url: format!("{}/{folder}", sim.desaccess_files_url()),
-            prefix: format!("/files-desaccess/{folder}/"),
-            files,
-        }
-    }
-
-    fn fault(&self, file_prefix: &str, action: FaultAction) -> FaultRule {
-        FaultRule::new(format!("{}{file_prefix}", self.prefix), action)
-    }
-
-    fn bytes(&self, file: &str) -> &[u8] {
-        &self.files.iter().find(|(f, _)| f == file).unwrap().1
-    }
-
-    /// Every file of the job is in `dir` exactly as served, with no `.part` left and nothing else.
-    fn assert_all_whole(&self, dir: &Path) {
-        for (file, bytes) in &self.files {
-            let local = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-            assert!(
-                local == *bytes,
-                "{file} differs from what the server serves"
-            );
-        }
-        assert_eq!(parts(dir), Vec::<String>::new(), ".part files left");
-    }
-}
-
-/// The `.part` files in `dir`.
-fn parts(dir: &Path) -> Vec<String> {
-    let mut found: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name.ends_with(".part"))
-        .collect();
-    found.sort();
-    found
-}
+mod common;
+use common::{parts, Job};
 
 fn len(path: &Path) -> Option<u64> {
     std::fs::metadata(path).ok().map(|m| m.len())
