@@ -113,6 +113,15 @@ test-up42py: build
 test-jdma-client: build
 	python3 tests/jdma_client/run.py $(BIN_DIR)/jobfetch-sim
 
+## test-slurm: a real single-node Slurm cluster (Debian's slurm-wlm and munge, installed if missing),
+## configured and started in a temporary folder and torn down after: `jobfetch slurm submit` of a 4-shard
+## plan of the simulator's 2,000-file job, one array task cancelled with scancel and the job submitted
+## again; every file arrives once and `jobfetch slurm status` shows every shard done (tests/slurm/run.py)
+.PHONY: test-slurm
+test-slurm: build
+	scripts/install-deps.sh slurm-wlm munge
+	python3 tests/slurm/run.py $(BIN_DIR)/jobfetch $(BIN_DIR)/jobfetch-sim
+
 ## bench: `jobfetch get` side by side with the seed script, aria2c, curl and rclone on the simulator,
 ## `jobfetch thumb` side by side with Pillow and astropy, and the desktop app against its targets (release
 ## builds; the download contenders come from Debian's packages, the Python ones from pip or Debian).
