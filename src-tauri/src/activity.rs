@@ -191,6 +191,7 @@ mod tests {
             bytes_done: 2 << 20,
             rate: 0.0,
             eta_seconds: None,
+            connections: 0,
             items: Vec::new(),
             error: None,
         }

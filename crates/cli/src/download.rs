@@ -7,7 +7,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use jobfetch_appkit::Desk;
-use jobfetch_engine::transfer::{BatchId, BatchState, ItemState, TransferConfig, Transfers};
+use jobfetch_engine::transfer::congestion::{DEFAULT_CEILING, DEFAULT_START};
+use jobfetch_engine::transfer::{
+    BatchId, BatchState, HostConcurrency, ItemState, TransferConfig, Transfers,
+};
 use jobfetch_engine::units::{self, human_size};
 use jobfetch_engine::Result;
 
@@ -16,9 +19,14 @@ use crate::{desk, fail, progress, state};
 /// How a command downloads: `get`, `mast get` and `mast import` take the same options.
 #[derive(clap::Args, Debug, Clone)]
 pub struct DownloadOptions {
-    /// Files (and folder listings) fetched at once.
-    #[arg(long, short = 'j', default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=256))]
-    pub concurrency: u64,
+    /// Files (and folder listings) fetched at once, pinned. Without it, each host gets as many
+    /// connections as it copes with: a few at first, more while answers keep coming quickly, fewer when
+    /// it refuses (429, 503), drops connections or slows down, up to --max-per-host.
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub concurrency: Option<u64>,
+    /// The most connections to one host while they adapt.
+    #[arg(long, default_value_t = DEFAULT_CEILING as u64, value_parser = clap::value_parser!(u64).range(1..=256), conflicts_with = "concurrency")]
+    pub max_per_host: u64,
     /// Bandwidth limit per second, in binary units as the progress shows them: 500K, 20M, 1.5MiB.
     #[arg(long, value_parser = parse_rate)]
     pub limit_rate: Option<u64>,
@@ -47,12 +55,21 @@ impl DownloadOptions {
         Ok(desk)
     }
 
+    /// Pinned connections with `--concurrency`, else as many per host as each copes with.
     fn config(&self) -> TransferConfig {
-        let concurrency = self.concurrency as usize;
-        TransferConfig {
-            concurrency,
-            per_host: concurrency,
-            ..TransferConfig::default()
+        match self.concurrency {
+            Some(pinned) => TransferConfig {
+                concurrency: pinned as usize,
+                per_host: HostConcurrency::Fixed(pinned as usize),
+                ..TransferConfig::default()
+            },
+            None => TransferConfig {
+                per_host: HostConcurrency::Adaptive {
+                    start: DEFAULT_START,
+                    ceiling: self.max_per_host as usize,
+                },
+                ..TransferConfig::default()
+            },
         }
     }
 
@@ -126,6 +143,11 @@ fn report(transfers: &Transfers, batch: i64, state: BatchState, advice: Option<&
             .iter()
             .filter(|i| i.state == ItemState::Failed)
             .any(|i| i.error.as_ref().is_none_or(|e| e.retryable));
+    if let HostConcurrency::Adaptive { ceiling, .. } = transfers.host_concurrency() {
+        for (host, connections) in transfers.connections_allowed() {
+            eprintln!("jobfetch: {host}: {connections} connection(s) at the end (adaptive, at most {ceiling})");
+        }
+    }
     eprintln!(
         "{} file(s) fetched ({}), {} already present, {} failed → {}",
         count(ItemState::Done),

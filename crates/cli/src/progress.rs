@@ -69,8 +69,8 @@ impl Observer for Bar {
             ", listing…"
         };
         self.bar.set_message(format!(
-            "{}/{} files{listing}",
-            batch.files_done, batch.files_total
+            "{}/{} files, {} conn{listing}",
+            batch.files_done, batch.files_total, batch.connections
         ));
     }
 }

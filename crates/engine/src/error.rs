@@ -60,6 +60,10 @@ pub struct Error {
     #[serde(skip)]
     #[ts(skip)]
     pub retry_after: Option<std::time::Duration>,
+    /// The server said it is overloaded (429, 503): a reason to open fewer connections to it.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub overloaded: bool,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -72,7 +76,14 @@ impl Error {
             message: message.into(),
             retryable,
             retry_after: None,
+            overloaded: false,
         }
+    }
+
+    /// Whether the host showed strain: it said it is overloaded, or a connection to it broke or timed
+    /// out (a name that cannot be looked up is not worth retrying, so not strain).
+    pub fn shows_strain(&self) -> bool {
+        self.overloaded || (self.code == ErrorCode::Network && self.retryable)
     }
 
     pub fn retryable(mut self, retryable: bool) -> Self {
@@ -185,14 +196,17 @@ impl Error {
                     status.as_u16()
                 ),
             ),
-            429 | 500..=599 => Error::new(
-                ErrorCode::Http,
-                format!(
-                    "{what} is busy or failing (HTTP {}). Try again in a moment.",
-                    status.as_u16()
-                ),
-            )
-            .retryable(true),
+            429 | 500..=599 => Error {
+                overloaded: matches!(status.as_u16(), 429 | 502..=504),
+                ..Error::new(
+                    ErrorCode::Http,
+                    format!(
+                        "{what} is busy or failing (HTTP {}). Try again in a moment.",
+                        status.as_u16()
+                    ),
+                )
+                .retryable(true)
+            },
             code => Error::new(ErrorCode::Http, format!("{what} answered HTTP {code}.")),
         }
     }

@@ -43,7 +43,7 @@ fn base() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .user_agent(concat!("jobfetch/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(CONNECT_TIMEOUT)
-        .pool_max_idle_per_host(64)
+        .pool_max_idle_per_host(crate::transfer::congestion::DEFAULT_CEILING)
         .tcp_nodelay(true)
 }
 

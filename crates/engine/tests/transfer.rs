@@ -16,7 +16,8 @@ use jobfetch_engine::transfer::part_file::part_path;
 use jobfetch_engine::transfer::retry::RetryPolicy;
 use jobfetch_engine::transfer::store::ItemRow;
 use jobfetch_engine::transfer::{
-    BatchId, BatchSnapshot, BatchState, ItemSpec, ItemState, Observer, TransferConfig, Transfers,
+    BatchId, BatchSnapshot, BatchState, HostConcurrency, ItemSpec, ItemState, Observer,
+    TransferConfig, Transfers,
 };
 use jobfetch_engine::{ErrorCode, Result};
 use jobfetch_sim::{FaultAction, FaultRule, Sim, SimConfig};
@@ -42,7 +43,7 @@ fn sha256(bytes: &[u8]) -> Digest {
 fn config() -> TransferConfig {
     TransferConfig {
         concurrency: 4,
-        per_host: 4,
+        per_host: HostConcurrency::Fixed(4),
         retry: RetryPolicy {
             attempts: 4,
             base_delay: Duration::from_millis(20),
@@ -331,6 +332,145 @@ async fn a_429_waits_as_long_as_retry_after_says() {
         started.elapsed() >= Duration::from_secs(2),
         "retried after {:?}",
         started.elapsed()
+    );
+}
+
+/// Adaptive connections on a sim whose file host answers each request 20 ms late (so that requests
+/// overlap, as over a network) and `strain`s (a rule for every file): 300 small files fetched with
+/// `config`; every file must arrive. Returns the engine, the sim and the batch.
+async fn under_strain(strain: FaultAction, config: TransferConfig) -> (Engine, Sim, BatchId) {
+    let sim = sim().await;
+    let files: Vec<SimFile> = (0..300)
+        .map(|i| sim_file(&sim, &format!("s{i:03}.txt"), 2_000))
+        .collect();
+    let files_prefix = "/files-desaccess/t/";
+    sim.faults().add(FaultRule::new(
+        files_prefix,
+        FaultAction::Latency { ms: 20 },
+    ));
+    sim.faults().add(FaultRule::new(files_prefix, strain));
+    let engine = Engine::with(config);
+    let items: Vec<ItemSpec> = files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| file.item(&format!("s{i:03}.txt")))
+        .collect();
+    let (id, state) = engine.run(&items).await;
+    let failed: Vec<_> = engine
+        .transfers
+        .items(id)
+        .unwrap()
+        .into_iter()
+        .filter(|row| row.state != ItemState::Done)
+        .map(|row| (row.dest, row.error))
+        .collect();
+    assert_eq!((state, failed), (BatchState::Done, Vec::new()));
+    (engine, sim, id)
+}
+
+/// The default adaptive gate, with the patience a strained host needs.
+fn adaptive() -> TransferConfig {
+    TransferConfig {
+        concurrency: 256,
+        per_host: HostConcurrency::default(),
+        retry: RetryPolicy {
+            attempts: 20,
+            ..config().retry
+        },
+        ..config()
+    }
+}
+
+impl Engine {
+    /// The connections the sim's host may have now.
+    fn connections_to_sim(&self) -> usize {
+        let allowed = self.transfers.connections_allowed();
+        match allowed.as_slice() {
+            [(host, n)] if host == "127.0.0.1" => *n,
+            other => panic!("only the sim was fetched from: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adaptive_connections_settle_below_a_host_that_refuses_more_than_eight() {
+    let crowded = FaultAction::Crowded {
+        above: 8,
+        code: 503,
+        retry_after_secs: None,
+    };
+    let (engine, _sim, _) = under_strain(crowded, adaptive()).await;
+    let settled = engine.connections_to_sim();
+    assert!(
+        (2..=8).contains(&settled),
+        "settled at {settled} connections"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adaptive_connections_settle_near_where_a_host_starts_to_queue() {
+    let queueing = FaultAction::Queueing {
+        above: 6,
+        ms_each: 25,
+    };
+    let (engine, _sim, _) = under_strain(queueing, adaptive()).await;
+    let settled = engine.connections_to_sim();
+    assert!(
+        (2..=12).contains(&settled),
+        "settled at {settled} connections, near the 6 the host answers without queueing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adaptive_connections_back_off_on_429_and_wait_as_retry_after_says() {
+    let crowded = FaultAction::Crowded {
+        above: 4,
+        code: 429,
+        retry_after_secs: Some(1),
+    };
+    let started = Instant::now();
+    let (engine, _sim, _) = under_strain(crowded, adaptive()).await;
+    let settled = engine.connections_to_sim();
+    assert!(
+        (1..=4).contains(&settled),
+        "settled at {settled} connections"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "the refused waited the second asked: {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adaptive_connections_grow_to_the_ceiling_and_never_beyond() {
+    let slow = FaultAction::Latency { ms: 10 };
+    let config = TransferConfig {
+        per_host: HostConcurrency::Adaptive {
+            start: 2,
+            ceiling: 6,
+        },
+        ..adaptive()
+    };
+    let (engine, sim, id) = under_strain(slow, config).await;
+    let retried: Vec<_> = engine
+        .transfers
+        .items(id)
+        .unwrap()
+        .into_iter()
+        .filter(|item| item.attempts > 1)
+        .map(|item| (item.dest, item.error))
+        .collect();
+    assert_eq!(
+        retried,
+        Vec::new(),
+        "a host that only answers late refuses nothing"
+    );
+    assert_eq!(engine.connections_to_sim(), 6);
+    assert!(
+        sim.faults().peak_in_flight() <= 6,
+        "the host saw {} requests at once",
+        sim.faults().peak_in_flight()
     );
 }
 

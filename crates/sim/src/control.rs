@@ -75,18 +75,23 @@ async fn set_delay(State(state): State<Arc<SimState>>, Json(delay): Json<Delay>)
 struct StatsReply {
     /// Response body bytes sent per file-server path (percent-decoded) since the last reset.
     bytes_sent: BTreeMap<String, u64>,
+    /// The most requests answered at once (API, files, storage; not `/_sim`) since the last reset.
+    peak_in_flight: u32,
 }
 
 async fn stats(State(state): State<Arc<SimState>>) -> Json<StatsReply> {
     Json(StatsReply {
         bytes_sent: state.stats.bytes_sent(),
+        peak_in_flight: state.faults.peak_in_flight(),
     })
 }
 
 async fn reset_stats(State(state): State<Arc<SimState>>) -> Json<StatsReply> {
     state.stats.reset();
+    state.faults.reset_peak();
     Json(StatsReply {
         bytes_sent: BTreeMap::new(),
+        peak_in_flight: state.faults.peak_in_flight(),
     })
 }
 

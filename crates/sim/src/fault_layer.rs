@@ -1,4 +1,5 @@
-//! Middleware that carries out the fault plan of each request: delays, error statuses, damaged bodies.
+//! Middleware that carries out the fault plan of each request: delays, error statuses (also for a host
+//! crowded with requests), damaged bodies; and counts the requests being answered.
 
 use std::io;
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use axum::response::Response;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::faults::BodyFault;
+use crate::faults::{Answering, BodyFault};
 use crate::nginx_error;
 use crate::state::SimState;
 use crate::static_file::ValidatorShift;
@@ -27,7 +28,10 @@ pub(crate) async fn apply(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let plan = state.faults.plan(request.method(), request.uri().path());
+    let answering = state.faults.arrive();
+    let plan = state
+        .faults
+        .plan(request.method(), request.uri().path(), answering.count);
     if !plan.delay.is_zero() {
         tokio::time::sleep(plan.delay).await;
     }
@@ -40,7 +44,7 @@ pub(crate) async fn apply(
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from(secs));
         }
-        return response;
+        return answered_when_sent(response, answering);
     }
     if plan.ignore_range {
         request.headers_mut().remove(RANGE);
@@ -50,10 +54,21 @@ pub(crate) async fn apply(
         request.extensions_mut().insert(ValidatorShift(shift));
     }
     let response = next.run(request).await;
-    match plan.body {
+    let response = match plan.body {
         Some(fault) => damage(response, fault),
         None => response,
-    }
+    };
+    answered_when_sent(response, answering)
+}
+
+/// Counts the request as being answered until its body has gone out or been abandoned.
+fn answered_when_sent(response: Response, answering: Answering) -> Response {
+    let (parts, body) = split_keeping_length(response);
+    let stream = body.into_data_stream().map(move |chunk| {
+        let _still_answering = &answering;
+        chunk
+    });
+    Response::from_parts(parts, Body::from_stream(stream))
 }
 
 /// Keeps the headers (including the full `Content-Length`) and damages the body as `fault` says.

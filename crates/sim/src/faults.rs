@@ -1,7 +1,7 @@
 //! Fault injection rules: which requests misbehave, and how.
 
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::Method;
@@ -49,6 +49,17 @@ pub enum FaultAction {
     IgnoreRange,
     /// Give the file a different `ETag`/`Last-Modified` on every request, so `If-Range` never matches.
     ChangeValidator,
+    /// Answer `code` (with `Retry-After` when given) to a request that arrives while more than `above`
+    /// others are being answered: a host that takes only so many connections.
+    Crowded {
+        above: u32,
+        code: u16,
+        #[serde(default)]
+        retry_after_secs: Option<u64>,
+    },
+    /// Hold each request `ms_each` for every request being answered beyond `above`: a host whose
+    /// answers slow down as work queues on it.
+    Queueing { above: u32, ms_each: u64 },
 }
 
 impl FaultRule {
@@ -109,6 +120,27 @@ pub struct Faults {
     rules: Mutex<Vec<FaultRule>>,
     global_delay: Mutex<Duration>,
     validator_changes: AtomicI64,
+    in_flight: Arc<InFlight>,
+}
+
+/// The requests being answered (from arrival to the end of their body), and the most there were at once.
+#[derive(Debug, Default)]
+pub(crate) struct InFlight {
+    now: AtomicU32,
+    peak: AtomicU32,
+}
+
+/// One request being answered; dropped when its answer has gone out (or was abandoned).
+pub(crate) struct Answering {
+    in_flight: Arc<InFlight>,
+    /// The requests being answered when this one arrived, itself included.
+    pub(crate) count: u32,
+}
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        self.in_flight.now.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Faults {
@@ -144,6 +176,27 @@ impl Faults {
             .expect("global delay lock poisoned")
     }
 
+    /// Counts a request as being answered until the returned guard is dropped.
+    pub(crate) fn arrive(&self) -> Answering {
+        let count = self.in_flight.now.fetch_add(1, Ordering::Relaxed) + 1;
+        self.in_flight.peak.fetch_max(count, Ordering::Relaxed);
+        Answering {
+            in_flight: self.in_flight.clone(),
+            count,
+        }
+    }
+
+    /// The most requests answered at once since the last reset.
+    pub fn peak_in_flight(&self) -> u32 {
+        self.in_flight.peak.load(Ordering::Relaxed)
+    }
+
+    /// Counts the peak from the requests being answered now.
+    pub fn reset_peak(&self) {
+        let now = self.in_flight.now.load(Ordering::Relaxed);
+        self.in_flight.peak.store(now, Ordering::Relaxed);
+    }
+
     /// The rules currently in force, with their remaining counts.
     pub fn rules(&self) -> Vec<FaultRule> {
         self.rules
@@ -152,8 +205,9 @@ impl Faults {
             .clone()
     }
 
-    /// Applies and uses up the rules matching one request.
-    pub(crate) fn plan(&self, method: &Method, path: &str) -> FaultPlan {
+    /// Applies and uses up the rules matching one request, which arrived while `answering` requests
+    /// (itself included) were being answered.
+    pub(crate) fn plan(&self, method: &Method, path: &str, answering: u32) -> FaultPlan {
         let mut plan = FaultPlan {
             delay: self.global_delay(),
             ..FaultPlan::default()
@@ -189,6 +243,19 @@ impl Faults {
                     plan.validator_shift =
                         Some(self.validator_changes.fetch_add(1, Ordering::Relaxed) + 1);
                 }
+                FaultAction::Crowded {
+                    above,
+                    code,
+                    retry_after_secs,
+                } => {
+                    if answering > above {
+                        plan.status.get_or_insert((code, retry_after_secs));
+                    }
+                }
+                FaultAction::Queueing { above, ms_each } => {
+                    let beyond = u64::from(answering.saturating_sub(above));
+                    plan.delay += Duration::from_millis(ms_each * beyond);
+                }
             }
         }
         rules.retain(|rule| rule.times != Some(0));
@@ -217,17 +284,59 @@ mod tests {
             FaultRule::new("/files-desaccess/", FaultAction::Latency { ms: 5 }).method("head"),
         );
         assert_eq!(
-            faults.plan(&Method::GET, "/desaccess/api/login").status,
+            faults.plan(&Method::GET, "/desaccess/api/login", 1).status,
             None
         );
-        let plan = faults.plan(&Method::HEAD, "/files-desaccess/demo");
+        let plan = faults.plan(&Method::HEAD, "/files-desaccess/demo", 1);
         assert_eq!(plan.status, Some((503, None)));
         assert_eq!(plan.delay, Duration::from_millis(5));
         assert_eq!(
-            faults.plan(&Method::GET, "/files-desaccess/demo").status,
+            faults.plan(&Method::GET, "/files-desaccess/demo", 1).status,
             None
         );
         assert_eq!(faults.rules().len(), 1);
+    }
+
+    #[test]
+    fn a_crowded_host_refuses_beyond_its_connections_and_a_queueing_one_slows() {
+        let faults = Faults::default();
+        faults.add(FaultRule::new(
+            "/files/",
+            FaultAction::Crowded {
+                above: 8,
+                code: 503,
+                retry_after_secs: None,
+            },
+        ));
+        faults.add(FaultRule::new(
+            "/files/",
+            FaultAction::Queueing {
+                above: 2,
+                ms_each: 10,
+            },
+        ));
+        let at = |answering| faults.plan(&Method::GET, "/files/a", answering);
+        assert_eq!(
+            (at(8).status, at(8).delay),
+            (None, Duration::from_millis(60))
+        );
+        assert_eq!(at(9).status, Some((503, None)));
+        assert_eq!(at(2).delay, Duration::ZERO);
+        assert_eq!(faults.rules().len(), 2, "they never run out");
+    }
+
+    #[test]
+    fn requests_in_flight_are_counted_with_their_peak() {
+        let faults = Faults::default();
+        let first = faults.arrive();
+        let second = faults.arrive();
+        assert_eq!((first.count, second.count), (1, 2));
+        drop(second);
+        assert_eq!(faults.arrive().count, 2);
+        assert_eq!(faults.peak_in_flight(), 2);
+        drop(first);
+        faults.reset_peak();
+        assert_eq!(faults.peak_in_flight(), 0);
     }
 
     #[test]

@@ -76,8 +76,8 @@
 //! | `GET /_sim/faults` | — | lists the rules in force |
 //! | `DELETE /_sim/faults` | — | removes all rules and the global delay |
 //! | `PUT /_sim/delay` | `{"ms": 20}` | sets the global per-request delay |
-//! | `GET /_sim/stats` | — | `{"bytes_sent": {"/files-desaccess/…": n}}`: body bytes sent per file-server path |
-//! | `DELETE /_sim/stats` | — | counts from zero again |
+//! | `GET /_sim/stats` | — | `{"bytes_sent": {"/files-desaccess/…": n}, "peak_in_flight": n}`: body bytes sent per file-server path, and the most requests answered at once |
+//! | `DELETE /_sim/stats` | — | counts from zero again (the peak from the requests answered now) |
 //! | `PUT /_sim/jobs/<job_id>/end` | `{"after_secs": 2}` | a running demo job (DESaccess or UP42) ends that long from now (0: at once); 404 for a job that is not one of them, 409 once it has ended |
 //! | `PUT /_sim/clock/advance` | `{"secs": 301}` | the sim's clock moves forward: UP42 tokens and signed URLs expire, running jobs end, JDMA requests move on (a GET's files are written before the reply) |
 //! | `POST /_sim/up42/expire-signed-urls` | — | every UP42 signed URL issued so far expires (400 `ExpiredToken`); later ones work |
@@ -95,6 +95,8 @@
 //! {"path_prefix": "/files-desaccess/", "kind": "stall_after", "bytes": 4096, "secs": 30}
 //! {"path_prefix": "/files-desaccess/", "kind": "ignore_range"}
 //! {"path_prefix": "/files-desaccess/", "kind": "change_validator"}
+//! {"path_prefix": "/files-desaccess/", "kind": "crowded", "above": 8, "code": 503}
+//! {"path_prefix": "/files-desaccess/", "kind": "queueing", "above": 8, "ms_each": 20}
 //! ```
 //!
 //! # Example

@@ -348,6 +348,7 @@ export function batch(extra: Partial<BatchSnapshot> = {}): BatchSnapshot {
     bytesDone: 2_130_573,
     rate: 1_468_006,
     etaSeconds: 130,
+    connections: 4,
     items: [],
     error: null,
     ...extra,

@@ -1,4 +1,5 @@
-//! Concurrency limits (global and per host) and the bandwidth limit, a token bucket that can change while running.
+//! Concurrency limits (global, and per host as [`congestion`](super::congestion) sets them) and the
+//! bandwidth limit, a token bucket that can change while running.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -8,38 +9,53 @@ use tokio::time::Instant;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::congestion::{HostConcurrency, HostGate, HostPermit};
+
 /// How many transfers may run at once, overall and against one host.
 pub struct Slots {
     global: Arc<Semaphore>,
-    per_host_limit: usize,
-    per_host: Mutex<HashMap<String, Arc<Semaphore>>>,
+    per_host: HostConcurrency,
+    hosts: Mutex<HashMap<String, Arc<HostGate>>>,
 }
 
-/// Held while a transfer runs; dropping it frees the slots.
+/// Held while a transfer runs; dropping it frees the slots. It tells the host's gate how the host
+/// answered.
 pub struct SlotGuard {
     _global: OwnedSemaphorePermit,
-    _host: OwnedSemaphorePermit,
+    host: HostPermit,
+}
+
+impl SlotGuard {
+    /// The host answered after `latency` (the time to its response's headers).
+    pub fn answered(&self, latency: Duration) {
+        self.host.answered(latency);
+    }
+
+    /// The host refused the request as a strained host does, or the connection broke or timed out.
+    pub fn strained(&self) {
+        self.host.strained();
+    }
 }
 
 impl Slots {
-    pub fn new(global: usize, per_host: usize) -> Self {
+    pub fn new(global: usize, per_host: HostConcurrency) -> Self {
         Slots {
             global: Arc::new(Semaphore::new(global.max(1))),
-            per_host_limit: per_host.max(1),
-            per_host: Mutex::new(HashMap::new()),
+            per_host,
+            hosts: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Waits for a free slot overall and for `host`.
+    /// Waits for a free slot for `host`, then overall.
     pub async fn acquire(&self, host: &str) -> SlotGuard {
-        let host_slots = self
-            .per_host
+        let gate = self
+            .hosts
             .lock()
             .expect("slots lock")
             .entry(host.to_string())
-            .or_insert_with(|| Arc::new(Semaphore::new(self.per_host_limit)))
+            .or_insert_with(|| HostGate::new(self.per_host))
             .clone();
-        let host = host_slots.acquire_owned().await.expect("never closed");
+        let host = gate.acquire().await;
         let global = self
             .global
             .clone()
@@ -48,8 +64,19 @@ impl Slots {
             .expect("never closed");
         SlotGuard {
             _global: global,
-            _host: host,
+            host,
         }
+    }
+
+    /// The connections each host fetched from may have now, by host name.
+    pub fn limits(&self) -> Vec<(String, usize)> {
+        let hosts = self.hosts.lock().expect("slots lock");
+        let mut limits: Vec<_> = hosts
+            .iter()
+            .map(|(host, gate)| (host.clone(), gate.limit()))
+            .collect();
+        limits.sort();
+        limits
     }
 }
 
@@ -129,7 +156,7 @@ mod tests {
 
     #[tokio::test]
     async fn per_host_slots_are_separate() {
-        let slots = Slots::new(4, 1);
+        let slots = Slots::new(4, HostConcurrency::Fixed(1));
         let _a = slots.acquire("a").await;
         let b = tokio::time::timeout(Duration::from_millis(50), slots.acquire("b")).await;
         assert!(b.is_ok(), "another host has its own slot");

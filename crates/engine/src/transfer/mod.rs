@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub(crate) mod claim;
+pub mod congestion;
 pub mod export;
 pub mod fetch;
 pub(crate) mod limits;
@@ -23,6 +24,7 @@ pub mod shard;
 pub mod store;
 pub(crate) mod verify;
 
+pub use congestion::HostConcurrency;
 pub use model::{
     BatchId, BatchSnapshot, BatchState, ItemId, ItemSnapshot, ItemSpec, ItemState, TransferEvent,
 };

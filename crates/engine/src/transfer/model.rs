@@ -219,6 +219,8 @@ pub struct BatchSnapshot {
     pub rate: f64,
     /// Seconds left at the current rate, when it can be told.
     pub eta_seconds: Option<f64>,
+    /// Files coming over the network now, each on a connection of its own.
+    pub connections: u32,
     /// The items in progress and the ones that failed (at most a few hundred).
     pub items: Vec<ItemSnapshot>,
     /// Why the batch stopped, when it stopped by itself.

@@ -29,6 +29,10 @@ rate: number,
  */
 etaSeconds: number | null, 
 /**
+ * Files coming over the network now, each on a connection of its own.
+ */
+connections: number, 
+/**
  * The items in progress and the ones that failed (at most a few hundred).
  */
 items: Array<ItemSnapshot>, 

@@ -59,7 +59,7 @@ describe("transfers panel", () => {
     expect(progress).toHaveAttribute("data-bytes-total", "4261147");
     expect(within(progress).getByRole("progressbar")).toHaveAttribute("aria-valuenow", "50");
     expect(within(running).getByTestId("batch-summary")).toHaveTextContent("2 of 6 files · 2.0 MiB of 4.1 MiB");
-    expect(within(running).getByTestId("batch-speed")).toHaveTextContent("1.4 MiB/s · 3 min left");
+    expect(within(running).getByTestId("batch-speed")).toHaveTextContent("1.4 MiB/s · 3 min left · 4 connections");
     expect(await screen.findByText(DOWNLOAD_FOLDER)).toBeInTheDocument();
 
     feed.send([batch({ id: 2, name: "second" }), batch({ state: "done", filesDone: 6, bytesDone: 4_261_147, rate: 0, etaSeconds: null })]);

@@ -80,7 +80,11 @@ impl Transfers {
             transferred: AtomicU64::new(0),
             rate: Mutex::default(),
             ahead: Arc::new(tokio::sync::Semaphore::new(
-                self.config.concurrency.max(1) * 2,
+                self.config
+                    .concurrency
+                    .min(self.config.per_host.ceiling())
+                    .max(1)
+                    * 2,
             )),
             finished: watch::channel(None).0,
         });

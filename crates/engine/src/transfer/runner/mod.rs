@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::auth::{Credentials, Resolver};
 use super::claim::Claims;
+use super::congestion::{self, HostConcurrency};
 use super::limits::{Bandwidth, Slots};
 use super::model::{BatchId, BatchOrigin, BatchState, ItemId, ItemSpec, ItemState};
 use super::progress::{Observer, RateWindow};
@@ -37,8 +38,8 @@ use crate::paths::SafeRelPath;
 pub struct TransferConfig {
     /// Files fetched at once, overall.
     pub concurrency: usize,
-    /// Files fetched at once from one host.
-    pub per_host: usize,
+    /// Files fetched at once from one host: a fixed number, or as many as the host copes with.
+    pub per_host: HostConcurrency,
     pub retry: RetryPolicy,
     /// A response that sends nothing for this long is stalled and tried again.
     pub idle_timeout: Duration,
@@ -53,8 +54,8 @@ pub struct TransferConfig {
 impl Default for TransferConfig {
     fn default() -> Self {
         TransferConfig {
-            concurrency: 16,
-            per_host: 16,
+            concurrency: 4 * congestion::DEFAULT_CEILING,
+            per_host: HostConcurrency::default(),
             retry: RetryPolicy::default(),
             idle_timeout: Duration::from_secs(30),
             progress_interval: Duration::from_millis(100),
@@ -136,6 +137,16 @@ impl Transfers {
             changed: Notify::new(),
             config,
         }))
+    }
+
+    /// The connections each host fetched from may have now, as its gate set them, by host name.
+    pub fn connections_allowed(&self) -> Vec<(String, usize)> {
+        self.slots.limits()
+    }
+
+    /// How many connections each host gets.
+    pub fn host_concurrency(&self) -> HostConcurrency {
+        self.config.per_host
     }
 
     fn store(&self) -> std::sync::MutexGuard<'_, Store> {

@@ -73,11 +73,13 @@ impl Transfers {
         let live = self.live(batch.id);
         let mut items = Vec::new();
         let mut in_flight = 0;
+        let mut connections = 0;
         let mut rate = 0.0;
         if let Some(live) = &live {
             for (id, active) in live.active.lock().expect("active lock").iter() {
                 let bytes = active.bytes.load(Ordering::Relaxed);
                 in_flight += bytes;
+                connections += u32::from(active.state == ItemState::Running);
                 items.push(ItemSnapshot {
                     id: *id,
                     path: active.path.clone(),
@@ -130,6 +132,7 @@ impl Transfers {
             eta_seconds: live
                 .as_ref()
                 .and_then(|_| eta_seconds(totals.bytes.saturating_sub(bytes_done), rate)),
+            connections,
             items,
             error: batch.error,
         })

@@ -85,7 +85,13 @@ impl Transfers {
                     let label = crate::transfer::manifest::redact_url(url.as_str());
                     let store_validator =
                         |value: Option<&str>| self.store().set_item_validator(item.id, value);
-                    let on_start = |from: u64| bytes.store(from, Ordering::Relaxed);
+                    let asked = tokio::time::Instant::now();
+                    let on_start = |from: u64| {
+                        bytes.store(from, Ordering::Relaxed);
+                        if let Some(slot) = slot.lock().expect("slot lock").as_ref() {
+                            slot.answered(asked.elapsed());
+                        }
+                    };
                     let on_bytes = |n: u64| {
                         bytes.fetch_add(n, Ordering::Relaxed);
                         live.transferred.fetch_add(n, Ordering::Relaxed);
@@ -125,6 +131,13 @@ impl Transfers {
             if err.code == ErrorCode::Cancelled {
                 return self.settle_stopped(&live, item.id, &target);
             }
+            if err.shows_strain() {
+                if let Some(slot) = slot.lock().expect("slot lock").as_ref() {
+                    slot.strained();
+                }
+            }
+            // A waiting item holds no connection: others go on meanwhile.
+            release_slot();
             if err.code == ErrorCode::DiskFull {
                 return self.pause_for_full_disk(&live, item.id, err);
             }
