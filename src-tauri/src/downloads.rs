@@ -46,9 +46,33 @@ pub async fn start_download(
     };
     let batch = state.desk.download(&job, paths.as_deref(), &folder).await?;
     if unpack {
+        set_unpack_pending(&app, batch, true);
         unpack_when_done(app, batch);
     }
     Ok(batch)
+}
+
+/// Notes (or forgets) that a batch is to be unpacked when done, across restarts; not on the demo, whose
+/// downloads last one run.
+fn set_unpack_pending(app: &AppHandle, batch: BatchId, pending: bool) {
+    if app.state::<AppState>().demo.is_some() {
+        return;
+    }
+    let mut batches = crate::settings::unpack_pending(app);
+    let changed = match pending {
+        true => batches.insert(batch),
+        false => batches.remove(&batch),
+    };
+    if changed {
+        crate::settings::save_unpack_pending(app, &batches);
+    }
+}
+
+/// Waits again for the batches a download started with unpacking before the app last stopped.
+pub fn unpack_pending_batches(app: &AppHandle) {
+    for batch in crate::settings::unpack_pending(app) {
+        unpack_when_done(app.clone(), batch);
+    }
 }
 
 /// Waits for the batch to end (a paused one is waited for until it does), unpacks its result archives if every file arrived, and says how it went.
@@ -64,6 +88,7 @@ fn unpack_when_done(app: AppHandle, batch: BatchId) {
                 other => break other,
             }
         };
+        set_unpack_pending(&app, batch, false);
         let outcome = match ended {
             Ok(BatchState::Done) => desk.unpack_batch(batch, false).await,
             Ok(BatchState::Cancelled) => return,

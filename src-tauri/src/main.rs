@@ -115,6 +115,7 @@ fn main() {
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 downloads::resume_interrupted(&handle.state::<state::AppState>()).await;
+                downloads::unpack_pending_batches(&handle);
             });
             Ok(())
         })

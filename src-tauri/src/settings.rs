@@ -1,10 +1,12 @@
 //! Non-secret preferences in the Tauri settings store: the accounts (without secrets), the active one,
-//! each account's preferences (download folder, last job), and the bandwidth limit.
+//! each account's preferences (download folder, last job), the bandwidth limit, and the batches to
+//! unpack when done.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use jobfetch_appkit::accounts::{AccountBook, SavedAccounts};
 use jobfetch_engine::ids::AccountId;
+use jobfetch_engine::transfer::BatchId;
 
 use crate::prefs::AccountPrefs;
 use jobfetch_engine::{Error, ErrorCode, Result};
@@ -15,6 +17,7 @@ const STORE_FILE: &str = "settings.json";
 const ACCOUNTS_KEY: &str = "accounts";
 const BANDWIDTH_KEY: &str = "bandwidthLimit";
 const ACCOUNT_PREFS_KEY: &str = "accountPrefs";
+const UNPACK_PENDING_KEY: &str = "unpackWhenDone";
 
 /// The accounts, kept in the settings store.
 pub struct StoreBook {
@@ -78,6 +81,20 @@ pub fn save_account_prefs<R: Runtime>(
     prefs: &BTreeMap<AccountId, AccountPrefs>,
 ) {
     save(app, ACCOUNT_PREFS_KEY, serde_json::json!(prefs));
+}
+
+/// The batches whose result archives are to be unpacked once every file has arrived.
+pub fn unpack_pending<R: Runtime>(app: &AppHandle<R>) -> BTreeSet<BatchId> {
+    app.store(STORE_FILE)
+        .ok()
+        .and_then(|store| store.get(UNPACK_PENDING_KEY))
+        .and_then(|value| serde_json::from_value(value).ok())
+        .unwrap_or_default()
+}
+
+/// Remembers which batches are to be unpacked when done, so a restart still unpacks them.
+pub fn save_unpack_pending<R: Runtime>(app: &AppHandle<R>, batches: &BTreeSet<BatchId>) {
+    save(app, UNPACK_PENDING_KEY, serde_json::json!(batches));
 }
 
 /// Sets one setting and writes the file, warning (not failing) when it cannot: a preference lost is

@@ -133,6 +133,22 @@ async fn a_project_lists_every_job_page_its_tasks_quicklooks_and_footprints_and_
             .join(format!("job_{}", sim42::SUCCEEDED_JOB_ID))
     );
     assert_eq!(listed.tree.children.len(), 3, "three tasks");
+    let mut titles: Vec<_> = listed
+        .tree
+        .children
+        .iter()
+        .map(|task| task.title.as_deref().unwrap_or("no title"))
+        .collect();
+    titles.sort();
+    assert_eq!(
+        titles,
+        [
+            "NDVI",
+            "Pansharpening SPOT/Pléiades",
+            "Pléiades Display (AOI clipped)"
+        ],
+        "each task folder says which block it ran"
+    );
     let first = &listed.tree.children[0];
     assert!(first.name.starts_with(TASK_PREFIX));
     assert_eq!(find(first, RESULTS_FILE).unwrap().kind, OutputKind::Tar);

@@ -145,6 +145,11 @@ pub struct OutputNode {
     pub modified: Option<String>,
     /// Number of files below a folder (1 for a file).
     pub file_count: u32,
+    /// What the archive calls this entry where that is not its name on disk (a UP42 task's block, shown
+    /// beside its `task_<id>` folder); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub title: Option<String>,
     pub children: Vec<OutputNode>,
 }
 

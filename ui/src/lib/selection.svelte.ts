@@ -9,6 +9,7 @@ export class OutputSelection {
   /** Every node's path → the paths of the files at or below it. */
   #files = new Map<string, string[]>();
   #sizes = new Map<string, number>();
+  #titles = new Map<string, string>();
   #ticked = $state.raw<ReadonlySet<string>>(new Set());
 
   /** How many files are ticked. */
@@ -26,6 +27,7 @@ export class OutputSelection {
 
   #index(node: OutputNode): string[] {
     let files: string[];
+    if (node.title) this.#titles.set(node.path, node.title);
     if (node.kind === "directory") {
       const folders = node.children.filter((child) => child.kind === "directory");
       const own = node.children.filter((child) => child.kind !== "directory");
@@ -37,6 +39,11 @@ export class OutputSelection {
     }
     this.#files.set(node.path, files);
     return files;
+  }
+
+  /** What the archive calls the entry at `path`, where that is not its name on disk. */
+  title(path: string): string | undefined {
+    return this.#titles.get(path);
   }
 
   has(path: string): boolean {

@@ -19,4 +19,9 @@ modified: string | null,
 /**
  * Number of files below a folder (1 for a file).
  */
-fileCount: number, children: Array<OutputNode>, } & ({ "kind": "directory" } | { "kind": "fits", band: string | null, } | { "kind": "stiffPng", colors: string, } | { "kind": "luptonPng", colors: string, } | { "kind": "image" } | { "kind": "csv" } | { "kind": "log" } | { "kind": "summary" } | { "kind": "json" } | { "kind": "tar" } | { "kind": "geoJson" } | { "kind": "other" });
+fileCount: number, 
+/**
+ * What the archive calls this entry where that is not its name on disk (a UP42 task's block, shown
+ * beside its `task_<id>` folder); absent otherwise.
+ */
+title?: string, children: Array<OutputNode>, } & ({ "kind": "directory" } | { "kind": "fits", band: string | null, } | { "kind": "stiffPng", colors: string, } | { "kind": "luptonPng", colors: string, } | { "kind": "image" } | { "kind": "csv" } | { "kind": "log" } | { "kind": "summary" } | { "kind": "json" } | { "kind": "tar" } | { "kind": "geoJson" } | { "kind": "other" });

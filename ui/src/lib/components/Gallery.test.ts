@@ -101,6 +101,26 @@ describe("the tree", () => {
   });
 });
 
+describe("folders an archive names otherwise", () => {
+  const titled: OutputNode = { ...TREE, children: [{ ...TREE.children[0], title: "Pléiades Display (Clipped)" }, TREE.children[1]] };
+
+  it("shows the archive's name in the tree, with the folder's name on disk beside it", async () => {
+    localStorage.setItem("jobfetch.outputsView", "list");
+    renderPanel(titled);
+    const folderRow = await screen.findByTestId("tree-folder");
+    expect(folderRow).toHaveTextContent(/Pléiades Display \(Clipped\)\s*DES0226-1541/);
+    expect(within(folderRow).getByTestId("tree-disk-name")).toHaveTextContent("DES0226-1541");
+  });
+
+  it("heads the folder's group in the gallery with it", async () => {
+    renderPanel(titled);
+    await screen.findByTestId("gallery");
+    const [group] = screen.getAllByTestId("gallery-group");
+    expect(group.dataset.folder).toBe("DES0226-1541");
+    expect(group).toHaveTextContent(/Pléiades Display \(Clipped\)\s*DES0226-1541\s*3 files/);
+  });
+});
+
 describe("gallery tiles", () => {
   it("groups tiles by folder, asks thumbnails only for pictures, and shows them when they arrive", async () => {
     renderPanel(TREE, { downloaded_outputs: () => [G] });

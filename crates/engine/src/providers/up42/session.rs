@@ -480,7 +480,10 @@ fn task_folder(task: &TaskRecord, quicklooks: &[String]) -> OutputNode {
     if super::status::of(&task.status).0 != JobStatus::Init {
         children.push(file(&at(LOG_FILE), LOG_FILE, Some(OutputKind::Log)));
     }
-    folder(&name, &name, children)
+    OutputNode {
+        title: Some(task.label()),
+        ..folder(&name, &name, children)
+    }
 }
 
 fn file(path: &str, name: &str, kind: Option<OutputKind>) -> OutputNode {
@@ -491,6 +494,7 @@ fn file(path: &str, name: &str, kind: Option<OutputKind>) -> OutputNode {
         size: None,
         modified: None,
         file_count: 1,
+        title: None,
         children: Vec::new(),
     }
 }
@@ -503,6 +507,7 @@ fn folder(path: &str, name: &str, children: Vec<OutputNode>) -> OutputNode {
         size: None,
         modified: None,
         file_count: children.iter().map(|child| child.file_count).sum(),
+        title: None,
         children,
     }
 }
