@@ -5,6 +5,7 @@
 //! are verified and renamed into place; a half-written file never appears under its final name.
 
 pub mod auth;
+pub mod body;
 pub(crate) mod claim;
 pub mod export;
 pub mod fetch;

@@ -11,7 +11,7 @@ use url::Url;
 use super::{Active, Live, Transfers};
 use crate::error::{Error, ErrorCode, Result};
 use crate::paths::SafeRelPath;
-use crate::transfer::fetch::{fetch, prepare_target, FetchJob, Fetched};
+use crate::transfer::fetch::{fetch, prepare_target, FetchJob, Fetched, Landing};
 use crate::transfer::limits::SlotGuard;
 use crate::transfer::model::{AuthPolicy, BatchState, ItemId, ItemState, Source};
 use crate::transfer::part_file::part_path;
@@ -101,16 +101,20 @@ impl Transfers {
                             headers: HeaderMap::new(),
                             cancel: &token,
                         },
-                        target: &target,
-                        size: item.size,
-                        digest: item.digest.as_ref(),
-                        validator: validator.clone(),
-                        bandwidth: &self.bandwidth,
-                        idle_timeout: self.config.idle_timeout,
-                        on_start: &on_start,
-                        on_body_done: &release_slot,
-                        on_bytes: &on_bytes,
-                        save_validator: &store_validator,
+                        landing: Landing {
+                            label: &label,
+                            target: &target,
+                            size: item.size,
+                            digest: item.digest.as_ref(),
+                            validator: validator.clone(),
+                            bandwidth: &self.bandwidth,
+                            idle_timeout: self.config.idle_timeout,
+                            cancel: &token,
+                            on_start: &on_start,
+                            on_body_done: &release_slot,
+                            on_bytes: &on_bytes,
+                            save_validator: &store_validator,
+                        },
                     })
                     .await
                 }
