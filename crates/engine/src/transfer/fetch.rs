@@ -1,6 +1,7 @@
 //! Fetches one file: resumes its `.part` from what it holds, streams to disk within the bandwidth
 //! limit, verifies, fsyncs and renames it into place. [`Landing`] is that part, whatever brings the
-//! bytes; [`fetch`] brings them over HTTP (`Range`/`If-Range`, redirects under the auth policy).
+//! bytes; [`fetch`] brings them over HTTP (`Range`/`If-Range`, redirects under the auth policy), and
+//! [`crate::transfer::sftp`] over SFTP.
 
 use std::path::Path;
 use std::time::Duration;

@@ -14,10 +14,7 @@ impl Transfers {
             .items(id)?
             .into_iter()
             .map(|item| ManifestEntry {
-                uri: match item.source {
-                    Source::Url { url } => url,
-                    Source::Resolver { account, key } => format!("{account}/{key}"),
-                },
+                uri: item.source.address(),
                 file: item.dest,
                 size: item.size,
                 digest: item.digest,
@@ -47,6 +44,8 @@ impl Transfers {
                 url: match item.source {
                     Source::Url { url } => Some(url),
                     Source::Resolver { .. } => None,
+                    // Written as a comment: `host:path` is no http(s) URL.
+                    sftp @ Source::Sftp { .. } => Some(sftp.address()),
                 },
                 file: item.dest,
                 size: item.size,
