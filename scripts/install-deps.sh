@@ -38,6 +38,25 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt_install "${missing[@]}"
 fi
 
+# The SSH transport's tests (crates/engine/tests/ssh.rs) run their own sshd on a spare port of 127.0.0.1,
+# so only the program is wanted: the ssh service Debian's package would start (on port 22, at every boot)
+# is kept off, through policy-rc.d while installing and disabled afterwards.
+if [ ! -x /usr/sbin/sshd ]; then
+  echo "==> installing openssh-server (for the SSH tests' own sshd; the system's ssh service is left off)"
+  temporary_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    temporary_policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$temporary_policy" >/dev/null
+    $SUDO chmod +x "$temporary_policy"
+  fi
+  $SUDO apt-get update -q
+  apt_install openssh-client openssh-server
+  if [ -n "$temporary_policy" ]; then $SUDO rm -f "$temporary_policy"; fi
+  if command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl disable ssh.service >/dev/null 2>&1 || true
+  fi
+fi
+
 if ! python3 -c 'import requests' 2>/dev/null; then
   echo "==> installing Python requests (the seed script in tests/parity uses it)"
   python3 -m pip install --quiet requests || apt_install python3-requests

@@ -63,7 +63,7 @@ pub async fn run(state_dir: &Path, options: &Options<'_>) -> ExitCode {
             .digest
             .as_ref()
             .map_or_else(String::new, |d| d.to_string());
-        println!("{}\t{size}\t{digest}\t{}", item.dest, item.source.uri());
+        println!("{}\t{size}\t{digest}\t{}", item.dest, item.source.address());
     }
     let (bytes, unknown) = plan.size();
     let unknown = match unknown {

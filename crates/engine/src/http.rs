@@ -20,6 +20,16 @@ pub fn client() -> Result<reqwest::Client> {
     build(base().read_timeout(READ_IDLE_TIMEOUT))
 }
 
+/// The providers' client ([`client`]) with `name` looked up as `address`: for reaching a server
+/// through an SSH tunnel while TLS still checks the certificate for its name.
+pub fn client_resolving(name: &str, address: std::net::SocketAddr) -> Result<reqwest::Client> {
+    build(
+        base()
+            .read_timeout(READ_IDLE_TIMEOUT)
+            .resolve(name, address),
+    )
+}
+
 /// The client for file transfers: it never follows redirects by itself, so the transfer engine decides
 /// on every hop whether credentials may go along (and watches for stalls itself).
 /// It asks for files as stored (`Accept-Encoding: identity`): a body compressed on the fly would

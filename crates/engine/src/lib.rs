@@ -12,6 +12,8 @@
 //!   batch in the durable SQLite queue ([`transfer::Transfers`]), which fetches items under their
 //!   [`transfer::model::AuthPolicy`] with the account's [`transfer::auth::Credentials`], resumes,
 //!   verifies, and writes manifests; exports hand a batch to curl or aria2.
+//! - [`ssh`]: the system's OpenSSH with the user's own keys: tunnels to APIs only a remote host can
+//!   reach, and the SFTP channels the transfer engine copies `Source::Sftp` items through.
 //! - [`preview`]: thumbnails of PNG/JPEG and FITS outputs, fetched under the same credential rules
 //!   ([`transfer::request`]) and cached on disk.
 //! - [`paths`] turns every server-supplied name into a safe local path; [`error`] is the one error type
@@ -31,6 +33,7 @@ pub mod preview;
 pub mod providers;
 pub mod secret;
 pub(crate) mod sqlite;
+pub mod ssh;
 pub mod transfer;
 pub mod units;
 pub mod unpack;

@@ -5,8 +5,9 @@ use reqwest::StatusCode;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::READ_IDLE_TIMEOUT;
+use crate::transfer::body::{next_chunk, Body};
 use crate::transfer::request::{
-    content_length, content_range, next_chunk, open, validator_of, AuthorizedRequest, Body, Opened,
+    content_length, content_range, open, validator_of, AuthorizedRequest, Opened,
 };
 
 /// The largest file fetched whole for a preview (32 MiB). A FITS file larger than this shows its

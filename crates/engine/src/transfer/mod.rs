@@ -1,10 +1,13 @@
 //! Downloads: every transfer in Jobfetch, for every archive, goes through this engine.
 //!
 //! A batch is a list of items (source, destination, expected size and digest, auth policy) kept in a
-//! SQLite queue that survives crashes. Items stream to `<name>.part`, resume with `Range`/`If-Range`,
-//! are verified and renamed into place; a half-written file never appears under its final name.
+//! SQLite queue that survives crashes. Items come over HTTP or, from a file on an SSH host, over SFTP
+//! ([`crate::ssh`]); they stream to `<name>.part`, resume (`Range`/`If-Range`, or an SFTP read from
+//! the `.part`'s length), are verified and renamed into place; a half-written file never appears
+//! under its final name.
 
 pub mod auth;
+pub mod body;
 pub(crate) mod claim;
 pub mod congestion;
 pub mod export;
@@ -20,6 +23,7 @@ pub(crate) mod progress;
 pub mod request;
 pub mod retry;
 pub mod runner;
+pub mod sftp;
 pub mod shard;
 pub mod store;
 pub(crate) mod verify;

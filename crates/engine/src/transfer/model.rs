@@ -5,6 +5,7 @@ use ts_rs::TS;
 
 use crate::error::Error;
 use crate::ids::{AccountId, ProviderId};
+use crate::ssh::SshHost;
 
 /// A batch's id in the transfer store.
 pub type BatchId = i64;
@@ -20,14 +21,19 @@ pub enum Source {
     /// A URL an account's session hands out on request (e.g. a signed URL that expires); `key` is the
     /// provider's own reference, resolved again whenever the URL stops working.
     Resolver { account: AccountId, key: String },
+    /// A file on an SSH host, copied over SFTP with the user's own keys (see [`crate::ssh`]); `path`
+    /// is as the host's SFTP server takes it (absolute, or relative to the home folder there).
+    Sftp { host: SshHost, path: String },
 }
 
 impl Source {
-    /// How a manifest names the source: the URL, or `<account>/<key>` for a resolved one.
-    pub fn uri(&self) -> String {
+    /// How the source is named where a person reads it (manifests, messages): the URL, the
+    /// provider's reference, or `host:path` as scp writes it.
+    pub fn address(&self) -> String {
         match self {
             Source::Url { url } => url.clone(),
             Source::Resolver { account, key } => format!("{account}/{key}"),
+            Source::Sftp { host, path } => format!("{host}:{path}"),
         }
     }
 }
@@ -257,6 +263,27 @@ mod tests {
         ItemState::Failed,
         ItemState::Cancelled,
     ];
+
+    #[test]
+    fn sources_are_stored_as_before_and_sftp_ones_with_their_host() {
+        let url: Source =
+            serde_json::from_str(r#"{"kind":"url","url":"https://e.org/a"}"#).unwrap();
+        assert_eq!(url.address(), "https://e.org/a");
+        let sftp = Source::Sftp {
+            host: SshHost::new("me@xfer1.jasmin.ac.uk").unwrap(),
+            path: "/gws/nopw/j04/ws/get/a.nc".into(),
+        };
+        let stored = serde_json::to_string(&sftp).unwrap();
+        assert_eq!(
+            stored,
+            r#"{"kind":"sftp","host":{"destination":"me@xfer1.jasmin.ac.uk"},"path":"/gws/nopw/j04/ws/get/a.nc"}"#
+        );
+        assert_eq!(serde_json::from_str::<Source>(&stored).unwrap(), sftp);
+        assert_eq!(
+            sftp.address(),
+            "me@xfer1.jasmin.ac.uk:/gws/nopw/j04/ws/get/a.nc"
+        );
+    }
 
     /// The name a state has on the wire (and in the UI's types).
     fn wire_name<T: Serialize>(state: T) -> String {

@@ -112,13 +112,13 @@ impl PlanFile {
             .iter()
             .map(|item| match best.get(item.dest.as_str()) {
                 Some(entry) => ManifestEntry {
-                    uri: item.source.uri(),
+                    uri: item.source.address(),
                     size: item.size,
                     digest: item.digest.clone(),
                     ..(*entry).clone()
                 },
                 None => ManifestEntry {
-                    uri: item.source.uri(),
+                    uri: item.source.address(),
                     file: item.dest.clone(),
                     size: item.size,
                     digest: item.digest.clone(),

@@ -4,9 +4,6 @@
 //! whichever of them asks. The client must not follow redirects by itself ([`crate::http::transfer_client`]):
 //! every hop is decided here.
 
-use std::time::Duration;
-
-use bytes::Bytes;
 use futures_util::StreamExt;
 #[cfg(test)]
 use reqwest::header::HeaderValue;
@@ -16,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::auth::{may_send_token, Credentials};
+use super::body::Body;
 use super::model::AuthPolicy;
 use super::retry::retry_after;
 use crate::error::{Error, ErrorCode, Result};
@@ -40,10 +38,8 @@ pub struct AuthorizedRequest<'a> {
     pub cancel: &'a CancellationToken,
 }
 
-/// The body of a response, possibly already read (when a tiny JSON reply had to be looked at).
-pub type Body = futures_util::stream::BoxStream<'static, reqwest::Result<Bytes>>;
-
-/// A final answer (no redirect, no expired session): its status and headers, and its body to stream.
+/// A final answer (no redirect, no expired session): its status and headers, and its body to stream
+/// (possibly already read, when a tiny JSON reply had to be looked at).
 pub struct Opened {
     pub status: StatusCode,
     pub headers: HeaderMap,
@@ -165,7 +161,11 @@ pub async fn open(req: &AuthorizedRequest<'_>) -> Result<Opened> {
             .is_some_and(|v| v.starts_with("application/json"))
             && response.content_length().is_some_and(|len| len <= 1024);
         if !(token_sent && tiny_json && status == StatusCode::OK) {
-            let body = response.bytes_stream().boxed();
+            let label = req.label.to_string();
+            let body = response
+                .bytes_stream()
+                .map(move |chunk| chunk.map_err(|err| Error::network(&label, &err)))
+                .boxed();
             return Ok(Opened {
                 status,
                 headers,
@@ -194,33 +194,6 @@ pub async fn open(req: &AuthorizedRequest<'_>) -> Result<Opened> {
             }
             _ => return Err(req.sign_in_again()),
         }
-    }
-}
-
-/// The next piece of a body, `None` at its end; an error when it breaks, sends nothing for
-/// `idle_timeout`, or `cancel` fires.
-pub async fn next_chunk(
-    body: &mut Body,
-    label: &str,
-    idle_timeout: Duration,
-    cancel: &CancellationToken,
-) -> Result<Option<Bytes>> {
-    let next = tokio::select! {
-        biased;
-        _ = cancel.cancelled() => return Err(Error::new(ErrorCode::Cancelled, "Stopped.")),
-        next = tokio::time::timeout(idle_timeout, body.next()) => next,
-    };
-    match next {
-        Err(_) => Err(Error::new(
-            ErrorCode::Network,
-            format!(
-                "{label} stopped sending data for {} s. Check your connection.",
-                idle_timeout.as_secs()
-            ),
-        )),
-        Ok(None) => Ok(None),
-        Ok(Some(Err(err))) => Err(Error::network(label, &err)),
-        Ok(Some(Ok(chunk))) => Ok(Some(chunk)),
     }
 }
 

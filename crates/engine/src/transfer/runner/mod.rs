@@ -32,6 +32,7 @@ use crate::catalog::now_iso;
 use crate::error::{Error, Result};
 use crate::ids::AccountId;
 use crate::paths::SafeRelPath;
+use crate::ssh::SshConnections;
 
 /// Limits and patience of the engine.
 #[derive(Debug, Clone)]
@@ -73,6 +74,8 @@ pub struct Transfers {
     bandwidth: Bandwidth,
     credentials: RwLock<HashMap<AccountId, Arc<dyn Credentials>>>,
     resolvers: RwLock<HashMap<AccountId, Arc<dyn Resolver>>>,
+    /// The SSH connections `Source::Sftp` items are copied through.
+    ssh: SshConnections,
     live: Mutex<HashMap<BatchId, Arc<Live>>>,
     /// The folders this process downloads into, which no other process may meanwhile.
     claims: Claims,
@@ -130,6 +133,7 @@ impl Transfers {
             bandwidth: Bandwidth::default(),
             credentials: RwLock::default(),
             resolvers: RwLock::default(),
+            ssh: SshConnections::default(),
             live: Mutex::default(),
             claims: Claims::new(locks.into(), config.shard_dir.clone()),
             manifests: Mutex::default(),
@@ -167,6 +171,12 @@ impl Transfers {
             .write()
             .expect("resolvers lock")
             .insert(account.clone(), resolver);
+    }
+
+    /// The SSH connections SFTP items are copied through: a provider that tunnels to the same host
+    /// shares them, so one connection carries both.
+    pub fn ssh(&self) -> &SshConnections {
+        &self.ssh
     }
 
     /// Forgets an account's credentials and resolver (it signed out): its items wait for a new sign-in.

@@ -21,7 +21,7 @@ impl Transfers {
             .items(id)?
             .into_iter()
             .map(|item| ManifestEntry {
-                uri: item.source.uri(),
+                uri: item.source.address(),
                 file: item.dest,
                 size: item.size,
                 digest: item.digest,
@@ -77,6 +77,8 @@ impl Transfers {
                 url: match item.source {
                     Source::Url { url } => Some(url),
                     Source::Resolver { .. } => None,
+                    // Written as a comment: `host:path` is no http(s) URL.
+                    sftp @ Source::Sftp { .. } => Some(sftp.address()),
                 },
                 file: item.dest,
                 size: item.size,

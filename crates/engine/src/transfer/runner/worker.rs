@@ -11,7 +11,8 @@ use url::Url;
 use super::{Active, Live, Transfers};
 use crate::error::{Error, ErrorCode, Result};
 use crate::paths::SafeRelPath;
-use crate::transfer::fetch::{fetch, prepare_target, FetchJob, Fetched};
+use crate::ssh::SftpChannel;
+use crate::transfer::fetch::{fetch, prepare_target, FetchJob, Fetched, Landing};
 use crate::transfer::limits::SlotGuard;
 use crate::transfer::model::{AuthPolicy, BatchState, ItemId, ItemState, Source};
 use crate::transfer::part_file::part_path;
@@ -80,9 +81,10 @@ impl Transfers {
                     active.state = ItemState::Running;
                 }
             }
-            let result = match self.resolve(&item.source).await {
-                Ok(url) => {
-                    let label = crate::transfer::manifest::redact_url(url.as_str());
+            let route = self.route(&item.source).await;
+            let result = match route {
+                Err(err) => Err(err),
+                Ok((label, route)) => {
                     let store_validator =
                         |value: Option<&str>| self.store().set_item_validator(item.id, value);
                     let asked = tokio::time::Instant::now();
@@ -96,31 +98,39 @@ impl Transfers {
                         bytes.fetch_add(n, Ordering::Relaxed);
                         live.transferred.fetch_add(n, Ordering::Relaxed);
                     };
-                    fetch(FetchJob {
-                        request: AuthorizedRequest {
-                            client: &self.client,
-                            url,
-                            label: &label,
-                            auth: &item.auth,
-                            signed_url: matches!(item.source, Source::Resolver { .. }),
-                            credentials: credentials.as_deref(),
-                            headers: HeaderMap::new(),
-                            cancel: &token,
-                        },
+                    let landing = Landing {
+                        label: &label,
                         target: &target,
                         size: item.size,
                         digest: item.digest.as_ref(),
                         validator: validator.clone(),
                         bandwidth: &self.bandwidth,
                         idle_timeout: self.config.idle_timeout,
+                        cancel: &token,
                         on_start: &on_start,
                         on_body_done: &release_slot,
                         on_bytes: &on_bytes,
                         save_validator: &store_validator,
-                    })
-                    .await
+                    };
+                    match route {
+                        Route::Http(url) => {
+                            let request = AuthorizedRequest {
+                                client: &self.client,
+                                url,
+                                label: &label,
+                                auth: &item.auth,
+                                signed_url: matches!(item.source, Source::Resolver { .. }),
+                                credentials: credentials.as_deref(),
+                                headers: HeaderMap::new(),
+                                cancel: &token,
+                            };
+                            fetch(FetchJob { request, landing }).await
+                        }
+                        Route::Sftp(channel, path) => {
+                            crate::transfer::sftp::fetch(&channel, path, landing).await
+                        }
+                    }
                 }
-                Err(err) => Err(err),
             };
             let err = match result {
                 Ok(Fetched { bytes: fetched, .. }) => {
@@ -170,10 +180,16 @@ impl Transfers {
         }
     }
 
-    async fn resolve(&self, source: &Source) -> Result<Url> {
-        match source {
+    /// Where an item's bytes come from this time, and how to name it in messages: a URL (a resolver's
+    /// fresh one), or a file over the host's SFTP channel.
+    async fn route<'a>(&self, source: &'a Source) -> Result<(String, Route<'a>)> {
+        let url = match source {
+            Source::Sftp { host, path } => {
+                let channel = self.ssh.sftp(host).await?;
+                return Ok((source.address(), Route::Sftp(channel, path)));
+            }
             Source::Url { url } => Url::parse(url)
-                .map_err(|err| Error::protocol(format!("{url:?} is not a URL: {err}"))),
+                .map_err(|err| Error::protocol(format!("{url:?} is not a URL: {err}")))?,
             Source::Resolver { account, key } => {
                 let resolver = self
                     .resolvers
@@ -187,9 +203,11 @@ impl Transfers {
                         format!("Sign in to the account {account} to continue this download."),
                     )
                 })?;
-                resolver.resolve(key).await
+                resolver.resolve(key).await?
             }
-        }
+        };
+        let label = crate::transfer::manifest::redact_url(url.as_str());
+        Ok((label, Route::Http(url)))
     }
 
     /// Records how an item ended and forgets it from the active set.
@@ -257,5 +275,13 @@ fn item_host(item: &ItemRow) -> String {
             .and_then(|u| u.host_str().map(str::to_string))
             .unwrap_or_default(),
         Source::Resolver { account, .. } => account.to_string(),
+        Source::Sftp { host, .. } => host.destination.clone(),
     }
+}
+
+/// How an item's bytes come this time.
+enum Route<'a> {
+    Http(Url),
+    /// The file at the path, over the host's SFTP channel.
+    Sftp(Arc<SftpChannel>, &'a str),
 }
