@@ -11,6 +11,7 @@ mod progress;
 mod source_hint;
 mod state;
 mod status;
+mod table;
 mod thumb;
 mod up42;
 mod wait;

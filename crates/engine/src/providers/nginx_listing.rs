@@ -341,6 +341,7 @@ fn build_node(
                             size: entry.size,
                             modified: entry.mtime.as_deref().and_then(http_time_to_iso),
                             file_count: 1,
+                            digest: None,
                             children: Vec::new(),
                         }
                     }
@@ -355,6 +356,7 @@ fn build_node(
         size: Some(children.iter().filter_map(|c| c.size).sum()),
         modified: mtime.and_then(http_time_to_iso),
         file_count: children.iter().map(|c| c.file_count).sum(),
+        digest: None,
         children,
     }
 }

@@ -126,6 +126,7 @@ pub fn tree(products: &[Product]) -> OutputNode {
                 size: product.size.filter(|size| *size > 0),
                 modified: None,
                 file_count: 1,
+                digest: None,
                 children: Vec::new(),
             }
         })
@@ -138,6 +139,7 @@ pub fn tree(products: &[Product]) -> OutputNode {
         size: Some(children.iter().filter_map(|c| c.size).sum()),
         modified: None,
         file_count: children.len() as u32,
+        digest: None,
         children,
     }
 }

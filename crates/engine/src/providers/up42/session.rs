@@ -491,6 +491,7 @@ fn file(path: &str, name: &str, kind: Option<OutputKind>) -> OutputNode {
         size: None,
         modified: None,
         file_count: 1,
+        digest: None,
         children: Vec::new(),
     }
 }
@@ -503,6 +504,7 @@ fn folder(path: &str, name: &str, children: Vec<OutputNode>) -> OutputNode {
         size: None,
         modified: None,
         file_count: children.iter().map(|child| child.file_count).sum(),
+        digest: None,
         children,
     }
 }
