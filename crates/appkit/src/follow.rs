@@ -8,31 +8,7 @@ use jobfetch_engine::providers::{ProviderInfo, Session};
 use jobfetch_engine::{Error, ErrorCode, Result};
 use tokio_util::sync::CancellationToken;
 
-/// How often a followed job is asked about: first after `first`, then each wait `growth` times the
-/// last, up to `most`; back to `first` whenever the job changes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pacing {
-    pub first: Duration,
-    pub growth: f64,
-    pub most: Duration,
-}
-
-impl Default for Pacing {
-    /// 2 s, growing by half each time to a minute: quick at first, gentle on the archive for long jobs.
-    fn default() -> Self {
-        Pacing {
-            first: Duration::from_secs(2),
-            growth: 1.5,
-            most: Duration::from_secs(60),
-        }
-    }
-}
-
-impl Pacing {
-    fn after(&self, wait: Duration) -> Duration {
-        wait.mul_f64(self.growth).min(self.most)
-    }
-}
+pub use jobfetch_engine::pacing::Pacing;
 
 /// What happened while following a job, as it happens.
 #[derive(Debug)]

@@ -4,6 +4,7 @@ mod accounts;
 mod desk;
 mod download;
 mod export;
+mod jdma;
 mod jobs;
 mod mast;
 mod out_dir;
@@ -115,6 +116,9 @@ enum Command {
         #[command(subcommand)]
         command: up42::Up42Command,
     },
+    /// JDMA (JASMIN): batches on tape and object storage, their files and digests, and the requests
+    /// that PUT, MIGRATE, GET and DELETE them, followed to the end and checked.
+    Jdma(jdma::JdmaArgs),
     /// List download batches and how far each got; with --plan, how far a plan's shards got and
     /// which of its files are missing (exit status 1 while some are).
     Status {
@@ -275,6 +279,7 @@ async fn main() -> ExitCode {
         },
         Command::Mast { command } => mast::run(command, state_dir).await,
         Command::Up42 { command } => up42::run(command, state_dir).await,
+        Command::Jdma(args) => jdma::run(args, state_dir).await,
         Command::Account { command } => match state_dir() {
             Ok(dir) => {
                 desk_command(&dir, |desk| async move {

@@ -22,6 +22,11 @@ pub fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String 
     text
 }
 
+/// Prints the header and rows as [`table`] lays them out.
+pub fn print_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
+    print!("{}", table(*header, rows));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,7 @@ use jobfetch_engine::{Error, ErrorCode, Result};
 
 use crate::download::DownloadOptions;
 use crate::fail;
+use crate::table::print_table;
 
 #[derive(Subcommand)]
 pub enum Up42Command {
@@ -400,32 +401,4 @@ fn env(name: &str) -> Option<String> {
         .ok()
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
-}
-
-/// Prints rows under a header, each column as wide as its widest cell (the last one free).
-fn print_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
-    let widths: Vec<usize> = (0..N)
-        .map(|i| {
-            rows.iter()
-                .map(|row| row[i].chars().count())
-                .chain([header[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: Vec<&str>| {
-        let mut text = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            if i + 1 == N {
-                text.push_str(cell);
-            } else {
-                text.push_str(&format!("{cell:<width$}  ", width = widths[i]));
-            }
-        }
-        println!("{}", text.trim_end());
-    };
-    line(header.to_vec());
-    for row in rows {
-        line(row.iter().map(String::as_str).collect());
-    }
 }

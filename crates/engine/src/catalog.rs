@@ -1,12 +1,14 @@
 //! What an archive holds for a user: jobs, their output trees, and what kind of file each output is.
 
 use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
 use time::format_description::FormatItem;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use ts_rs::TS;
 
 use crate::ids::AccountId;
+use crate::transfer::model::Digest;
 
 /// Where a job is in its life, as the archive reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -150,6 +152,10 @@ pub struct OutputNode {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub title: Option<String>,
+    /// The digest the archive published for a file (JDMA's ADLER-32 or SHA-256), to check it against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub digest: Option<Digest>,
     pub children: Vec<OutputNode>,
 }
 
@@ -175,6 +181,14 @@ pub fn http_time_to_iso(raw: &str) -> Option<String> {
     PrimitiveDateTime::parse(raw.trim(), HTTP_DATE)
         .ok()
         .map(|time| to_iso(time.assume_utc()))
+}
+
+/// An RFC 3339 time (any precision, any offset, as UP42 and Django's `isoformat()` write them) as ISO
+/// 8601 UTC to the second.
+pub fn rfc3339_to_iso(text: &str) -> Option<String> {
+    OffsetDateTime::parse(text.trim(), &Rfc3339)
+        .ok()
+        .map(to_iso)
 }
 
 /// The current time as ISO 8601 UTC.
@@ -268,6 +282,23 @@ mod tests {
         );
         assert_eq!(http_time_to_iso("Tue, 22 Sep 2020 18:27 GMT"), None);
         assert_eq!(http_time_to_iso("1600799247"), None);
+    }
+
+    #[test]
+    fn rfc3339_times_keep_their_second_in_utc() {
+        assert_eq!(
+            rfc3339_to_iso("2021-09-28T12:08:45.377339Z").as_deref(),
+            Some("2021-09-28T12:08:45Z")
+        );
+        assert_eq!(
+            rfc3339_to_iso("2024-03-01T10:00:00+02:00").as_deref(),
+            Some("2024-03-01T08:00:00Z")
+        );
+        assert_eq!(
+            rfc3339_to_iso("2024-08-06T15:55:39.123456+00:00").as_deref(),
+            Some("2024-08-06T15:55:39Z")
+        );
+        assert_eq!(rfc3339_to_iso("yesterday"), None);
     }
 
     #[test]

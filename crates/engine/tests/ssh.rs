@@ -23,9 +23,8 @@ use url::Url;
 
 /// How long any one batch or connection may take before the test gives up on it.
 const PATIENCE: Duration = Duration::from_secs(90);
-/// Where zlib's ADLER-32 starts, as the engine's check does today. JDMA's own digests start at 0
-/// (`zlib.adler32(data, 0)`); when the engine's check follows JDMA, this follows it.
-const ADLER32_START: u32 = 1;
+/// Where ADLER-32 starts in JDMA's digests and the engine's check (`zlib.adler32(data, 0)`).
+const ADLER32_START: u32 = 0;
 
 /// `len` bytes that follow from `seed`.
 fn content(seed: u64, len: usize) -> Vec<u8> {

@@ -1,5 +1,5 @@
 //! Middleware that carries out the fault plan of each request: delays, error statuses (also for a host
-//! crowded with requests), damaged bodies; and counts the requests being answered.
+//! crowded with requests), replaced replies, damaged bodies; and counts the requests being answered.
 
 use std::io;
 use std::sync::Arc;
@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::header::{IF_RANGE, RANGE, RETRY_AFTER};
+use axum::http::header::{CONTENT_TYPE, IF_RANGE, RANGE, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
@@ -34,6 +34,10 @@ pub(crate) async fn apply(
         .plan(request.method(), request.uri().path(), answering.count);
     if !plan.delay.is_zero() {
         tokio::time::sleep(plan.delay).await;
+    }
+    if let Some((code, content_type, body)) = plan.reply {
+        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return (status, [(CONTENT_TYPE, content_type)], body).into_response();
     }
     if let Some((code, retry_after)) = plan.status {
         let mut response = nginx_error::page(

@@ -47,6 +47,13 @@ pub enum FaultAction {
     StallAfter { bytes: u64, secs: u64 },
     /// Ignore `Range`/`If-Range`: always send the whole file with 200.
     IgnoreRange,
+    /// Answer with this status, content type and body instead of handling the request: a broken or
+    /// hostile server's reply (malformed JSON, a listing with `..` in its paths).
+    Reply {
+        code: u16,
+        content_type: String,
+        body: String,
+    },
     /// Give the file a different `ETag`/`Last-Modified` on every request, so `If-Range` never matches.
     ChangeValidator,
     /// Answer `code` (with `Retry-After` when given) to a request that arrives while more than `above`
@@ -112,6 +119,8 @@ pub(crate) struct FaultPlan {
     pub(crate) ignore_range: bool,
     /// Seconds to add to the served file's modification time.
     pub(crate) validator_shift: Option<i64>,
+    /// A whole reply to send instead: status, content type, body.
+    pub(crate) reply: Option<(u16, String, String)>,
 }
 
 /// The fault rules of one sim; shared by the server and the test that owns it.
@@ -217,7 +226,7 @@ impl Faults {
             if let Some(times) = &mut rule.times {
                 *times = times.saturating_sub(1);
             }
-            match rule.action {
+            match rule.action.clone() {
                 FaultAction::Latency { ms } => plan.delay += Duration::from_millis(ms),
                 FaultAction::Status {
                     code,
@@ -239,6 +248,13 @@ impl Faults {
                     });
                 }
                 FaultAction::IgnoreRange => plan.ignore_range = true,
+                FaultAction::Reply {
+                    code,
+                    content_type,
+                    body,
+                } => {
+                    plan.reply.get_or_insert((code, content_type, body));
+                }
                 FaultAction::ChangeValidator => {
                     plan.validator_shift =
                         Some(self.validator_changes.fetch_add(1, Ordering::Relaxed) + 1);

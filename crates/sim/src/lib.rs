@@ -65,7 +65,8 @@
 //!
 //! [`Sim::faults`] takes [`FaultRule`]s matched by path prefix (and optionally method), for the
 //! next N requests or forever: latency, error statuses (with `Retry-After`), connection reset,
-//! truncated or stalled bodies, ignored ranges and changing validators; plus a global delay.
+//! truncated or stalled bodies, ignored ranges, changing validators and whole replies of a test's
+//! choosing (a hostile server's); plus a global delay.
 //! Faults apply to the API, file, MAST, UP42 and JDMA routes, never to `/_sim`.
 //!
 //! The same over HTTP, for a sim started as a binary:
@@ -97,6 +98,7 @@
 //! {"path_prefix": "/files-desaccess/", "kind": "change_validator"}
 //! {"path_prefix": "/files-desaccess/", "kind": "crowded", "above": 8, "code": 503}
 //! {"path_prefix": "/files-desaccess/", "kind": "queueing", "above": 8, "ms_each": 20}
+//! {"path_prefix": "/jdma_control/api/v1/file/", "times": 1, "kind": "reply", "code": 200, "content_type": "application/json", "body": "{\"migrations\": ["}
 //! ```
 //!
 //! # Example

@@ -43,6 +43,8 @@ pub async fn jobfetch<A: AsRef<OsStr>>(state: &Path, env: &[(&str, &str)], args:
         .env_remove("UP42_PROJECT_API_KEY")
         .env_remove("UP42_USERNAME")
         .env_remove("UP42_PASSWORD")
+        .env_remove("JDMA_ACCESS_KEY")
+        .env_remove("JDMA_SECRET_KEY")
         .env_remove("JOBFETCH_NO_KEYRING");
     for (key, value) in env {
         command.env(key, value);

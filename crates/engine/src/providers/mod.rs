@@ -4,6 +4,7 @@
 //! Nothing outside `providers/<archive>/` names an archive.
 
 pub mod desaccess;
+pub mod jdma;
 pub mod mast;
 pub mod nginx_listing;
 mod registry;

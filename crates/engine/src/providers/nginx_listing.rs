@@ -342,6 +342,7 @@ fn build_node(
                             modified: entry.mtime.as_deref().and_then(http_time_to_iso),
                             file_count: 1,
                             title: None,
+                            digest: None,
                             children: Vec::new(),
                         }
                     }
@@ -357,6 +358,7 @@ fn build_node(
         modified: mtime.and_then(http_time_to_iso),
         file_count: children.iter().map(|c| c.file_count).sum(),
         title: None,
+        digest: None,
         children,
     }
 }

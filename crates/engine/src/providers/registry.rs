@@ -19,6 +19,7 @@ impl Registry {
             Arc::new(super::desaccess::DesAccessProvider::new()),
             Arc::new(super::mast::MastProvider::new()),
             Arc::new(super::up42::Up42Provider::new()),
+            Arc::new(super::jdma::JdmaProvider::new()),
         ])
     }
 

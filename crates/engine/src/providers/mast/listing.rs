@@ -127,6 +127,7 @@ pub fn tree(products: &[Product]) -> OutputNode {
                 modified: None,
                 file_count: 1,
                 title: None,
+                digest: None,
                 children: Vec::new(),
             }
         })
@@ -140,6 +141,7 @@ pub fn tree(products: &[Product]) -> OutputNode {
         modified: None,
         file_count: children.len() as u32,
         title: None,
+        digest: None,
         children,
     }
 }

@@ -234,9 +234,18 @@ fn to_job(api: &Api, account: &AccountId, record: &JobRecord) -> Result<Job> {
         } else {
             failures.join(" ")
         },
-        submitted: record.created.as_deref().and_then(status::iso),
-        started: record.started.as_deref().and_then(status::iso),
-        completed: record.finished.as_deref().and_then(status::iso),
+        submitted: record
+            .created
+            .as_deref()
+            .and_then(crate::catalog::rfc3339_to_iso),
+        started: record
+            .started
+            .as_deref()
+            .and_then(crate::catalog::rfc3339_to_iso),
+        completed: record
+            .finished
+            .as_deref()
+            .and_then(crate::catalog::rfc3339_to_iso),
         expires: None,
         account: account.clone(),
         location: api.url(&format!("/v2/processing/jobs/{}", record.job_id)),

@@ -208,9 +208,18 @@ fn to_job(api: &Api, project: &str, account: &AccountId, record: JobRecord) -> R
         },
         status,
         status_message: message,
-        submitted: record.created_at.as_deref().and_then(status::iso),
-        started: record.started_at.as_deref().and_then(status::iso),
-        completed: record.finished_at.as_deref().and_then(status::iso),
+        submitted: record
+            .created_at
+            .as_deref()
+            .and_then(crate::catalog::rfc3339_to_iso),
+        started: record
+            .started_at
+            .as_deref()
+            .and_then(crate::catalog::rfc3339_to_iso),
+        completed: record
+            .finished_at
+            .as_deref()
+            .and_then(crate::catalog::rfc3339_to_iso),
         expires: None,
         account: account.clone(),
         location: api.url(&format!("/projects/{project}/jobs/{}", record.id)),

@@ -495,6 +495,7 @@ fn file(path: &str, name: &str, kind: Option<OutputKind>) -> OutputNode {
         modified: None,
         file_count: 1,
         title: None,
+        digest: None,
         children: Vec::new(),
     }
 }
@@ -508,6 +509,7 @@ fn folder(path: &str, name: &str, children: Vec<OutputNode>) -> OutputNode {
         modified: None,
         file_count: children.iter().map(|child| child.file_count).sum(),
         title: None,
+        digest: None,
         children,
     }
 }

@@ -1,10 +1,6 @@
-//! UP42's job and task statuses (both APIs' words, both spellings of NOT STARTED) as Jobfetch's, and its
-//! timestamps (microseconds, offsets) as ISO 8601 UTC seconds.
+//! UP42's job and task statuses (both APIs' words, both spellings of NOT STARTED) as Jobfetch's.
 
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
-
-use crate::catalog::{to_iso, JobStatus};
+use crate::catalog::JobStatus;
 
 /// The status a UP42 word means, and the word itself as the message where Jobfetch's status says less
 /// (a cancelled job is failed to Jobfetch, `CANCELLED` to the user).
@@ -41,13 +37,6 @@ pub fn of(word: &str) -> (JobStatus, String) {
     (status, message)
 }
 
-/// An RFC 3339 time (any precision, any offset) as `YYYY-MM-DDTHH:MM:SSZ`.
-pub fn iso(text: &str) -> Option<String> {
-    OffsetDateTime::parse(text.trim(), &Rfc3339)
-        .ok()
-        .map(to_iso)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,18 +59,5 @@ mod tests {
         assert_eq!(of("CANCELLED"), (JobStatus::Failure, "CANCELLED".into()));
         assert_eq!(of("FAILED"), (JobStatus::Failure, String::new()));
         assert_eq!(of("HALF_DONE"), (JobStatus::Unknown, "HALF_DONE".into()));
-    }
-
-    #[test]
-    fn times_keep_their_second_in_utc() {
-        assert_eq!(
-            iso("2021-09-28T12:08:45.377339Z").as_deref(),
-            Some("2021-09-28T12:08:45Z")
-        );
-        assert_eq!(
-            iso("2024-03-01T10:00:00+02:00").as_deref(),
-            Some("2024-03-01T08:00:00Z")
-        );
-        assert_eq!(iso("yesterday"), None);
     }
 }

@@ -4,11 +4,13 @@ use std::fmt::Write as _;
 
 use super::plan::{plan, Format, Planned};
 use super::{comment, scheme_word, ExportItem};
+use crate::transfer::verify::{parse_adler32, standard_adler32};
 
 /// An aria2 input file for the batch (`aria2c --input-file=<it>`), downloading into the current folder.
 ///
 /// Each entry is the URL, then `  out=<file>` and, where known, `  checksum=sha-256=<hex>` (or
-/// `adler32`, which aria2 1.36 and later check). Entries that need an archive token are commented out
+/// `adler32`, which aria2 1.36 and later check: the standard one, converted from JDMA's, which starts at
+/// 0, through the file's size, so only where the size is known). Entries that need an archive token are commented out
 /// with a note, since an export never holds tokens; so are signed URLs and anything else that only
 /// Jobfetch can fetch.
 pub fn aria2_input(items: &[ExportItem]) -> String {
@@ -36,8 +38,8 @@ pub fn aria2_input(items: &[ExportItem]) -> String {
                 let mut entry = format!("{}\n  out={}\n", plan.url, plan.file);
                 if let Some(hex) = &plan.sha256 {
                     let _ = writeln!(entry, "  checksum=sha-256={hex}");
-                } else if let Some(hex) = &plan.adler32 {
-                    let _ = writeln!(entry, "  checksum=adler32={hex}");
+                } else if let Some(standard) = aria2_adler32(plan) {
+                    let _ = writeln!(entry, "  checksum=adler32={standard:08x}");
                 }
                 match &plan.token {
                     None => out.push_str(&entry),
@@ -65,4 +67,10 @@ pub fn aria2_input(items: &[ExportItem]) -> String {
         }
     }
     out
+}
+
+/// The standard ADLER-32 aria2 checks for an item with JDMA's, when its size is known.
+fn aria2_adler32(plan: &Planned) -> Option<u32> {
+    let jdma = parse_adler32(plan.adler32.as_deref()?)?;
+    Some(standard_adler32(jdma, plan.size?))
 }

@@ -294,7 +294,11 @@ fn aria2_structure() {
     );
     sha.digest = Some(Digest::Sha256("cd".repeat(32)));
     let mut adler = item("y.nc", "https://jdma.example.org/y.nc");
-    adler.digest = Some(Digest::Adler32("0x1a2b3c".to_string()));
+    // Python: hex(zlib.adler32(b"Wikipedia", 0)) == "0x11dd0397", zlib.adler32(b"Wikipedia") == 0x11e60398.
+    adler.digest = Some(Digest::Adler32("0x11dd0397".to_string()));
+    adler.size = Some(9);
+    let mut unsized_adler = item("z.nc", "https://jdma.example.org/z.nc");
+    unsized_adler.digest = Some(Digest::Adler32("0x11dd0397".to_string()));
     let mut mast = item(
         "m.fits",
         "https://mast.stsci.edu/api/v0.1/Download/file?uri=mast:x",
@@ -305,15 +309,17 @@ fn aria2_structure() {
         url: None,
         ..item("t.tar", "")
     };
-    let text = aria2_input(&[sha, adler, mast, spaced, signed]);
-    assert!(text.starts_with("# Jobfetch export for aria2: 5 file(s), 2 of them ready to fetch.\n"));
+    let text = aria2_input(&[sha, adler, unsized_adler, mast, spaced, signed]);
+    assert!(text.starts_with("# Jobfetch export for aria2: 6 file(s), 3 of them ready to fetch.\n"));
     assert!(text.contains(&format!(
         "\nhttps://des.example.org/f/x_r.fits\n  out=DES0226-1541/x_r.fits\n  checksum=sha-256={}\n",
         "cd".repeat(32)
     )));
     assert!(
-        text.contains("\nhttps://jdma.example.org/y.nc\n  out=y.nc\n  checksum=adler32=001a2b3c\n")
+        text.contains("\nhttps://jdma.example.org/y.nc\n  out=y.nc\n  checksum=adler32=11e60398\n")
     );
+    // Without a size JDMA's ADLER-32 cannot become aria2's, so none is given.
+    assert!(text.contains("\nhttps://jdma.example.org/z.nc\n  out=z.nc\n\n"));
     assert!(text.contains("# Needs a MAST token, which an export never holds."));
     assert!(text.contains(
         "\n# https://mast.stsci.edu/api/v0.1/Download/file?uri=mast:x\n#   out=m.fits\n"
