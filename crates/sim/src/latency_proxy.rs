@@ -97,7 +97,12 @@ impl Drop for LatencyProxy {
 }
 
 /// Accepts until aborted, relaying each connection in a task of its own that ends with its sockets.
-async fn accept(listener: TcpListener, target: SocketAddr, delay: Duration, counters: Arc<Counters>) {
+async fn accept(
+    listener: TcpListener,
+    target: SocketAddr,
+    delay: Duration,
+    counters: Arc<Counters>,
+) {
     loop {
         let Ok((client, _)) = listener.accept().await else {
             // Out of file descriptors, most likely: give connections a moment to close.
@@ -125,7 +130,12 @@ async fn relay(client: TcpStream, server: TcpStream, delay: Duration, counters: 
     let (server_read, server_write) = server.into_split();
     tokio::join!(
         delay_line(client_read, server_write, delay, &counters.bytes_to_target),
-        delay_line(server_read, client_write, delay, &counters.bytes_from_target),
+        delay_line(
+            server_read,
+            client_write,
+            delay,
+            &counters.bytes_from_target
+        ),
     );
 }
 

@@ -145,12 +145,21 @@ async fn bench_20000_lists_20000_small_files_through_the_latency_proxy_unchanged
     let (path, size) = &files[12_345];
     let proxied = get_bytes(&client, &format!("{through}/{path}")).await;
     assert_eq!(proxied.len() as u64, *size);
-    assert_eq!(proxied, get_bytes(&client, &format!("{direct}/{path}")).await);
+    assert_eq!(
+        proxied,
+        get_bytes(&client, &format!("{direct}/{path}")).await
+    );
     // A folder without its slash redirects relatively, so a client stays on the proxy.
-    let redirect = client.get(format!("{through}/{}", files[0].0.split('/').next().unwrap()));
+    let redirect = client.get(format!(
+        "{through}/{}",
+        files[0].0.split('/').next().unwrap()
+    ));
     let reply = redirect.send().await.unwrap();
     assert_eq!(reply.status(), 301);
-    assert!(reply.headers()["location"].to_str().unwrap().starts_with('/'));
+    assert!(reply.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with('/'));
 
     let relayed = proxy.stop();
     assert!(relayed.connections >= 1);
