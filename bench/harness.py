@@ -135,12 +135,13 @@ class Row:
         self.extra = []  # files written besides the expected ones
 
 
-def run_rounds(entries, runs, timeout, work, label, check, once=()):
+def run_rounds(entries, runs, timeout, work, label, check, once=(), before=None):
     """Rows for (name, build(out_dir) -> argv, note) entries, run in rounds (each contender once per
     round; those named in `once` in the first round only, with 5 times the timeout), so that drift on
     the machine does not favour whoever runs first. Each run writes into a fresh empty out_dir, which
-    check(name, out_dir) -> (why the output is wrong or None, other files found) judges before the
-    time counts; the folder is deleted after."""
+    check(name, out_dir, log) -> (why the output is wrong or None, other files found) judges before the
+    time counts (log: the file holding the run's stdout and stderr); the folder is deleted after.
+    before(name), when given, is called just before each run."""
     rows = [Row(name, note) for name, _, note in entries]
     times = {row.name: [] for row in rows}
     peaks = {row.name: [] for row in rows}
@@ -154,13 +155,15 @@ def run_rounds(entries, runs, timeout, work, label, check, once=()):
             log = os.path.join(work, '{}-{}-{}.log'.format(label, name.split()[0], i))
             try:
                 limit = timeout * 5 if name in once else timeout
+                if before is not None:
+                    before(name)
                 outcome = run(build(out), log, limit, env=contender_env(work, fresh_state=True))
                 if outcome.seconds >= limit:
                     row.failure = 'still running after {} s: {}'.format(limit, outcome.log_tail())
                 elif outcome.code != 0:
                     row.failure = 'exit {}: {}'.format(outcome.code, outcome.log_tail())
                 else:
-                    row.failure, row.extra = check(name, out)
+                    row.failure, row.extra = check(name, out, log)
                 if not row.failure:
                     times[name].append(outcome.seconds)
                     peaks[name].append(outcome.rss_kib)

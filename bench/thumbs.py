@@ -164,7 +164,7 @@ class Inputs:
 
 
 class Checker:
-    """check(name, out) for run_rounds: one valid PNG of the right size per input, nothing else; and a
+    """check(name, out, log) for run_rounds: one valid PNG of the right size per input, nothing else; and a
     sample of each contender's first good output kept, as pixels, for comparing with jobfetch's."""
 
     def __init__(self, inputs, dims, size, colour):
@@ -173,7 +173,7 @@ class Checker:
         self.samples = {}  # contender -> [numpy array per pick], or None without Pillow/numpy
         self.out_bytes = {}  # contender -> total bytes of its thumbnails (first good run)
 
-    def __call__(self, name, out):
+    def __call__(self, name, out, log):
         wanted = {os.path.basename(p) + '.png': p for p in self.inputs}
         present = set(os.listdir(out)) if os.path.isdir(out) else set()
         missing = sorted(set(wanted) - present)

@@ -1,8 +1,11 @@
-//! The benchmark account, `bench`: three job folders on the file server for `make bench`.
+//! The benchmark account, `bench`: four job folders on the file server for `make bench`.
 //!
 //! * [`SMALL_JOB_ID`] — a DESaccess cutout job of [`SMALL_FILES`] files in [`SMALL_TILES`] tile
 //!   folders (BulkThumbs layout: `<TILE>/<position>_<band>.fits` and `…_gri_{stiff,lupton}.png`),
 //!   each between [`SMALL_MIN_BYTES`] and [`SMALL_MAX_BYTES`] long.
+//! * [`LARGE_JOB_ID`] — the same layout ten times over: [`LARGE_FILES`] files in [`LARGE_TILES`]
+//!   tile folders, each between [`LARGE_MIN_BYTES`] and [`LARGE_MAX_BYTES`] long, so that a run
+//!   writes about 250 MB rather than 1.8 GB: it measures how time grows with the number of files.
 //! * [`BIG_JOB_ID`] — one file of exactly [`BIG_BYTES`] (2 GiB), [`BIG_FILE`].
 //! * [`THUMBS_JOB_ID`] — real sky images for the thumbnail benchmark: [`THUMBS_POSITIONS`]
 //!   one-arcminute cutouts ([`THUMBS_PIXELS`] px square at 0.263″/px) in [`THUMBS_TILES`] tile
@@ -12,11 +15,13 @@
 //! All three live at `/files-desaccess/bench/cutout/<job_id>/` and are served like every other
 //! file (listings, `Content-Length`, `ETag`, `Last-Modified`, ranges). The bytes of the first two
 //! are deterministic pseudo-random data produced per request and range, never held in memory, so
-//! the 180 MB of small files and the 2 GiB file cost the sim nothing until asked for. The
+//! the 180 MB of small files, the 250 MB of smaller ones and the 2 GiB file cost the sim nothing
+//! until asked for (the 20,000 files' names and sizes are held, about 2 MB). The
 //! thumbnail job's images are rendered like the demo's cutouts, on first request, and then kept
 //! (about 185 MB once all are fetched). Sizes, names and pixels follow the sim's seed. The account
 //! exists on the file server only: it cannot sign in to the API.
 
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 
 use crate::clock::{utc, UnixTime};
@@ -29,7 +34,7 @@ use crate::vfs::{Content, Dir, DirBuilder, File};
 
 /// The benchmark account's folder on the file server.
 pub const USERNAME: &str = "bench";
-/// Job type (and folder) of both benchmark jobs.
+/// Job type (and folder) of every benchmark job.
 pub const JOB_TYPE: &str = "cutout";
 
 /// `bench-2000`: 2,000 cutout files in 20 tile folders.
@@ -44,6 +49,17 @@ pub const SMALL_FILES: usize = SMALL_TILES * FILES_PER_TILE;
 pub const SMALL_MIN_BYTES: u64 = 30_000;
 /// Largest file in [`SMALL_JOB_ID`] (150 KB).
 pub const SMALL_MAX_BYTES: u64 = 150_000;
+
+/// `bench-20000`: 20,000 small files in 200 tile folders.
+pub const LARGE_JOB_ID: &str = "b20000c0ffee04b7da11e5f3c0de2000";
+/// Tile folders in [`LARGE_JOB_ID`].
+pub const LARGE_TILES: usize = 200;
+/// Files in [`LARGE_JOB_ID`].
+pub const LARGE_FILES: usize = LARGE_TILES * FILES_PER_TILE;
+/// Smallest file in [`LARGE_JOB_ID`] (5 KB).
+pub const LARGE_MIN_BYTES: u64 = 5_000;
+/// Largest file in [`LARGE_JOB_ID`] (20 KB).
+pub const LARGE_MAX_BYTES: u64 = 20_000;
 
 /// `bench-big`: one 2 GiB file.
 pub const BIG_JOB_ID: &str = "b16b16b16b164c2e9a7f2d6c0de2a61b";
@@ -78,6 +94,7 @@ pub(crate) fn folders(seed: u64) -> Vec<(String, Arc<Dir>)> {
     let job = |id: &str| format!("{USERNAME}/{JOB_TYPE}/{id}");
     vec![
         (job(SMALL_JOB_ID), Arc::new(small_job(seed))),
+        (job(LARGE_JOB_ID), Arc::new(large_job(seed))),
         (job(BIG_JOB_ID), Arc::new(big_job(seed))),
         (job(THUMBS_JOB_ID), Arc::new(thumbs_job(seed))),
     ]
@@ -89,9 +106,28 @@ fn generated(seed: u64, path: &str, len: u64) -> File {
 }
 
 fn small_job(seed: u64) -> Dir {
-    let mut rng = Rng::derive(seed, SMALL_JOB_ID);
+    tiled_job(
+        seed,
+        SMALL_JOB_ID,
+        SMALL_TILES,
+        SMALL_MIN_BYTES..=SMALL_MAX_BYTES,
+    )
+}
+
+fn large_job(seed: u64) -> Dir {
+    tiled_job(
+        seed,
+        LARGE_JOB_ID,
+        LARGE_TILES,
+        LARGE_MIN_BYTES..=LARGE_MAX_BYTES,
+    )
+}
+
+/// A cutout job of `tiles` tile folders of [`FILES_PER_TILE`] generated files, sized within `sizes`.
+fn tiled_job(seed: u64, job_id: &str, tiles_wanted: usize, sizes: RangeInclusive<u64>) -> Dir {
+    let mut rng = Rng::derive(seed, job_id);
     let mut tiles: Vec<Tile> = Vec::new();
-    while tiles.len() < SMALL_TILES {
+    while tiles.len() < tiles_wanted {
         let tile = Tile::random(&mut rng);
         if tiles.iter().all(|t| t.name != tile.name) {
             tiles.push(tile);
@@ -110,7 +146,7 @@ fn small_job(seed: u64) -> Dir {
         for name in &names {
             for product in PRODUCTS {
                 let path = format!("{}/{name}_{product}", tile.name);
-                let len = SMALL_MIN_BYTES + rng.below(SMALL_MAX_BYTES - SMALL_MIN_BYTES + 1);
+                let len = sizes.start() + rng.below(sizes.end() - sizes.start() + 1);
                 folder.add_file(&path, generated(seed, &path, len));
             }
         }
@@ -213,6 +249,20 @@ mod tests {
     }
 
     #[test]
+    fn the_large_job_has_20000_files_of_5_to_20_kb_in_200_tiles() {
+        let dir = large_job(7);
+        assert_eq!(dir.entries().count(), LARGE_TILES);
+        let mut all = Vec::new();
+        files(&dir, "", &mut all);
+        assert_eq!(all.len(), LARGE_FILES);
+        assert!(all
+            .iter()
+            .all(|(_, size)| (LARGE_MIN_BYTES..=LARGE_MAX_BYTES).contains(size)));
+        let total: u64 = all.iter().map(|(_, size)| size).sum();
+        assert!((230_000_000..270_000_000).contains(&total), "{total}");
+    }
+
+    #[test]
     fn the_big_job_is_one_file_of_2_gib_and_both_follow_the_seed() {
         let dir = big_job(7);
         let Some(Found::File(file)) = dir.lookup(&[BIG_FILE]) else {
@@ -287,7 +337,7 @@ mod tests {
 
     #[test]
     fn job_ids_are_32_lowercase_hex() {
-        for id in [SMALL_JOB_ID, BIG_JOB_ID, THUMBS_JOB_ID] {
+        for id in [SMALL_JOB_ID, LARGE_JOB_ID, BIG_JOB_ID, THUMBS_JOB_ID] {
             assert_eq!(id.len(), 32);
             assert!(id
                 .chars()

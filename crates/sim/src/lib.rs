@@ -57,9 +57,10 @@
 //! Tokens, signed URLs, running jobs and JDMA's request stages read one clock: real time since the
 //! start, plus whatever [`Sim::advance_clock`] (or `PUT /_sim/clock/advance`) added, so a test sees
 //! UP42's five-minute tokens expire, or a JDMA GET complete, without waiting. (DESaccess's tokens and MAST's signed URLs keep to real time.)
-//! The [`bench`] account's folders for `make bench`: 2,000 small files and one 2 GiB file,
-//! generated per request and range and never held in memory, and 500 one-arcminute cutouts as
-//! FITS and PNG, rendered like the demo's.
+//! The [`bench`] account's folders for `make bench`: 2,000 and 20,000 small files and one 2 GiB
+//! file, generated per request and range and never held in memory, and 500 one-arcminute cutouts
+//! as FITS and PNG, rendered like the demo's. The [`latency_proxy`] (the `latency-proxy` binary)
+//! puts a long network path in front of the sim for the benchmark's scale cases.
 //!
 //! # Fault injection
 //!
@@ -133,6 +134,7 @@ mod fits;
 mod generated;
 pub mod jdma;
 mod jobs;
+pub mod latency_proxy;
 mod live;
 pub mod mast;
 mod nginx_error;

@@ -4,6 +4,7 @@ mod common;
 
 use common::{client, get_bytes, get_text, json_reply, listing, start, walk};
 use jobfetch_sim::bench;
+use jobfetch_sim::latency_proxy::LatencyProxy;
 use serde_json::Value;
 
 fn bench_folder(sim: &jobfetch_sim::Sim, job_id: &str) -> String {
@@ -117,4 +118,50 @@ async fn sim_stats_count_body_bytes_sent_per_path_until_reset() {
 
     client.delete(&stats_url).send().await.unwrap();
     assert_eq!(stats(&client, &sim).await, serde_json::json!({}));
+}
+
+#[tokio::test]
+async fn bench_20000_lists_20000_small_files_through_the_latency_proxy_unchanged() {
+    let (sim, client) = (start().await, client());
+    let direct = bench_folder(&sim, bench::LARGE_JOB_ID);
+    let sim_addr = reqwest::Url::parse(&direct)
+        .unwrap()
+        .socket_addrs(|| None)
+        .unwrap()[0];
+    let delay = std::time::Duration::from_millis(5);
+    let proxy = LatencyProxy::start("127.0.0.1:0".parse().unwrap(), sim_addr, delay)
+        .await
+        .unwrap();
+    let through = direct.replace(&sim_addr.to_string(), &proxy.addr().to_string());
+    assert_ne!(through, direct);
+
+    let top = listing(&client, &through).await;
+    assert_eq!(top.len(), bench::LARGE_TILES);
+    let files = walk(&client, &through).await;
+    assert_eq!(files.len(), bench::LARGE_FILES);
+    assert!(files
+        .iter()
+        .all(|(_, size)| (bench::LARGE_MIN_BYTES..=bench::LARGE_MAX_BYTES).contains(size)));
+    let (path, size) = &files[12_345];
+    let proxied = get_bytes(&client, &format!("{through}/{path}")).await;
+    assert_eq!(proxied.len() as u64, *size);
+    assert_eq!(
+        proxied,
+        get_bytes(&client, &format!("{direct}/{path}")).await
+    );
+    // A folder without its slash redirects relatively, so a client stays on the proxy.
+    let redirect = client.get(format!(
+        "{through}/{}",
+        files[0].0.split('/').next().unwrap()
+    ));
+    let reply = redirect.send().await.unwrap();
+    assert_eq!(reply.status(), 301);
+    assert!(reply.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with('/'));
+
+    let relayed = proxy.stop();
+    assert!(relayed.connections >= 1);
+    assert!(relayed.bytes_from_target > *size, "{relayed:?}");
 }
