@@ -15,6 +15,7 @@ use crate::ids::ProviderId;
 use crate::paths::SafeRelPath;
 use crate::transfer::model::{AuthPolicy, BatchOrigin, ItemSpec, OriginScope, Source};
 use crate::transfer::plan::{Plan, PlanStep};
+use crate::transfer::retry::{retry_after, RetryPolicy};
 
 /// Folders listed at once while walking a tree.
 pub const CONCURRENCY: usize = 8;
@@ -104,8 +105,24 @@ pub fn child_url(folder: &Url, name: &str) -> Url {
     url
 }
 
-/// Fetches and checks one folder's listing.
+/// Fetches and checks one folder's listing, trying again (with backoff, or as long as `Retry-After` says)
+/// when the server is busy or the connection fails.
 pub async fn list_folder(client: &reqwest::Client, folder: &Url) -> Result<Listing> {
+    let retry = RetryPolicy::default();
+    let mut attempt = 1;
+    loop {
+        match list_folder_once(client, folder).await {
+            Err(err) if err.retryable && attempt < retry.attempts => {
+                tokio::time::sleep(retry.delay(attempt, err.retry_after)).await;
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+/// One try at [`list_folder`]: a busy server, a dropped connection or a timeout may pass on the next.
+async fn list_folder_once(client: &reqwest::Client, folder: &Url) -> Result<Listing> {
     let json_url = child_url(folder, "json");
     let what = format!("the listing {json_url}");
     let response = client
@@ -117,7 +134,10 @@ pub async fn list_folder(client: &reqwest::Client, folder: &Url) -> Result<Listi
         return Err(Error::folder_not_found(folder));
     }
     if !response.status().is_success() {
-        return Err(Error::http_status(&what, response.status()));
+        return Err(Error {
+            retry_after: retry_after(response.headers()),
+            ..Error::http_status(&what, response.status())
+        });
     }
     let body = http::read_limited(response, &what, http::MAX_JSON_BYTES).await?;
     parse_listing(&body, &what)
