@@ -75,6 +75,7 @@ impl AppState {
         let context = Context {
             client: jobfetch_engine::http::client()?,
             secrets: Arc::new(KeyringSecrets),
+            ssh: transfers.ssh().clone(),
         };
         let cache = ThumbnailCache::open(&data_dir.join("previews"), DEFAULT_CAP_BYTES)?;
         Ok(AppState {

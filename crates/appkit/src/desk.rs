@@ -233,6 +233,7 @@ impl Desk {
         let context = Context {
             client: self.context.client.clone(),
             secrets: trial.clone(),
+            ssh: self.context.ssh.clone(),
         };
         let session = provider.open(&context, &account).await?;
         Ok((account, trial, session, secret_names(provider.info())))

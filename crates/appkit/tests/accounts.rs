@@ -59,6 +59,8 @@ impl KeyArchive {
                 expiry: None,
                 opens: None,
                 archive_folder: None,
+                retrieval: None,
+                deletion: None,
             },
         }
     }

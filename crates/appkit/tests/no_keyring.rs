@@ -32,6 +32,7 @@ async fn an_unavailable_keyring_is_a_clear_error_and_nothing_is_kept_elsewhere()
         Context {
             client: jobfetch_engine::http::client().unwrap(),
             secrets: Arc::new(KeyringSecrets),
+            ssh: Default::default(),
         },
         Arc::new(JsonFileBook::new(&dir.path().join("accounts.json"))),
         transfers,

@@ -28,6 +28,7 @@ pub fn open_with_queue(state_dir: &Path, queue: &Path, config: TransferConfig) -
     let context = Context {
         client: jobfetch_engine::http::client()?,
         secrets: secret_store(&registry),
+        ssh: transfers.ssh().clone(),
     };
     let book = Arc::new(JsonFileBook::new(&state_dir.join("accounts.json")));
     Ok(Desk::new(registry, context, book, transfers))

@@ -55,6 +55,43 @@ impl JobStatus {
     }
 }
 
+/// How far one stage of a job's timeline is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum StepState {
+    Done,
+    /// The stage the job is at now.
+    Current,
+    Waiting,
+    /// The stage the job failed in (when the archive says which).
+    Failed,
+}
+
+/// One stage of a job that moves through named stages (e.g. a tape request's PACKING, PUTTING).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct JobStep {
+    /// The archive's own name for the stage, e.g. `GET_UNPACKING`.
+    pub name: String,
+    pub state: StepState,
+}
+
+/// A job's stages in the order they happen, for a timeline: done, current, waiting or failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct JobStages {
+    /// The archive's name of the stage the job is at now (e.g. `FAILED` once failed).
+    pub stage: String,
+    pub steps: Vec<JobStep>,
+    pub ended: bool,
+    pub failed: bool,
+    /// Why it failed, in the archive's words.
+    pub reason: Option<String>,
+}
+
 /// One job on an archive, with times as ISO 8601 UTC strings (`2020-09-22T18:27:27Z`).
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]

@@ -65,6 +65,7 @@ async fn open(account: &Account, secrets: &Arc<Secrets>) -> Result<Arc<dyn Sessi
     let context = Context {
         client: http::client().unwrap(),
         secrets: secrets.clone(),
+        ssh: Default::default(),
     };
     DesAccessProvider::new().open(&context, account).await
 }

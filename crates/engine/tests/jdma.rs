@@ -71,6 +71,7 @@ async fn open_with(sim: &Sim, user: &str, secrets: Arc<Secrets>) -> Arc<JdmaSess
     let context = Context {
         client: http::client().unwrap(),
         secrets,
+        ssh: Default::default(),
     };
     let session: Arc<dyn Session> = provider.open(&context, &account).await.unwrap();
     let any: Arc<dyn std::any::Any + Send + Sync> = session;

@@ -19,6 +19,7 @@ pub fn desk(dir: &Path, registry: Registry) -> Desk {
     let context = Context {
         client: jobfetch_engine::http::client().unwrap(),
         secrets: Arc::new(KeyringSecrets),
+        ssh: Default::default(),
     };
     let book = Arc::new(JsonFileBook::new(&dir.join("accounts.json")));
     Desk::new(registry, context, book, transfers)

@@ -16,12 +16,13 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::catalog::{Footprint, Job, OutputNode};
+use crate::catalog::{Footprint, Job, JobStages, OutputNode};
 use crate::error::Error;
 use crate::error::Result;
 use crate::ids::{AccountId, ProviderId};
 use crate::paths::SafeRelPath;
 use crate::secret::SecretStore;
+use crate::ssh::SshConnections;
 use crate::transfer::auth::{BoxFuture, Credentials, Resolver};
 use crate::transfer::model::{AuthPolicy, Source};
 use crate::transfer::plan::Plan;
@@ -152,6 +153,25 @@ pub struct ProviderInfo {
     /// The folder its result archives keep their files in, left out when they are unpacked (UP42's
     /// `output/`); `None` when its archives unpack as they are.
     pub archive_folder: Option<String>,
+    /// How the archive brings files back from storage on request ([`Session::retrieve`]); `None`
+    /// when its files are there to download.
+    pub retrieval: Option<RetrievalInfo>,
+    /// What deleting a job does there, said before asking ([`Session::delete`]); `None` when jobs are
+    /// not deleted from Jobfetch.
+    pub deletion: Option<String>,
+}
+
+/// The words of the form that asks an archive to bring files back from storage (JDMA's GET).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct RetrievalInfo {
+    /// The action, e.g. `Bring back from storage`.
+    pub action: String,
+    /// What the target is, e.g. `Folder on JASMIN`.
+    pub target_label: String,
+    /// One line saying what happens, under the form.
+    pub help: String,
 }
 
 impl ProviderInfo {
@@ -200,6 +220,8 @@ pub struct Profile {
 pub struct Context {
     pub client: reqwest::Client,
     pub secrets: Arc<dyn SecretStore>,
+    /// The process's SSH connections (shared with its transfers), for archives reached through a host.
+    pub ssh: SshConnections,
 }
 
 /// The files listed in a file an archive made for downloading them (e.g. MAST's download scripts).
@@ -292,4 +314,37 @@ pub trait Session: std::any::Any + Send + Sync {
     fn resolver(&self) -> Option<Arc<dyn Resolver>> {
         None
     }
+    /// A job's stages in the order they happen, for a job that moves through named stages (a tape
+    /// request's); `None` for jobs that do not.
+    fn stages<'a>(&'a self, _job: &'a Job) -> BoxFuture<'a, Result<Option<JobStages>>> {
+        Box::pin(async { Ok(None) })
+    }
+    /// Where a retrieval of `job`'s files goes unless the user says otherwise, for an archive whose
+    /// info has `retrieval`.
+    fn retrieval_target<'a>(&'a self, _job: &'a Job) -> BoxFuture<'a, Result<String>> {
+        let error = cannot(self.account(), "bring files back from storage");
+        Box::pin(async move { Err(error) })
+    }
+    /// Asks the archive to bring `paths` of `job`'s output tree (all of it when empty) back from
+    /// storage into `target`, a folder where the archive writes; the request it made, as a job.
+    fn retrieve<'a>(
+        &'a self,
+        _job: &'a Job,
+        _paths: &'a [SafeRelPath],
+        _target: &'a str,
+    ) -> BoxFuture<'a, Result<Job>> {
+        let error = cannot(self.account(), "bring files back from storage");
+        Box::pin(async move { Err(error) })
+    }
+    /// Deletes `job` at the archive, for an archive whose info has `deletion`; the request doing it,
+    /// as a job.
+    fn delete<'a>(&'a self, _job: &'a Job) -> BoxFuture<'a, Result<Job>> {
+        let error = cannot(self.account(), "delete jobs");
+        Box::pin(async move { Err(error) })
+    }
+}
+
+/// The error saying `account`'s archive cannot do `what`.
+fn cannot(account: &Account, what: &str) -> Error {
+    Error::invalid_input(format!("{} cannot {what} from Jobfetch.", account.provider))
 }

@@ -111,6 +111,8 @@ impl DesAccessProvider {
                 ),
                 opens: None,
                 archive_folder: None,
+                retrieval: None,
+                deletion: None,
             },
         }
     }

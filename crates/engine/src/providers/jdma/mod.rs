@@ -103,6 +103,8 @@ impl JdmaProvider {
                 expiry: None,
                 opens: None,
                 archive_folder: None,
+                retrieval: None,
+                deletion: None,
             },
         }
     }

@@ -101,6 +101,8 @@ impl MastProvider {
                 expiry: None,
                 opens: Some("MAST download scripts (.sh)".into()),
                 archive_folder: None,
+                retrieval: None,
+                deletion: None,
             },
         }
     }

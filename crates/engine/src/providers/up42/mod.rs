@@ -128,6 +128,8 @@ impl Up42Provider {
                 expiry: None,
                 opens: None,
                 archive_folder: Some(ARCHIVE_FOLDER.into()),
+                retrieval: None,
+                deletion: None,
             },
             clock,
         }
