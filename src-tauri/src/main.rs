@@ -20,6 +20,7 @@ mod progress;
 mod settings;
 mod shutdown;
 mod state;
+mod storage;
 mod tray;
 
 use tauri::Manager;

@@ -342,7 +342,7 @@ impl Desk {
     }
 
     /// Forgets a session the archive ended, so the next call signs in afresh.
-    async fn end_if_expired<T>(&self, id: &AccountId, result: Result<T>) -> Result<T> {
+    pub(crate) async fn end_if_expired<T>(&self, id: &AccountId, result: Result<T>) -> Result<T> {
         if result
             .as_ref()
             .is_err_and(|err| err.code == ErrorCode::AuthExpired)

@@ -8,6 +8,8 @@
 //!   ([`desk::Desk::follow_job`]), for the app's running jobs and `jobfetch get --wait`.
 //! - [`opened_file`]: files an archive made for downloading (MAST's scripts), handed to Jobfetch,
 //!   read by the archive that made them and downloaded as one batch.
+//! - `storage`: jobs that move through stages and files kept on storage (JDMA's): what can be done
+//!   with a job, its stages, bringing its files back and deleting it, as [`Desk`] methods.
 //! - [`unpacking`]: a finished batch's result archives unpacked in place, safely.
 //! - [`diagnostics`]: the app's rotated log, its last warnings and errors, and panics reported.
 
@@ -21,6 +23,7 @@ pub mod opened_file;
 #[cfg(test)]
 mod sample;
 pub mod selection;
+mod storage;
 mod trial;
 pub mod unpacking;
 

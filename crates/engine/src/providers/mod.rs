@@ -161,6 +161,30 @@ pub struct ProviderInfo {
     pub deletion: Option<String>,
 }
 
+/// What can be done with one job from Jobfetch, so the app offers only that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct JobOffers {
+    /// Its files can be downloaded now.
+    pub download: bool,
+    /// Its files can be brought back from storage ([`Session::retrieve`]).
+    pub retrieve: bool,
+    /// It can be deleted at the archive ([`Session::delete`]).
+    pub delete: bool,
+}
+
+impl Default for JobOffers {
+    /// A job whose files are there to download, as most archives' are.
+    fn default() -> Self {
+        JobOffers {
+            download: true,
+            retrieve: false,
+            delete: false,
+        }
+    }
+}
+
 /// The words of the form that asks an archive to bring files back from storage (JDMA's GET).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -313,6 +337,10 @@ pub trait Session: std::any::Any + Send + Sync {
     /// Turns the keys of `Source::Resolver` items into URLs to fetch now (e.g. fresh signed URLs).
     fn resolver(&self) -> Option<Arc<dyn Resolver>> {
         None
+    }
+    /// What can be done with `job` now.
+    fn offers(&self, _job: &Job) -> JobOffers {
+        JobOffers::default()
     }
     /// A job's stages in the order they happen, for a job that moves through named stages (a tape
     /// request's); `None` for jobs that do not.
