@@ -1,7 +1,7 @@
 //! The built-in demo archive: the simulator started in-process on 127.0.0.1, and the display check before any window.
 
 use jobfetch_engine::ids::ProviderId;
-use jobfetch_engine::providers::{desaccess, mast, up42};
+use jobfetch_engine::providers::{desaccess, jdma, mast, up42};
 use jobfetch_sim::{Sim, SimConfig};
 
 use crate::state::SignInForm;
@@ -91,6 +91,16 @@ pub async fn start() -> std::io::Result<DemoArchive> {
                     jobfetch_sim::up42::DEMO_PROJECT_ID.to_string(),
                 ),
                 (up42::API_KEY, jobfetch_sim::up42::DEMO_API_KEY.to_string()),
+            ],
+        ),
+        form(
+            "jdma",
+            vec![
+                (
+                    jdma::API,
+                    format!("{}/jdma_control/api/v1/", sim.jdma_url()),
+                ),
+                (jdma::USER, jobfetch_sim::jdma::DEMO_USER.to_string()),
             ],
         ),
     ];

@@ -9,7 +9,9 @@ import type { Footprint } from "./bindings/Footprint";
 import type { FollowUpdate } from "./bindings/FollowUpdate";
 import type { AccountId } from "./bindings/AccountId";
 import type { Job } from "./bindings/Job";
+import type { JobOffers } from "./bindings/JobOffers";
 import type { JobRef } from "./bindings/JobRef";
+import type { JobStages } from "./bindings/JobStages";
 import type { Limits } from "./bindings/Limits";
 import type { OpenRequest } from "./bindings/OpenRequest";
 import type { OutputNode } from "./bindings/OutputNode";
@@ -91,6 +93,25 @@ export const jobRef = (job: Pick<Job, "account" | "id">): JobRef => ({ account: 
 
 /** A job's output tree; its root is the job folder (path ""). */
 export const jobOutputs = (job: JobRef) => call<OutputNode>("job_outputs", { account: job.account, jobId: job.job });
+
+/** What can be done with a job now: download it, bring it back from storage, delete it. */
+export const jobOffers = (job: JobRef) => call<JobOffers>("job_offers", { account: job.account, jobId: job.job });
+
+/** A job's stages in the order they happen, for its timeline; null for a job without stages. */
+export const jobStages = (job: JobRef) => call<JobStages | null>("job_stages", { account: job.account, jobId: job.job });
+
+/** Where bringing a job's files back from storage goes unless the user says otherwise (a folder where the archive writes). */
+export const retrievalTarget = (job: JobRef) => call<string>("retrieval_target", { account: job.account, jobId: job.job });
+
+/**
+ * Asks the archive to bring `paths` of a job's tree (all of it when empty) back from storage into `target`;
+ * resolves with the request it made, as a job of the same account.
+ */
+export const retrieveFromStorage = (job: JobRef, paths: string[], target: string) =>
+  call<Job>("retrieve_from_storage", { account: job.account, jobId: job.job, paths, target });
+
+/** Deletes a job at its archive (ask first: `ProviderInfo.deletion` says what it does); resolves with the request doing it. */
+export const deleteJob = (job: JobRef) => call<Job>("delete_job", { account: job.account, jobId: job.job });
 
 /**
  * Starts downloading a job into the download folder: `paths` are output paths (files or folders) relative to

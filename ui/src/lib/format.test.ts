@@ -1,7 +1,7 @@
-// Tests for the formatting helpers: sizes, rates, times left, counts, local and relative times, kind labels and archive hosts.
+// Tests for the formatting helpers: sizes, rates, times left, counts, local and relative times, kind labels, archive hosts and stage names.
 import { describe, expect, it } from "vitest";
 import sizes from "../../../crates/engine/vectors/sizes.json";
-import { formatBytes, formatCount, formatEta, formatNumber, formatRate, formatRelative, formatTime, kindLabel } from "./format";
+import { formatBytes, formatCount, formatEta, formatNumber, formatRate, formatRelative, formatTime, kindLabel, stageLabel } from "./format";
 
 describe("formatBytes", () => {
   it("writes every size of the shared table as the engine does", () => {
@@ -107,5 +107,18 @@ describe("formatEta", () => {
 describe("formatNumber", () => {
   it("groups thousands", () => {
     expect(formatNumber(1204)).toBe("1,204");
+  });
+});
+
+describe("stageLabel", () => {
+  const get = ["GET_START", "GET_PENDING", "GET_UNPACKING", "GET_COMPLETED"];
+  it("leaves out the word all of a job's stages share", () => {
+    expect(get.map((name) => stageLabel(name, get))).toEqual(["Start", "Pending", "Unpacking", "Completed"]);
+    expect(stageLabel("PUT_VERIFY_PENDING", ["PUT_START", "PUT_VERIFY_PENDING"])).toBe("Verify pending");
+  });
+  it("keeps every word when the stages share none, or the name is one word", () => {
+    expect(stageLabel("ON_STORAGE", ["ON_DISK", "PUTTING", "ON_STORAGE"])).toBe("On storage");
+    expect(stageLabel("FAILED", get)).toBe("Failed");
+    expect(stageLabel("GET", ["GET", "GET"])).toBe("Get");
   });
 });

@@ -121,3 +121,16 @@ export function kindLabel(kind: OutputKind): string {
       return "File";
   }
 }
+
+/**
+ * An archive's stage name as words: `GET_UNPACKING` → `Unpacking`. The word every stage of the job starts with
+ * (`among`: its stages' names, e.g. all `GET_…`) is left out, as the timeline says it once for all.
+ */
+export function stageLabel(name: string, among: readonly string[] = []): string {
+  const words = name.split("_").filter(Boolean);
+  const shared = among.length > 1 ? among[0].split("_")[0] : null;
+  const sharedByAll = shared !== null && among.every((other) => other.split("_")[0] === shared);
+  const kept = sharedByAll && words.length > 1 && words[0] === shared ? words.slice(1) : words;
+  const text = kept.join(" ").toLowerCase();
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

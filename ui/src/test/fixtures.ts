@@ -58,6 +58,8 @@ export const DESACCESS: ProviderInfo = {
   expiry: "DESaccess deletes a job's files some time after the job expires.",
   opens: null,
   archiveFolder: null,
+  retrieval: null,
+  deletion: null,
 };
 
 const DEMO_API = "http://127.0.0.1:40123/desaccess/api";
@@ -265,6 +267,8 @@ export const MAST: ProviderInfo = {
   expiry: null,
   opens: "MAST download scripts (.sh)",
   archiveFolder: null,
+  retrieval: null,
+  deletion: null,
 };
 
 const MAST_BASE = "http://127.0.0.1:40124";

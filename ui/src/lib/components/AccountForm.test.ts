@@ -24,6 +24,8 @@ const VAULT: ProviderInfo = {
   expiry: null,
   opens: null,
   archiveFolder: null,
+  retrieval: null,
+  deletion: null,
 };
 
 const VAULT_SIGNED_IN: SignedIn = {
