@@ -2,7 +2,8 @@
 //! minute, sizes in units, digests as FORMAT:value), or JDMA's own records with --json.
 
 use jobfetch_engine::providers::jdma::records::{Batch, Request};
-use jobfetch_engine::providers::jdma::stages::{self, StepState};
+use jobfetch_engine::catalog::StepState;
+use jobfetch_engine::providers::jdma::stages;
 use jobfetch_engine::providers::jdma::JdmaSession;
 use jobfetch_engine::units::human_size;
 use jobfetch_engine::Result;
