@@ -12,7 +12,7 @@ use url::Url;
 use super::api::Api;
 use super::records::{self, Batch, BatchFiles, Request, Storage, Submitted, User};
 use super::stages::{self, RequestKind};
-use super::{api_address, ACCESS_KEY, SECRET_KEY};
+use super::{ACCESS_KEY, SECRET_KEY};
 use crate::catalog::{classify, Job, OutputKind, OutputNode};
 use crate::error::{Error, ErrorCode, Result};
 use crate::paths::{safe_component, SafeRelPath};
@@ -133,16 +133,10 @@ impl JdmaSession {
         Ok(session)
     }
 
-    /// Where API calls go now.
+    /// Where API calls go now: through an SSH host, the tunnel's local end (e.g.
+    /// `http://127.0.0.1:PORT/jdma_control/api/v1/`).
     pub fn api_base(&self) -> Url {
         self.api.base()
-    }
-
-    /// Sends later API calls to `base` instead: an SSH tunnel's local end, e.g.
-    /// `http://127.0.0.1:PORT/jdma_control/api/v1/`.
-    pub fn set_api_base(&self, base: &str) -> Result<()> {
-        self.api.set_base(api_address(base)?);
-        Ok(())
     }
 
     /// Whether JDMA knows the user; if not, [`JdmaSession::create_user`] registers them.
