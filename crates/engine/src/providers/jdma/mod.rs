@@ -11,7 +11,9 @@
 //! to that host, dug again when the connection drops (see `ssh_route`).
 
 mod api;
+mod copy;
 mod follow;
+mod get_and_delete;
 pub mod records;
 mod retrieval;
 mod session;
@@ -26,7 +28,8 @@ use url::Url;
 use crate::error::{Error, Result};
 use crate::ids::{AccountId, ProviderId};
 use crate::providers::{
-    Abilities, Account, Context, Field, FieldKind, FieldValues, Provider, ProviderInfo, Session,
+    Abilities, Account, Context, Field, FieldKind, FieldValues, Provider, ProviderInfo,
+    RetrievalInfo, Session,
 };
 use crate::ssh::SshHost;
 use crate::transfer::auth::BoxFuture;
@@ -113,8 +116,12 @@ impl JdmaProvider {
                 expiry: None,
                 opens: None,
                 archive_folder: None,
-                retrieval: None,
-                deletion: None,
+                retrieval: Some(RetrievalInfo {
+                    action: "Bring back from storage (GET)".into(),
+                    target_label: "Folder on JASMIN".into(),
+                    help: "JDMA copies the files from tape or object storage into this folder, below a folder whose parent must already exist, which can take hours; once the GET has completed, its files can be copied to this computer.".into(),
+                }),
+                deletion: Some("Deletes the batch's copy on tape or object storage for good: it can never be brought back from storage again. Files on disk (the originals, unless a MIGRATE removed them, and what GETs brought back) are not touched. A PUT still running is stopped.".into()),
             },
         }
     }

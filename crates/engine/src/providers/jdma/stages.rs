@@ -124,15 +124,22 @@ pub fn job_status(kind: RequestKind, stage: u16) -> JobStatus {
     }
 }
 
+/// `Migration.stage`: a batch on storage, which a GET can bring back.
+pub const ON_STORAGE: u64 = 2;
+/// `Migration.stage`: a batch a DELETE is removing from storage.
+pub const DELETING: u64 = 4;
+/// `Migration.stage`: a batch removed from storage.
+pub const DELETED: u64 = 5;
+
 /// `Migration.stage`'s name: where a batch is.
 pub fn batch_stage_name(code: u64) -> String {
     match code {
         0 => "ON_DISK".into(),
         1 => "PUTTING".into(),
-        2 => "ON_STORAGE".into(),
+        ON_STORAGE => "ON_STORAGE".into(),
         3 => "FAILED".into(),
-        4 => "DELETING".into(),
-        5 => "DELETED".into(),
+        DELETING => "DELETING".into(),
+        DELETED => "DELETED".into(),
         other => format!("stage {other}"),
     }
 }
