@@ -419,7 +419,9 @@ async fn gets_are_refused_before_on_storage_and_when_duplicated_and_deletes_twic
         .await
         .unwrap_err();
     assert!(
-        early.message.contains("Batch 108 is ON_DISK, not on storage"),
+        early
+            .message
+            .contains("Batch 108 is ON_DISK, not on storage"),
         "{}",
         early.message
     );

@@ -55,7 +55,10 @@ async fn open_regular(path: &Path) -> Result<(tokio::fs::File, u64, String)> {
     let file = tokio::fs::File::open(path)
         .await
         .map_err(|err| unreadable(path, &err))?;
-    let meta = file.metadata().await.map_err(|err| unreadable(path, &err))?;
+    let meta = file
+        .metadata()
+        .await
+        .map_err(|err| unreadable(path, &err))?;
     if meta.is_dir() {
         return Err(not_regular(path, "a folder"));
     }
@@ -75,27 +78,24 @@ async fn open_regular(path: &Path) -> Result<(tokio::fs::File, u64, String)> {
 /// (the landing then finds the size wrong).
 fn read_from(file: tokio::fs::File, path: &Path, len: u64) -> Body {
     let path = path.to_path_buf();
-    futures_util::stream::unfold(
-        (file, len),
-        move |(mut file, left)| {
-            let path = path.clone();
-            async move {
-                if left == 0 {
-                    return None;
-                }
-                let want = usize::try_from(left).map_or(READ_LEN, |left| left.min(READ_LEN));
-                let mut buffer = BytesMut::zeroed(want);
-                match file.read(&mut buffer).await {
-                    Ok(0) => None,
-                    Ok(read) => {
-                        buffer.truncate(read);
-                        Some((Ok(buffer.freeze()), (file, left - read as u64)))
-                    }
-                    Err(err) => Some((Err(unreadable(&path, &err)), (file, 0))),
-                }
+    futures_util::stream::unfold((file, len), move |(mut file, left)| {
+        let path = path.clone();
+        async move {
+            if left == 0 {
+                return None;
             }
-        },
-    )
+            let want = usize::try_from(left).map_or(READ_LEN, |left| left.min(READ_LEN));
+            let mut buffer = BytesMut::zeroed(want);
+            match file.read(&mut buffer).await {
+                Ok(0) => None,
+                Ok(read) => {
+                    buffer.truncate(read);
+                    Some((Ok(buffer.freeze()), (file, left - read as u64)))
+                }
+                Err(err) => Some((Err(unreadable(&path, &err)), (file, 0))),
+            }
+        }
+    })
     .boxed()
 }
 

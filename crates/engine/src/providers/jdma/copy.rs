@@ -97,7 +97,12 @@ impl JdmaSession {
 
     /// The transfer items of completed GET `id`'s files.
     pub(super) async fn retrieved_items(&self, id: u64) -> Result<Vec<ItemSpec>> {
-        Ok(self.retrieved(id).await?.iter().map(RetrievedFile::item).collect())
+        Ok(self
+            .retrieved(id)
+            .await?
+            .iter()
+            .map(RetrievedFile::item)
+            .collect())
     }
 
     /// Where a file of a completed GET's tree is copied from, once its outputs were listed.

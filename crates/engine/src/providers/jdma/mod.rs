@@ -34,10 +34,10 @@ use crate::providers::{
 use crate::ssh::SshHost;
 use crate::transfer::auth::BoxFuture;
 use api::Api;
-use ssh_route::SshRoute;
 pub use follow::{RequestEvent, RequestStatus};
 pub use retrieval::{BaseFrom, FileCheck, Outcome, Retrieval};
 pub use session::{JdmaSession, JobKey, PutSpec, Scope};
+use ssh_route::SshRoute;
 
 /// The sign-in fields' keys.
 pub const API: &str = "api";

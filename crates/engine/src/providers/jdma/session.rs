@@ -375,7 +375,11 @@ impl JdmaSession {
         if matches!(found.stage, stages::DELETING | stages::DELETED) {
             return Err(Error::invalid_input(format!(
                 "Batch {batch} is already {} from storage: there is nothing more to delete.",
-                if found.stage == stages::DELETED { "deleted" } else { "being deleted" }
+                if found.stage == stages::DELETED {
+                    "deleted"
+                } else {
+                    "being deleted"
+                }
             )));
         }
         let body = json!({
@@ -723,7 +727,9 @@ pub(super) fn tree(listing: &BatchFiles) -> Result<OutputNode> {
 }
 
 /// Files placed in a batch's tree ([`placed_files`]) as that tree.
-pub(super) fn tree_of<'a>(placed: impl IntoIterator<Item = (String, &'a records::File)>) -> OutputNode {
+pub(super) fn tree_of<'a>(
+    placed: impl IntoIterator<Item = (String, &'a records::File)>,
+) -> OutputNode {
     let mut root = folder_node("", "");
     for (path, file) in placed {
         let parts: Vec<&str> = path.split('/').collect();
