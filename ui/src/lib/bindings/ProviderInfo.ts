@@ -2,6 +2,7 @@
 import type { Abilities } from "./Abilities";
 import type { Field } from "./Field";
 import type { ProviderId } from "./ProviderId";
+import type { RetrievalInfo } from "./RetrievalInfo";
 
 /**
  * How an archive describes itself to the app, the CLI and the sign-in form.
@@ -40,4 +41,14 @@ opens: string | null,
  * The folder its result archives keep their files in, left out when they are unpacked (UP42's
  * `output/`); `None` when its archives unpack as they are.
  */
-archiveFolder: string | null, };
+archiveFolder: string | null, 
+/**
+ * How the archive brings files back from storage on request ([`Session::retrieve`]); `None`
+ * when its files are there to download.
+ */
+retrieval: RetrievalInfo | null, 
+/**
+ * What deleting a job does there, said before asking ([`Session::delete`]); `None` when jobs are
+ * not deleted from Jobfetch.
+ */
+deletion: string | null, };

@@ -59,10 +59,12 @@ impl JdmaSession {
     pub(super) async fn delete_job(&self, job: &Job) -> Result<Job> {
         let batch = match JobKey::parse(&job.id) {
             Some(JobKey::Batch(batch)) => batch,
-            Some(JobKey::Request(_)) => return Err(Error::invalid_input(format!(
+            Some(JobKey::Request(_)) => {
+                return Err(Error::invalid_input(format!(
                 "{} is a request, which JDMA cannot delete or cancel: delete its batch instead.",
                 job.id
-            ))),
+            )))
+            }
             None => return Err(self.not_a_job(&job.id)),
         };
         let made = self.delete(batch).await?;
