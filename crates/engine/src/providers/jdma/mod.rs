@@ -1,8 +1,8 @@
 //! JDMA (JASMIN's Joint-storage Data Migration App) as a Jobfetch archive: a user's batches on tape or
 //! object storage and their requests (PUT, MIGRATE, GET, DELETE) in one jobs list, a batch's archives
 //! and files with their digests, requests followed through their stages in the documented order, and
-//! a completed GET's files checked against JDMA's digests. Protocol facts: shared/research/up42_jdma.md
-//! Part 2.
+//! a completed GET's files checked against JDMA's digests and copied to this computer (`copy`).
+//! Protocol facts: shared/research/up42_jdma.md Part 2.
 //!
 //! JDMA has no password or token: the user is whoever the `name` parameter names, which is why the
 //! service answers only inside JASMIN. Object Store requests carry the store's access and secret keys,
