@@ -9,10 +9,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use jobfetch_engine::catalog::{JobStatus, OutputNode};
+use jobfetch_engine::catalog::{JobStatus, OutputNode, StepState};
 use jobfetch_engine::ids::AccountId;
 use jobfetch_engine::pacing::Pacing;
-use jobfetch_engine::providers::jdma::stages::{StepState, FAILED};
+use jobfetch_engine::providers::jdma::stages::FAILED;
 use jobfetch_engine::providers::jdma::{
     self, BaseFrom, JdmaProvider, JdmaSession, Outcome, PutSpec, RequestEvent, Scope,
 };
@@ -419,7 +419,9 @@ async fn gets_are_refused_before_on_storage_and_when_duplicated_and_deletes_twic
         .await
         .unwrap_err();
     assert!(
-        early.message.contains("Batch stage is: ON_DISK"),
+        early
+            .message
+            .contains("Batch 108 is ON_DISK, not on storage"),
         "{}",
         early.message
     );

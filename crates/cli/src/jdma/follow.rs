@@ -5,9 +5,10 @@
 use std::sync::Arc;
 
 use futures_util::StreamExt;
+use jobfetch_engine::catalog::StepState;
 use jobfetch_engine::pacing::Pacing;
 use jobfetch_engine::providers::jdma::records::Submitted;
-use jobfetch_engine::providers::jdma::stages::{self, StepState};
+use jobfetch_engine::providers::jdma::stages;
 use jobfetch_engine::providers::jdma::{JdmaSession, RequestEvent, Retrieval};
 use jobfetch_engine::{Error, ErrorCode, Result};
 

@@ -1,8 +1,9 @@
 //! The listings of `jobfetch jdma`: tables as the `jdma` command shows them (stages by name, dates to the
 //! minute, sizes in units, digests as FORMAT:value), or JDMA's own records with --json.
 
+use jobfetch_engine::catalog::StepState;
 use jobfetch_engine::providers::jdma::records::{Batch, Request};
-use jobfetch_engine::providers::jdma::stages::{self, StepState};
+use jobfetch_engine::providers::jdma::stages;
 use jobfetch_engine::providers::jdma::JdmaSession;
 use jobfetch_engine::units::human_size;
 use jobfetch_engine::Result;

@@ -1,10 +1,10 @@
 //! Downloads: every transfer in Jobfetch, for every archive, goes through this engine.
 //!
 //! A batch is a list of items (source, destination, expected size and digest, auth policy) kept in a
-//! SQLite queue that survives crashes. Items come over HTTP or, from a file on an SSH host, over SFTP
-//! ([`crate::ssh`]); they stream to `<name>.part`, resume (`Range`/`If-Range`, or an SFTP read from
-//! the `.part`'s length), are verified and renamed into place; a half-written file never appears
-//! under its final name.
+//! SQLite queue that survives crashes. Items come over HTTP, from a file on an SSH host over SFTP
+//! ([`crate::ssh`]), or from a file on this computer; they stream to `<name>.part`, resume
+//! (`Range`/`If-Range`, or a read from the `.part`'s length), are verified and renamed into place; a
+//! half-written file never appears under its final name.
 
 pub mod auth;
 pub mod body;
@@ -13,6 +13,7 @@ pub mod congestion;
 pub mod export;
 pub mod fetch;
 pub(crate) mod limits;
+pub mod local_file;
 pub mod manifest;
 pub mod model;
 pub mod part_file;

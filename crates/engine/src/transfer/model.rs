@@ -1,5 +1,7 @@
 //! What a transfer is made of: batches of items, their sources, checks and states, and the snapshots the UI sees.
 
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -24,6 +26,9 @@ pub enum Source {
     /// A file on an SSH host, copied over SFTP with the user's own keys (see [`crate::ssh`]); `path`
     /// is as the host's SFTP server takes it (absolute, or relative to the home folder there).
     Sftp { host: SshHost, path: String },
+    /// A file on this computer, copied into the batch's folder (e.g. what a JDMA GET wrote when
+    /// Jobfetch runs where JDMA writes); only a regular file is read, never through a link.
+    LocalFile { path: PathBuf },
 }
 
 impl Source {
@@ -34,6 +39,7 @@ impl Source {
             Source::Url { url } => url.clone(),
             Source::Resolver { account, key } => format!("{account}/{key}"),
             Source::Sftp { host, path } => format!("{host}:{path}"),
+            Source::LocalFile { path } => path.display().to_string(),
         }
     }
 }
@@ -283,6 +289,16 @@ mod tests {
             sftp.address(),
             "me@xfer1.jasmin.ac.uk:/gws/nopw/j04/ws/get/a.nc"
         );
+        let local = Source::LocalFile {
+            path: "/gws/nopw/j04/ws/get/a.nc".into(),
+        };
+        let stored = serde_json::to_string(&local).unwrap();
+        assert_eq!(
+            stored,
+            r#"{"kind":"localFile","path":"/gws/nopw/j04/ws/get/a.nc"}"#
+        );
+        assert_eq!(serde_json::from_str::<Source>(&stored).unwrap(), local);
+        assert_eq!(local.address(), "/gws/nopw/j04/ws/get/a.nc");
     }
 
     /// The name a state has on the wire (and in the UI's types).

@@ -8,37 +8,60 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use url::Url;
 
+use super::ssh_route::{SshRoute, Way};
 use crate::error::{Error, ErrorCode, Result};
 use crate::http;
+use crate::ssh::SshHost;
 
-/// One user's way to the API at `base`.
+/// One user's way to the API.
 pub struct Api {
-    client: reqwest::Client,
-    /// `https://jdma3.ceda.ac.uk/jdma_control/api/v1/`, ending in `/`. It can change while the session
-    /// lives: an SSH tunnel's local address stands in for the server's.
-    base: RwLock<Url>,
+    /// The client, and the address ending in `/` (`https://jdma3.ceda.ac.uk/jdma_control/api/v1/`),
+    /// that calls use now. Through an SSH host, the address is the tunnel's local end, and both
+    /// change when the tunnel is dug again.
+    way: RwLock<Way>,
+    /// Set when JDMA is reached through an SSH host.
+    route: Option<SshRoute>,
     /// The JASMIN user name every call names.
     pub user: String,
 }
 
 impl Api {
+    /// Calls straight to the API at `base`.
     pub fn new(client: reqwest::Client, base: Url, user: String) -> Api {
         Api {
-            client,
-            base: RwLock::new(base),
+            way: RwLock::new(Way { client, base }),
+            route: None,
+            user,
+        }
+    }
+
+    /// Calls through an SSH tunnel, `way` being the one [`SshRoute::open`] gave.
+    pub fn through(route: SshRoute, way: Way, user: String) -> Api {
+        Api {
+            way: RwLock::new(way),
+            route: Some(route),
             user,
         }
     }
 
     /// Where calls go now.
     pub fn base(&self) -> Url {
-        self.base.read().expect("base lock").clone()
+        self.way.read().expect("way lock").base.clone()
     }
 
-    /// Sends later calls to `base` instead (e.g. `http://127.0.0.1:PORT/jdma_control/api/v1/`, a
-    /// tunnel's end).
-    pub fn set_base(&self, base: Url) {
-        *self.base.write().expect("base lock") = base;
+    /// The SSH host JDMA is reached through, if any: where a GET's files are copied from too.
+    pub fn ssh_host(&self) -> Option<&SshHost> {
+        self.route.as_ref().map(SshRoute::host)
+    }
+
+    /// The client to call with now: through a new tunnel if the last one went down.
+    async fn client(&self) -> Result<reqwest::Client> {
+        if let Some(route) = &self.route {
+            if let Some(fresh) = route.reopened().await? {
+                *self.way.write().expect("way lock") = fresh;
+            }
+        }
+        Ok(self.way.read().expect("way lock").client.clone())
     }
 
     /// `GET route?name=<user>&…`.
@@ -87,12 +110,13 @@ impl Api {
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<Value> {
+        let client = self.client().await?;
         let url = self.url(route, query, method != Method::POST)?;
         let what = format!(
             "JDMA ({})",
             url.as_str().split('?').next().unwrap_or_default()
         );
-        let mut request = self.client.request(method, url);
+        let mut request = client.request(method, url);
         if let Some(body) = body {
             request = request.json(body);
         }

@@ -8,7 +8,8 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 
 use super::records::Request;
 use super::session::JdmaSession;
-use super::stages::{self, Timeline};
+use super::stages;
+use crate::catalog::JobStages;
 use crate::error::{Error, ErrorCode, Result};
 use crate::pacing::Pacing;
 
@@ -16,7 +17,7 @@ use crate::pacing::Pacing;
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestStatus {
     pub request: Request,
-    pub timeline: Timeline,
+    pub timeline: JobStages,
 }
 
 /// What happened while following a request.
@@ -51,7 +52,12 @@ impl JdmaSession {
         failed_after: Option<u16>,
     ) -> Result<RequestStatus> {
         let request = self.request(id).await?;
-        let timeline = Timeline::of(request.kind()?, request.stage, failed_after);
+        let timeline = stages::timeline(
+            request.kind()?,
+            request.stage,
+            failed_after,
+            request.failure_reason.clone(),
+        );
         Ok(RequestStatus { request, timeline })
     }
 

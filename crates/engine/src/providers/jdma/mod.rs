@@ -1,20 +1,23 @@
 //! JDMA (JASMIN's Joint-storage Data Migration App) as a Jobfetch archive: a user's batches on tape or
 //! object storage and their requests (PUT, MIGRATE, GET, DELETE) in one jobs list, a batch's archives
 //! and files with their digests, requests followed through their stages in the documented order, and
-//! a completed GET's files checked against JDMA's digests. Protocol facts: shared/research/up42_jdma.md
-//! Part 2.
+//! a completed GET's files checked against JDMA's digests and copied to this computer (`copy`).
+//! Protocol facts: shared/research/up42_jdma.md Part 2.
 //!
 //! JDMA has no password or token: the user is whoever the `name` parameter names, which is why the
 //! service answers only inside JASMIN. Object Store requests carry the store's access and secret keys,
 //! kept in the keyring. An account may name an SSH host (a JASMIN login or transfer server) to reach
-//! JDMA through; the session's API address can then be replaced with a tunnel's local end
-//! ([`JdmaSession::set_api_base`]).
+//! JDMA through: its session then calls the API through a tunnel over the process's SSH connection
+//! to that host, dug again when the connection drops (see `ssh_route`).
 
 mod api;
+mod copy;
 mod follow;
+mod get_and_delete;
 pub mod records;
 mod retrieval;
 mod session;
+mod ssh_route;
 pub mod stages;
 
 use std::collections::BTreeMap;
@@ -25,18 +28,22 @@ use url::Url;
 use crate::error::{Error, Result};
 use crate::ids::{AccountId, ProviderId};
 use crate::providers::{
-    Abilities, Account, Context, Field, FieldKind, FieldValues, Provider, ProviderInfo, Session,
+    Abilities, Account, Context, Field, FieldKind, FieldValues, Provider, ProviderInfo,
+    RetrievalInfo, Session,
 };
+use crate::ssh::SshHost;
 use crate::transfer::auth::BoxFuture;
 use api::Api;
 pub use follow::{RequestEvent, RequestStatus};
 pub use retrieval::{BaseFrom, FileCheck, Outcome, Retrieval};
 pub use session::{JdmaSession, JobKey, PutSpec, Scope};
+use ssh_route::SshRoute;
 
 /// The sign-in fields' keys.
 pub const API: &str = "api";
 pub const USER: &str = "user";
 pub const SSH_HOST: &str = "ssh_host";
+pub const SSH_CONFIG: &str = "ssh_config";
 pub const ACCESS_KEY: &str = "access_key";
 pub const SECRET_KEY: &str = "secret_key";
 /// JDMA's API as jdma_client 1.0.1 (August 2024, "to match Rocky9 server") names it.
@@ -73,6 +80,12 @@ impl JdmaProvider {
             FieldKind::Text,
             "Optional: a JASMIN login or transfer server (e.g. you@login-01.jasmin.ac.uk) to reach JDMA through, with your own SSH key or agent. No SSH password is kept.",
         );
+        let ssh_config = Field::new(
+            SSH_CONFIG,
+            "SSH config file",
+            FieldKind::Text,
+            "Optional: the full path of an ssh config file to reach the SSH host with, instead of your ~/.ssh/config (as ssh -F).",
+        );
         let mut access = Field::new(
             ACCESS_KEY,
             "Object Store access key",
@@ -92,7 +105,7 @@ impl JdmaProvider {
                 id: ProviderId::new("jdma").expect("a valid id"),
                 name: "JDMA".into(),
                 summary: "JASMIN's data migration app: group workspace batches on tape and object storage, and the requests that put, get and delete them.".into(),
-                fields: vec![api, user, ssh, access, secret],
+                fields: vec![api, user, ssh, ssh_config, access, secret],
                 abilities: Abilities {
                     jobs: true,
                     requests: true,
@@ -103,8 +116,12 @@ impl JdmaProvider {
                 expiry: None,
                 opens: None,
                 archive_folder: None,
-                retrieval: None,
-                deletion: None,
+                retrieval: Some(RetrievalInfo {
+                    action: "Bring back from storage (GET)".into(),
+                    target_label: "Folder on JASMIN".into(),
+                    help: "JDMA copies the files from tape or object storage into this folder, below a folder whose parent must already exist, which can take hours; once the GET has completed, its files can be copied to this computer.".into(),
+                }),
+                deletion: Some("Deletes the batch's copy on tape or object storage for good: it can never be brought back from storage again. Files on disk (the originals, unless a MIGRATE removed them, and what GETs brought back) are not touched. A PUT still running is stopped.".into()),
             },
         }
     }
@@ -168,6 +185,30 @@ fn check_ssh_host(host: &str) -> Result<&str> {
     Ok(host)
 }
 
+/// An ssh config file's path: absolute, so that it means the same wherever Jobfetch runs from.
+fn check_ssh_config(path: &str) -> Result<&str> {
+    let path = path.trim();
+    if !path.is_empty() && !std::path::Path::new(path).is_absolute() {
+        return Err(Error::invalid_input(format!(
+            "SSH config file: give its full path (like /home/you/.ssh/jasmin_config), not {path:?}."
+        )));
+    }
+    Ok(path)
+}
+
+/// The SSH host an account reaches JDMA through, with its ssh config file; `None` without one.
+fn ssh_host(settings: &BTreeMap<String, String>) -> Result<Option<SshHost>> {
+    let destination = check_ssh_host(value(settings, SSH_HOST))?;
+    if destination.is_empty() {
+        return Ok(None);
+    }
+    let host = SshHost::new(destination)?;
+    Ok(Some(match check_ssh_config(value(settings, SSH_CONFIG))? {
+        "" => host,
+        config => host.with_config_file(config),
+    }))
+}
+
 fn value<'a>(values: &'a BTreeMap<String, String>, key: &str) -> &'a str {
     values.get(key).map_or("", |v| v.trim())
 }
@@ -189,10 +230,14 @@ impl Provider for JdmaProvider {
             (USER.to_string(), user.to_string()),
         ]);
         let ssh = check_ssh_host(value(values, SSH_HOST))?;
+        let ssh_config = check_ssh_config(value(values, SSH_CONFIG))?;
         let label = if ssh.is_empty() {
             format!("{user} on {host}")
         } else {
             settings.insert(SSH_HOST.into(), ssh.into());
+            if !ssh_config.is_empty() {
+                settings.insert(SSH_CONFIG.into(), ssh_config.into());
+            }
             format!("{user} on {host} via {ssh}")
         };
         Ok(Account {
@@ -211,8 +256,14 @@ impl Provider for JdmaProvider {
         Box::pin(async move {
             self.info.check_owns(account)?;
             let api = api_address(value(&account.settings, API))?;
-            let user = check_user(value(&account.settings, USER))?;
-            let api = Api::new(context.client.clone(), api, user.to_string());
+            let user = check_user(value(&account.settings, USER))?.to_string();
+            let api = match ssh_host(&account.settings)? {
+                None => Api::new(context.client.clone(), api, user),
+                Some(host) => {
+                    let (route, way) = SshRoute::open(context.ssh.clone(), host, api).await?;
+                    Api::through(route, way, user)
+                }
+            };
             let session = JdmaSession::open(api, account.clone(), context.secrets.clone()).await?;
             Ok(Arc::new(session) as Arc<dyn Session>)
         })
@@ -253,6 +304,7 @@ mod tests {
             (USER, ""),
             (API, "ftp://x/"),
             (SSH_HOST, "-oProxyCommand=x"),
+            (SSH_CONFIG, "relative/config"),
         ] {
             let mut values = FieldValues::from([(USER.to_string(), "demo".to_string())]);
             values.insert(bad.0.to_string(), bad.1.to_string());

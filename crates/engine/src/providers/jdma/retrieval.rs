@@ -180,15 +180,13 @@ impl JdmaSession {
                     .cloned()
                     .collect()
             }
-            None => files.clone(),
+            None => files,
         };
-        let known = self.known_base(batch, &listing, get_request).await?;
         let target = target.to_path_buf();
+        let (base, base_from) = self
+            .get_base(batch, &listing, get_request, Some(&target))
+            .await?;
         tokio::task::spawn_blocking(move || {
-            let (base, base_from) = match known {
-                Some(known) => known,
-                None => (infer_base(&files, &target), BaseFrom::Inferred),
-            };
             let files = chosen
                 .iter()
                 .map(|file| check(file, &base, &target))
@@ -203,6 +201,39 @@ impl JdmaSession {
         })
         .await
         .map_err(|err| Error::new(ErrorCode::Internal, format!("Checking stopped: {err}")))?
+    }
+
+    /// The batch's common path: what a GET strips from each file's path to place it below its target
+    /// folder. From the GET's own file list (`get_request`) or the batch's PUT while JDMA lists them;
+    /// else, with `local_target` (the GET's target, readable here), the folder above the files under
+    /// which most are found there; else the folder the files share.
+    pub(super) async fn get_base(
+        &self,
+        batch: u64,
+        listing: &BatchFiles,
+        get_request: Option<u64>,
+        local_target: Option<&Path>,
+    ) -> Result<(String, BaseFrom)> {
+        if let Some(known) = self.known_base(batch, listing, get_request).await? {
+            return Ok(known);
+        }
+        let files: Vec<File> = listing
+            .archives
+            .iter()
+            .flat_map(|a| a.files.clone())
+            .collect();
+        let base = match local_target {
+            Some(target) => {
+                let target = target.to_path_buf();
+                tokio::task::spawn_blocking(move || infer_base(&files, &target))
+                    .await
+                    .map_err(|err| {
+                        Error::new(ErrorCode::Internal, format!("Looking stopped: {err}"))
+                    })?
+            }
+            None => common_folder(files.iter().map(|f| f.path.as_str())),
+        };
+        Ok((base, BaseFrom::Inferred))
     }
 
     /// The batch's common path from its requests, while JDMA still lists them.
@@ -287,15 +318,19 @@ fn infer_base(files: &[File], target: &Path) -> String {
     }
 }
 
-/// Where a GET writes the file at `path`: its path below `base`, below `target`; an error for a path
-/// not below `base` or one that would leave `target`.
-fn local_path(path: &str, base: &str, target: &Path) -> std::result::Result<PathBuf, String> {
+/// Where a GET writes the file at `path` below its target folder: its path below `base`; an error
+/// for a path not below `base` or one that would climb out of the target.
+pub(super) fn below_base(path: &str, base: &str) -> std::result::Result<SafeRelPath, String> {
     let below = path
         .strip_prefix(base)
         .filter(|rest| base.ends_with('/') || rest.starts_with('/'))
         .ok_or_else(|| format!("it is not below the batch's common path {base}"))?;
-    let relative = SafeRelPath::parse(below.trim_start_matches('/')).map_err(|err| err.message)?;
-    Ok(relative.under(target))
+    SafeRelPath::parse(below.trim_start_matches('/')).map_err(|err| err.message)
+}
+
+/// Where a GET into `target` writes the file at `path` ([`below_base`]).
+fn local_path(path: &str, base: &str, target: &Path) -> std::result::Result<PathBuf, String> {
+    Ok(below_base(path, base)?.under(target))
 }
 
 fn check(file: &File, base: &str, target: &Path) -> FileCheck {

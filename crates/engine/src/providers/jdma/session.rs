@@ -2,18 +2,20 @@
 //! requests (one jobs list, each with its stage), a batch's archives and files as an output tree with
 //! sizes and digests, and the requests that PUT, MIGRATE, GET and DELETE batches, and relabel them.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use futures_util::{stream, StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 use url::Url;
 
 use super::api::Api;
+use super::copy::RetrievedFile;
 use super::records::{self, Batch, BatchFiles, Request, Storage, Submitted, User};
 use super::stages::{self, RequestKind};
-use super::{api_address, ACCESS_KEY, SECRET_KEY};
-use crate::catalog::{classify, Job, OutputKind, OutputNode};
+use super::{ACCESS_KEY, SECRET_KEY};
+use crate::catalog::{classify, Job, JobStages, JobStatus, OutputKind, OutputNode};
 use crate::error::{Error, ErrorCode, Result};
 use crate::paths::{safe_component, SafeRelPath};
 use crate::providers::{Account, Located, Profile, Session};
@@ -102,6 +104,11 @@ pub struct JdmaSession {
     secrets: Arc<dyn SecretStore>,
     /// Whether JDMA knows the user (`jdma init` was run).
     registered: AtomicBool,
+    /// The target folders of the GETs made in this session, by request id: JDMA never tells a GET's
+    /// target again once it is made.
+    pub(super) targets: Mutex<HashMap<u64, String>>,
+    /// The files of completed GETs whose outputs were listed, by request id, for `locate`.
+    pub(super) retrieved: Mutex<HashMap<u64, Arc<Vec<RetrievedFile>>>>,
 }
 
 impl JdmaSession {
@@ -121,6 +128,8 @@ impl JdmaSession {
             account,
             secrets,
             registered: AtomicBool::new(false),
+            targets: Mutex::default(),
+            retrieved: Mutex::default(),
         };
         match session.user().await {
             Ok(user) => {
@@ -133,16 +142,10 @@ impl JdmaSession {
         Ok(session)
     }
 
-    /// Where API calls go now.
+    /// Where API calls go now: through an SSH host, the tunnel's local end (e.g.
+    /// `http://127.0.0.1:PORT/jdma_control/api/v1/`).
     pub fn api_base(&self) -> Url {
         self.api.base()
-    }
-
-    /// Sends later API calls to `base` instead: an SSH tunnel's local end, e.g.
-    /// `http://127.0.0.1:PORT/jdma_control/api/v1/`.
-    pub fn set_api_base(&self, base: &str) -> Result<()> {
-        self.api.set_base(api_address(base)?);
-        Ok(())
     }
 
     /// Whether JDMA knows the user; if not, [`JdmaSession::create_user`] registers them.
@@ -336,8 +339,18 @@ impl JdmaSession {
                 "{target:?} is not an absolute path: JDMA writes the files there, on JASMIN."
             )));
         }
-        // Its storage says which credentials go with it; JDMA itself refuses a batch not ON_STORAGE.
+        // Its storage says which credentials go with it.
         let found = self.batch(batch).await?;
+        if found.stage != stages::ON_STORAGE {
+            return Err(Error::invalid_input(format!(
+                "Batch {batch} is {}, not on storage: JDMA brings back only batches that are ON_STORAGE.{}",
+                found.stage_name(),
+                match found.stage {
+                    stages::DELETING | stages::DELETED => " It was deleted from storage; its files cannot be brought back.",
+                    _ => " Wait until its PUT has completed (jobfetch jdma batch <id> shows its stage).",
+                }
+            )));
+        }
         let mut body = json!({
             "name": self.api.user,
             "request_type": RequestKind::Get.name(),
@@ -348,12 +361,27 @@ impl JdmaSession {
         if let Some(files) = files.filter(|files| !files.is_empty()) {
             body["filelist"] = json!(files);
         }
-        self.submit(&body).await
+        let made = self.submit(&body).await?;
+        self.targets
+            .lock()
+            .expect("targets lock")
+            .insert(made.request_id, target.to_string());
+        Ok(made)
     }
 
     /// Submits a DELETE of a batch from its storage (the caller has asked for confirmation).
     pub async fn delete(&self, batch: u64) -> Result<Submitted> {
         let found = self.batch(batch).await?;
+        if matches!(found.stage, stages::DELETING | stages::DELETED) {
+            return Err(Error::invalid_input(format!(
+                "Batch {batch} is already {} from storage: there is nothing more to delete.",
+                if found.stage == stages::DELETED {
+                    "deleted"
+                } else {
+                    "being deleted"
+                }
+            )));
+        }
         let body = json!({
             "name": self.api.user,
             "request_type": RequestKind::Delete.name(),
@@ -523,7 +551,7 @@ impl JdmaSession {
         })
     }
 
-    fn not_a_job(&self, id: &str) -> Error {
+    pub(super) fn not_a_job(&self, id: &str) -> Error {
         Error::new(
             ErrorCode::NotFound,
             format!(
@@ -533,7 +561,8 @@ impl JdmaSession {
         )
     }
 
-    fn batch_of(&self, job: &Job) -> BoxFuture<'_, Result<u64>> {
+    /// The batch a job is, or a request's batch.
+    pub(super) fn batch_of(&self, job: &Job) -> BoxFuture<'_, Result<u64>> {
         let key = JobKey::parse(&job.id);
         let id = job.id.clone();
         Box::pin(async move {
@@ -574,20 +603,55 @@ impl Session for JdmaSession {
     }
 
     /// A batch's (or a request's batch's) archives, each a folder of its files below the folder
-    /// they all share, with sizes and digests.
+    /// they all share, with sizes and digests; for a completed GET, the files it brought back.
     fn outputs<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Result<OutputNode>> {
         Box::pin(async move {
+            if let Some(JobKey::Request(id)) = JobKey::parse(&job.id) {
+                let request = self.request(id).await?;
+                if is_completed_get(&request) {
+                    return self.retrieved_tree(id).await;
+                }
+            }
             let batch = self.batch_of(job).await?;
             tree(&self.batch_files(batch).await?)
         })
     }
 
+    /// A completed GET's file (once its outputs were listed): where the GET wrote it.
     fn locate(&self, job: &Job, path: &SafeRelPath) -> Result<Located> {
-        Err(not_downloadable(&job.id, &path.to_string()))
+        self.retrieved_source(job, path)
+            .ok_or_else(|| not_downloadable(&job.id, &path.to_string()))
     }
 
+    /// A completed GET's files, each from where the GET wrote it.
     fn plan(self: Arc<Self>, job: Job) -> Plan {
-        plan::failed(not_downloadable(&job.id, ""))
+        match JobKey::parse(&job.id) {
+            Some(JobKey::Request(id)) => {
+                plan::of_listing(async move { self.retrieved_items(id).await })
+            }
+            _ => plan::failed(not_downloadable(&job.id, "")),
+        }
+    }
+
+    fn stages<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Result<Option<JobStages>>> {
+        Box::pin(self.job_stages(job))
+    }
+
+    fn retrieval_target<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Result<String>> {
+        Box::pin(self.default_target(job))
+    }
+
+    fn retrieve<'a>(
+        &'a self,
+        job: &'a Job,
+        paths: &'a [SafeRelPath],
+        target: &'a str,
+    ) -> BoxFuture<'a, Result<Job>> {
+        Box::pin(self.retrieve_into(job, paths, target))
+    }
+
+    fn delete<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Result<Job>> {
+        Box::pin(self.delete_job(job))
     }
 
     fn credentials(&self) -> Option<Arc<dyn Credentials>> {
@@ -595,11 +659,19 @@ impl Session for JdmaSession {
     }
 }
 
-/// Why a JDMA file is not fetched over HTTP: it comes back from storage through a GET request.
+/// Whether a request is a GET that has completed: its files are where it wrote them.
+fn is_completed_get(request: &Request) -> bool {
+    request.kind().is_ok_and(|kind| {
+        kind == RequestKind::Get && stages::job_status(kind, request.stage) == JobStatus::Success
+    })
+}
+
+/// Why a JDMA file is not copied from here: it comes back from storage through a GET request first.
 fn not_downloadable(job: &str, path: &str) -> Error {
     Error::invalid_input(format!(
-        "JDMA files are not downloaded over HTTP: a GET request brings {} back into a folder on JASMIN \
-         (jobfetch jdma get <batch> --target <folder>).",
+        "JDMA files are copied to this computer from where a completed GET wrote them: bring {} back \
+         with a GET first (jobfetch jdma get <batch> --target <folder>), then copy that GET's \
+         files once it has completed and its outputs are listed.",
         if path.is_empty() {
             format!("{job}'s files")
         } else {
@@ -630,7 +702,7 @@ pub(super) fn common_folder<'a>(paths: impl IntoIterator<Item = &'a str>) -> Str
 }
 
 /// Each listed file with its path in the output tree: `<archive id>/<path below the common folder>`.
-fn placed_files(listing: &BatchFiles) -> Result<Vec<(String, &records::File)>> {
+pub(super) fn placed_files(listing: &BatchFiles) -> Result<Vec<(String, &records::File)>> {
     let files = listing.archives.iter().flat_map(|a| &a.files);
     let base = common_folder(files.map(|f| f.path.as_str()));
     let mut placed = Vec::new();
@@ -651,8 +723,15 @@ fn placed_files(listing: &BatchFiles) -> Result<Vec<(String, &records::File)>> {
 
 /// A batch's listing as an output tree: archives, then the folders and files below the common folder.
 pub(super) fn tree(listing: &BatchFiles) -> Result<OutputNode> {
+    Ok(tree_of(placed_files(listing)?))
+}
+
+/// Files placed in a batch's tree ([`placed_files`]) as that tree.
+pub(super) fn tree_of<'a>(
+    placed: impl IntoIterator<Item = (String, &'a records::File)>,
+) -> OutputNode {
     let mut root = folder_node("", "");
-    for (path, file) in placed_files(listing)? {
+    for (path, file) in placed {
         let parts: Vec<&str> = path.split('/').collect();
         let mut node = &mut root;
         for depth in 1..parts.len() {
@@ -680,7 +759,7 @@ pub(super) fn tree(listing: &BatchFiles) -> Result<OutputNode> {
         });
     }
     total(&mut root);
-    Ok(root)
+    root
 }
 
 fn folder_node(path: &str, name: &str) -> OutputNode {

@@ -1,11 +1,12 @@
 //! JDMA's request types, request stages and batch stages: the server's numeric codes and names, the
 //! order each type of request goes through its stages (which is not the order of their codes: a PUT
-//! packs, code 3, before it is pending, code 2), and a request's progress as a timeline in that order.
+//! packs, code 3, before it is pending, code 2), and a request's progress as the generic
+//! [`JobStages`] timeline in that order.
 
 use serde::Serialize;
 use ts_rs::TS;
 
-use crate::catalog::JobStatus;
+use crate::catalog::{JobStages, JobStatus, JobStep, StepState};
 
 /// `MigrationRequest.request_type`: what a request does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -123,15 +124,22 @@ pub fn job_status(kind: RequestKind, stage: u16) -> JobStatus {
     }
 }
 
+/// `Migration.stage`: a batch on storage, which a GET can bring back.
+pub const ON_STORAGE: u64 = 2;
+/// `Migration.stage`: a batch a DELETE is removing from storage.
+pub const DELETING: u64 = 4;
+/// `Migration.stage`: a batch removed from storage.
+pub const DELETED: u64 = 5;
+
 /// `Migration.stage`'s name: where a batch is.
 pub fn batch_stage_name(code: u64) -> String {
     match code {
         0 => "ON_DISK".into(),
         1 => "PUTTING".into(),
-        2 => "ON_STORAGE".into(),
+        ON_STORAGE => "ON_STORAGE".into(),
         3 => "FAILED".into(),
-        4 => "DELETING".into(),
-        5 => "DELETED".into(),
+        DELETING => "DELETING".into(),
+        DELETED => "DELETED".into(),
         other => format!("stage {other}"),
     }
 }
@@ -147,92 +155,51 @@ pub fn batch_status(code: u64) -> JobStatus {
     }
 }
 
-/// How far a step of a request's timeline is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export, rename = "JdmaStepState")]
-pub enum StepState {
-    Done,
-    /// The stage the request is at now.
-    Current,
-    Waiting,
-    /// The stage the request failed in (the last one seen before FAILED, when it was seen).
-    Failed,
-}
-
-/// One stage of a timeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export, rename = "JdmaStep")]
-pub struct Step {
-    pub code: u16,
-    /// The server's name, e.g. `PUT_PACKING`.
-    pub name: String,
-    pub state: StepState,
-}
-
-/// A request's stages in the order they happen, each done, current or waiting.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export, rename = "JdmaTimeline")]
-pub struct Timeline {
-    pub kind: RequestKind,
-    /// The server's name of the stage the request is at (`FAILED` once failed).
-    pub stage: String,
-    pub steps: Vec<Step>,
-    pub ended: bool,
-    pub failed: bool,
-}
-
-impl Timeline {
-    /// The timeline of a `kind` request at `stage`. For a failed request, `failed_after` is the last
-    /// stage it was seen at before it failed (if it was seen running), marked as the one that failed.
-    pub fn of(kind: RequestKind, stage: u16, failed_after: Option<u16>) -> Timeline {
-        let order = kind.order();
-        let failed = is_failed(stage);
-        let (at, state_at) = if failed {
-            let at = failed_after.and_then(|seen| order.iter().position(|&c| c == seen));
-            (at, StepState::Failed)
-        } else {
-            let at = order.iter().position(|&c| c == stage);
-            let last = at.is_some_and(|i| i + 1 == order.len());
-            (
-                at,
-                if last {
-                    StepState::Done
-                } else {
-                    StepState::Current
-                },
-            )
-        };
-        let steps = order
-            .iter()
-            .enumerate()
-            .map(|(i, &code)| Step {
-                code,
-                name: stage_name(code),
-                state: match at {
-                    Some(at) if i < at => StepState::Done,
-                    Some(at) if i == at => state_at,
-                    _ => StepState::Waiting,
-                },
-            })
-            .collect();
-        Timeline {
-            kind,
-            stage: stage_name(stage),
-            steps,
-            ended: has_ended(kind, stage),
-            failed,
-        }
-    }
-
-    /// How many steps are done (the current one not counted; a completed request's last one is).
-    pub fn done(&self) -> usize {
-        self.steps
-            .iter()
-            .filter(|step| step.state == StepState::Done)
-            .count()
+/// A `kind` request's stages at `stage`, in the order they happen, each done, current, waiting or
+/// failed, with the server's names; `reason` is its `failure_reason`. For a failed request,
+/// `failed_after` is the last stage it was seen at before it failed (if it was seen running), marked
+/// as the one that failed.
+pub fn timeline(
+    kind: RequestKind,
+    stage: u16,
+    failed_after: Option<u16>,
+    reason: Option<String>,
+) -> JobStages {
+    let order = kind.order();
+    let failed = is_failed(stage);
+    let (at, state_at) = if failed {
+        let at = failed_after.and_then(|seen| order.iter().position(|&c| c == seen));
+        (at, StepState::Failed)
+    } else {
+        let at = order.iter().position(|&c| c == stage);
+        let last = at.is_some_and(|i| i + 1 == order.len());
+        (
+            at,
+            if last {
+                StepState::Done
+            } else {
+                StepState::Current
+            },
+        )
+    };
+    let steps = order
+        .iter()
+        .enumerate()
+        .map(|(i, &code)| JobStep {
+            name: stage_name(code),
+            state: match at {
+                Some(at) if i < at => StepState::Done,
+                Some(at) if i == at => state_at,
+                _ => StepState::Waiting,
+            },
+        })
+        .collect();
+    JobStages {
+        stage: stage_name(stage),
+        steps,
+        ended: has_ended(kind, stage),
+        failed,
+        reason: reason.filter(|_| failed),
     }
 }
 
@@ -240,10 +207,19 @@ impl Timeline {
 mod tests {
     use super::*;
 
+    /// How many steps are done (the current one not counted; a completed request's last one is).
+    fn done(stages: &JobStages) -> usize {
+        stages
+            .steps
+            .iter()
+            .filter(|step| step.state == StepState::Done)
+            .count()
+    }
+
     #[test]
     fn a_put_packs_before_it_is_pending_though_its_code_is_higher() {
-        let timeline = Timeline::of(RequestKind::Put, 3, None);
-        let names: Vec<&str> = timeline.steps.iter().map(|s| s.name.as_str()).collect();
+        let packing = timeline(RequestKind::Put, 3, None, None);
+        let names: Vec<&str> = packing.steps.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,
             [
@@ -260,26 +236,33 @@ mod tests {
             ]
         );
         // At PACKING (3), PENDING (2) is still to come: sorting by code would call it done.
-        assert_eq!(timeline.steps[2].state, StepState::Current);
-        assert_eq!(timeline.steps[3].state, StepState::Waiting);
-        assert_eq!(timeline.done(), 2);
-        let pending = Timeline::of(RequestKind::Migrate, 2, None);
-        assert_eq!(pending.done(), 3);
+        assert_eq!(packing.steps[2].state, StepState::Current);
+        assert_eq!(packing.steps[3].state, StepState::Waiting);
+        assert_eq!(done(&packing), 2);
+        let pending = timeline(RequestKind::Migrate, 2, None, None);
+        assert_eq!(done(&pending), 3);
         assert_eq!(job_status(RequestKind::Put, 2), JobStatus::Started);
     }
 
     #[test]
     fn ends_and_failures() {
-        let done = Timeline::of(RequestKind::Get, 106, None);
-        assert!(done.ended && !done.failed && done.done() == 7);
+        let completed = timeline(RequestKind::Get, 106, None, Some("stale".into()));
+        assert!(completed.ended && !completed.failed && done(&completed) == 7);
+        assert_eq!(completed.reason, None, "only a failed request has a reason");
         assert_eq!(job_status(RequestKind::Get, 106), JobStatus::Success);
         assert_eq!(job_status(RequestKind::Get, 100), JobStatus::Init);
-        let failed = Timeline::of(RequestKind::Get, FAILED, Some(102));
+        let failed = timeline(
+            RequestKind::Get,
+            FAILED,
+            Some(102),
+            Some("tape drive on fire".into()),
+        );
         assert!(failed.ended && failed.failed);
         assert_eq!(failed.stage, "FAILED");
+        assert_eq!(failed.reason.as_deref(), Some("tape drive on fire"));
         assert_eq!(failed.steps[2].state, StepState::Failed);
-        assert_eq!(failed.done(), 2);
-        let unseen = Timeline::of(RequestKind::Delete, FAILED_COMPLETED, None);
+        assert_eq!(done(&failed), 2);
+        let unseen = timeline(RequestKind::Delete, FAILED_COMPLETED, None, None);
         assert!(unseen.steps.iter().all(|s| s.state == StepState::Waiting));
         assert_eq!(
             job_status(RequestKind::Delete, FAILED_COMPLETED),

@@ -77,8 +77,10 @@ impl Transfers {
                 url: match item.source {
                     Source::Url { url } => Some(url),
                     Source::Resolver { .. } => None,
-                    // Written as a comment: `host:path` is no http(s) URL.
-                    sftp @ Source::Sftp { .. } => Some(sftp.address()),
+                    // Written as a comment: `host:path` or a local path is no http(s) URL.
+                    copied @ (Source::Sftp { .. } | Source::LocalFile { .. }) => {
+                        Some(copied.address())
+                    }
                 },
                 file: item.dest,
                 size: item.size,

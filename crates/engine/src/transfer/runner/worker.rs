@@ -129,6 +129,9 @@ impl Transfers {
                         Route::Sftp(channel, path) => {
                             crate::transfer::sftp::fetch(&channel, path, landing).await
                         }
+                        Route::LocalFile(path) => {
+                            crate::transfer::local_file::fetch(path, landing).await
+                        }
                     }
                 }
             };
@@ -181,13 +184,14 @@ impl Transfers {
     }
 
     /// Where an item's bytes come from this time, and how to name it in messages: a URL (a resolver's
-    /// fresh one), or a file over the host's SFTP channel.
+    /// fresh one), a file over the host's SFTP channel, or a file of this computer.
     async fn route<'a>(&self, source: &'a Source) -> Result<(String, Route<'a>)> {
         let url = match source {
             Source::Sftp { host, path } => {
                 let channel = self.ssh.sftp(host).await?;
                 return Ok((source.address(), Route::Sftp(channel, path)));
             }
+            Source::LocalFile { path } => return Ok((source.address(), Route::LocalFile(path))),
             Source::Url { url } => Url::parse(url)
                 .map_err(|err| Error::protocol(format!("{url:?} is not a URL: {err}")))?,
             Source::Resolver { account, key } => {
@@ -276,12 +280,18 @@ fn item_host(item: &ItemRow) -> String {
             .unwrap_or_default(),
         Source::Resolver { account, .. } => account.to_string(),
         Source::Sftp { host, .. } => host.destination.clone(),
+        Source::LocalFile { .. } => LOCAL_HOST.to_string(),
     }
 }
+
+/// The "host" local copies share in the per-host limit.
+const LOCAL_HOST: &str = "this computer";
 
 /// How an item's bytes come this time.
 enum Route<'a> {
     Http(Url),
     /// The file at the path, over the host's SFTP channel.
     Sftp(Arc<SftpChannel>, &'a str),
+    /// The file of this computer at the path.
+    LocalFile(&'a Path),
 }
