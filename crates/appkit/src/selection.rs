@@ -83,7 +83,7 @@ impl ListedJob {
                     source,
                     dest: node.path.clone(),
                     size: node.size.filter(|_| size_is_exact),
-                    digest: None,
+                    digest: node.digest.clone(),
                     auth,
                 })
             })

@@ -16,7 +16,7 @@ use jobfetch_engine::providers::jdma::stages::FAILED;
 use jobfetch_engine::providers::jdma::{
     self, BaseFrom, JdmaProvider, JdmaSession, Outcome, PutSpec, RequestEvent, Scope,
 };
-use jobfetch_engine::providers::{Context, FieldValues, Provider, Session};
+use jobfetch_engine::providers::{Context, FieldValues, JobOffers, Provider, Session};
 use jobfetch_engine::secret::{Secret, SecretStore};
 use jobfetch_engine::transfer::model::Digest;
 use jobfetch_engine::{http, ErrorCode};
@@ -153,12 +153,20 @@ async fn batches_and_requests_are_one_jobs_list_with_their_stages() {
     );
     assert_eq!(batch.status_message, "ON_STORAGE");
     assert_eq!(batch.name, "hadgem3_ssp585_daily");
+    let on_storage = session.offers(batch);
+    assert!(on_storage.retrieve && on_storage.delete && !on_storage.download);
     assert_eq!(job("batch-108").status_message, "ON_DISK");
+    assert_eq!(session.offers(job("batch-108")), no_offers());
+    assert_eq!(session.offers(job("batch-107")), no_offers());
     assert_eq!(job("batch-107").status_message, "DELETED");
     let failed = job("request-310");
     assert_eq!(
         (failed.job_type.as_str(), failed.status),
-        ("request", JobStatus::Failure)
+        ("GET request", JobStatus::Failure)
+    );
+    assert!(
+        session.offers(failed).download,
+        "a GET's files download once it completes"
     );
     assert!(
         failed.status_message.starts_with("FAILED: "),
@@ -736,4 +744,13 @@ async fn hostile_and_broken_replies_get_clear_errors_and_nothing_outside_the_tar
         .message
         .contains("outside.nc"));
     sim.shutdown().await;
+}
+
+/// What a job that can be neither downloaded, retrieved nor deleted offers.
+fn no_offers() -> JobOffers {
+    JobOffers {
+        download: false,
+        retrieve: false,
+        delete: false,
+    }
 }

@@ -18,7 +18,7 @@ use super::{ACCESS_KEY, SECRET_KEY};
 use crate::catalog::{classify, Job, JobStages, JobStatus, OutputKind, OutputNode};
 use crate::error::{Error, ErrorCode, Result};
 use crate::paths::{safe_component, SafeRelPath};
-use crate::providers::{Account, Located, Profile, Session};
+use crate::providers::{Account, JobOffers, Located, Profile, Session};
 use crate::secret::{blocking, SecretStore};
 use crate::transfer::auth::{BoxFuture, Credentials};
 use crate::transfer::plan::{self, Plan};
@@ -26,6 +26,8 @@ use crate::transfer::plan::{self, Plan};
 /// Batches' and requests' ids in the jobs list: `batch-<id>`, `request-<id>`.
 const BATCH_PREFIX: &str = "batch-";
 const REQUEST_PREFIX: &str = "request-";
+/// The job type of a request, after its kind: `GET request`.
+const REQUEST_TYPE: &str = "request";
 /// How many failed requests are asked for at once, for their failure reasons.
 const DETAIL_CONCURRENCY: usize = 4;
 
@@ -539,7 +541,7 @@ impl JdmaSession {
         Ok(Job {
             id: JobKey::Request(request.request_id).id(),
             name,
-            job_type: "request".into(),
+            job_type: format!("{} {REQUEST_TYPE}", kind.name()),
             status: stages::job_status(kind, request.stage),
             status_message,
             submitted: request.made(),
@@ -633,6 +635,32 @@ impl Session for JdmaSession {
         }
     }
 
+    /// A batch on storage can be brought back and deleted; a GET's files download once it has
+    /// completed; other requests and batches on their way offer nothing.
+    fn offers(&self, job: &Job) -> JobOffers {
+        let nothing = JobOffers {
+            download: false,
+            retrieve: false,
+            delete: false,
+        };
+        match JobKey::parse(&job.id) {
+            Some(JobKey::Batch(_))
+                if job.status_message == stages::batch_stage_name(stages::ON_STORAGE) =>
+            {
+                JobOffers {
+                    download: false,
+                    retrieve: true,
+                    delete: true,
+                }
+            }
+            Some(JobKey::Request(_)) if job.job_type == get_request_type() => JobOffers {
+                download: true,
+                ..nothing
+            },
+            _ => nothing,
+        }
+    }
+
     fn stages<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Result<Option<JobStages>>> {
         Box::pin(self.job_stages(job))
     }
@@ -657,6 +685,11 @@ impl Session for JdmaSession {
     fn credentials(&self) -> Option<Arc<dyn Credentials>> {
         None
     }
+}
+
+/// A GET request's job type.
+fn get_request_type() -> String {
+    format!("{} {REQUEST_TYPE}", RequestKind::Get.name())
 }
 
 /// Whether a request is a GET that has completed: its files are where it wrote them.
