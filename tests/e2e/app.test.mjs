@@ -919,3 +919,100 @@ step(
   },
   180_000,
 );
+
+/** The demo JDMA batch that is on storage (jobfetch_sim::jdma::DEMO_BATCH_ID), as a job. */
+const JDMA_BATCH = "batch-103";
+
+step(
+  "adds the demo's JDMA, brings one archive of a batch back from tape, follows its stages, and copies its files here",
+  async () => {
+    const dialog = "[data-testid=account-dialog]";
+    await openAccountMenu();
+    await (await session.findElement("[data-testid=account-menu] [data-testid=add-account]")).click();
+    await waitFor(async () => (await count(dialog)) > 0, { message: "the add-account form" });
+    await (await session.findElement(`${dialog} [data-testid=archive-choice][data-provider=jdma]`)).click();
+    const demo = await waitFor(async () => (await session.findElements(`${dialog} [data-testid=demo-sign-in][data-provider=jdma]`))[0], {
+      message: "the demo JDMA's one-click sign-in",
+    });
+    await demo.click();
+    await waitShowingErrors(async () => (await count(dialog)) === 0, { timeout: 30_000, message: "the demo JDMA user to sign in" });
+    const jdma = await activeAccount();
+    assert.match(jdma.id, /^jdma:/, `the active account is a JDMA one (${jdma.id})`);
+    await waitShowingErrors(async () => (await count(`[data-testid=job-row][data-job-id="${JDMA_BATCH}"]`)) > 0, {
+      timeout: 30_000,
+      message: "the JDMA user's batches and requests",
+    });
+    if ((await count(TRANSFERS_PANEL)) > 0) await (await session.findElement("[data-testid=transfers-toggle]")).click();
+
+    // A batch on tape offers to bring its files back and to delete it, not to download it.
+    await openJob(JDMA_BATCH);
+    await waitShowingErrors(async () => (await count("[data-testid=retrieve-all]")) > 0, { timeout: 30_000, message: "the batch's retrieval buttons" });
+    assert.equal(await count("[data-testid=download-all]"), 0, "a batch on tape is not downloaded directly");
+    assert.equal(await count("[data-testid=delete-job]"), 1, "a batch on tape can be deleted");
+
+    // Delete asks first, with "Keep it" focused; keep it.
+    await (await session.findElement("[data-testid=delete-job]")).click();
+    await waitFor(async () => (await count("[data-testid=delete-dialog]")) > 0, { message: "the delete question" });
+    await (await session.findElement("[data-testid=delete-cancel]")).click();
+    await waitFor(async () => (await count("[data-testid=delete-dialog]")) === 0, { message: "the delete question to close" });
+
+    // Tick one archive's folder and bring only it back, into the target JDMA suggests, copied here after.
+    const archive = await waitShowingErrors(
+      async () => (await session.findElements('[data-testid=tree-checkbox][data-path^="archive_"]'))[0],
+      { message: "the batch's archive folders in the tree" },
+    );
+    const archiveFolder = await archive.getAttribute("data-path");
+    await archive.click();
+    await (await session.findElement("[data-testid=retrieve-selected]")).click();
+    const target = await session.findElement("[data-testid=retrieve-target]");
+    await waitFor(async () => /_get$/.test(await target.getProperty("value")), { message: "the suggested GET target" });
+    assert.equal(await (await session.findElement("[data-testid=retrieve-copy]")).isSelected(), true, "copying here is the default");
+    await session.takeScreenshot(resolve(SHOTS, "23-jdma-retrieve.png"));
+    const before = new Set(await session.executeScript(`return [...document.querySelectorAll("[data-testid=job-row]")].map((row) => row.dataset.jobId);`));
+    await (await session.findElement("[data-testid=retrieve-confirm]")).click();
+
+    // The GET is selected and its stages move on their own until it has completed.
+    const request = await waitShowingErrors(
+      async () => {
+        const [row] = await session.findElements("[data-testid=job-row][aria-current=true]");
+        const id = row && (await row.getAttribute("data-job-id"));
+        return id && id.startsWith("request-") && !before.has(id) ? id : null;
+      },
+      { timeout: 30_000, message: "the new GET request to be selected" },
+    );
+    await waitShowingErrors(async () => (await count("[data-testid=stage-timeline] [data-testid=stage-step]")) >= 3, {
+      timeout: 30_000,
+      message: `the stages of ${request}`,
+    });
+    await session.takeScreenshot(resolve(SHOTS, "24-jdma-stages.png"));
+    await waitShowingErrors(async () => (await (await session.findElement("[data-testid=stage-timeline]")).getAttribute("data-ended")) === "true", {
+      timeout: 120_000,
+      interval: 500,
+      message: `${request} to complete`,
+    });
+
+    // Once back, its files are copied here by themselves, checked against JDMA's digests.
+    const folder = await downloadFolder();
+    if ((await count(TRANSFERS_PANEL)) === 0) await (await session.findElement("[data-testid=transfers-toggle]")).click();
+    const batchId = await waitShowingErrors(
+      async () => {
+        const [card] = await session.findElements(`${TRANSFERS_PANEL} [data-testid=batch][data-job-id="${request}"]`);
+        return card && (await card.getAttribute("data-batch-id"));
+      },
+      { timeout: 60_000, message: `the copy of ${request} in the transfers panel` },
+    );
+    await waitShowingErrors(async () => (await batchProgress(batchId)).state === "done", {
+      timeout: 120_000,
+      interval: 500,
+      message: `the copy of ${request} to be done`,
+    });
+    const got = await filesIn(folder);
+    assert.ok(
+      got.some((path) => path.includes(archiveFolder + "/")),
+      `the files of ${archiveFolder} are in ${folder} (${got.slice(0, 8).join(", ")})`,
+    );
+    await sleep(600);
+    await session.takeScreenshot(resolve(SHOTS, "25-jdma-copied.png"));
+  },
+  240_000,
+);

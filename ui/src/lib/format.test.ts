@@ -1,7 +1,7 @@
 // Tests for the formatting helpers: sizes, rates, times left, counts, local and relative times, kind labels, archive hosts and stage names.
 import { describe, expect, it } from "vitest";
 import sizes from "../../../crates/engine/vectors/sizes.json";
-import { formatBytes, formatCount, formatEta, formatNumber, formatRate, formatRelative, formatTime, kindLabel, stageLabel } from "./format";
+import { digestLabel, formatBytes, formatCount, formatEta, formatNumber, formatRate, formatRelative, formatTime, kindLabel, stageLabel } from "./format";
 
 describe("formatBytes", () => {
   it("writes every size of the shared table as the engine does", () => {
@@ -120,5 +120,15 @@ describe("stageLabel", () => {
     expect(stageLabel("ON_STORAGE", ["ON_DISK", "PUTTING", "ON_STORAGE"])).toBe("On storage");
     expect(stageLabel("FAILED", get)).toBe("Failed");
     expect(stageLabel("GET", ["GET", "GET"])).toBe("Get");
+  });
+});
+
+describe("digestLabel", () => {
+  it("names the algorithm and keeps a short digest whole", () => {
+    expect(digestLabel({ algorithm: "adler32", value: "0x1a2b3c4d" })).toBe("ADLER-32 0x1a2b3c4d");
+  });
+  it("shortens a long digest to its ends", () => {
+    const value = "3b4c5d" + "0".repeat(52) + "9e0f1a";
+    expect(digestLabel({ algorithm: "sha256", value })).toBe("SHA-256 3b4c5d…9e0f1a");
   });
 });

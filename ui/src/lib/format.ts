@@ -1,4 +1,5 @@
-// Human-readable sizes, counts, times and output-kind labels, shared by every view.
+// Human-readable sizes, counts, times, output-kind, stage and digest labels, shared by every view.
+import type { Digest } from "./bindings/Digest";
 import type { OutputKind } from "./bindings/OutputKind";
 
 const BINARY_UNITS = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
@@ -133,4 +134,17 @@ export function stageLabel(name: string, among: readonly string[] = []): string 
   const kept = sharedByAll && words.length > 1 && words[0] === shared ? words.slice(1) : words;
   const text = kept.join(" ").toLowerCase();
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** The characters of a long digest shown on each side of the ellipsis; the whole value is in the tooltip. */
+const DIGEST_ENDS = 6;
+
+/**
+ * A published digest, short enough for a tree row: `ADLER-32 0x1a2b3c4d`, `SHA-256 3b4c5d…9e0f1a`.
+ */
+export function digestLabel(digest: Digest): string {
+  const name = digest.algorithm === "adler32" ? "ADLER-32" : "SHA-256";
+  const { value } = digest;
+  const short = value.length > 2 * DIGEST_ENDS + 1 ? `${value.slice(0, DIGEST_ENDS)}…${value.slice(-DIGEST_ENDS)}` : value;
+  return `${name} ${short}`;
 }

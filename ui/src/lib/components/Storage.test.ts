@@ -127,9 +127,9 @@ describe("a job whose files are kept on storage", () => {
     expect(screen.getByTestId("job-detail")).toHaveAttribute("data-job-id", REQUEST.id);
     expect(within(timeline).getAllByTestId("stage-step").map((step) => [step.textContent?.trim(), step.dataset.state])).toEqual([
       ["Start", "done"],
-      ["2Pending", "current"],
-      ["3Getting", "waiting"],
-      ["4Completed", "waiting"],
+      ["2 Pending", "current"],
+      ["3 Getting", "waiting"],
+      ["4 Completed", "waiting"],
     ]);
     expect(timeline).toHaveTextContent("1 of 4 done");
     await vi.waitFor(() => expect(calls.some((call) => call.cmd === "download_when_finished")).toBe(true));
