@@ -964,9 +964,9 @@ step(
     const archiveFolder = await archive.getAttribute("data-path");
     await archive.click();
     await (await session.findElement("[data-testid=retrieve-selected]")).click();
-    const target = await session.findElement("[data-testid=retrieve-target]");
-    await waitFor(async () => /_get$/.test(await target.getProperty("value")), { message: "the suggested GET target" });
-    assert.equal(await (await session.findElement("[data-testid=retrieve-copy]")).isSelected(), true, "copying here is the default");
+    const valueOf = (testid, property) => session.executeScript(`return document.querySelector("[data-testid=${testid}]")?.${property};`);
+    await waitFor(async () => /_get$/.test(await valueOf("retrieve-target", "value")), { message: "the suggested GET target" });
+    assert.equal(await valueOf("retrieve-copy", "checked"), true, "copying here is the default");
     await session.takeScreenshot(resolve(SHOTS, "23-jdma-retrieve.png"));
     const before = new Set(await session.executeScript(`return [...document.querySelectorAll("[data-testid=job-row]")].map((row) => row.dataset.jobId);`));
     await (await session.findElement("[data-testid=retrieve-confirm]")).click();

@@ -106,7 +106,18 @@ async fn a_batch_on_storage_comes_back_in_part_and_its_files_copy_here_checked_b
         .unwrap();
     assert_eq!(get.job_type, "GET request");
     let get = job_ref(&account, &get.id);
-    assert!(desk.offers(&get).await.unwrap().download);
+    let pending = desk.offers(&get).await.unwrap();
+    assert!(
+        !pending.download && pending.download_when_finished,
+        "{pending:?}"
+    );
+    let coming = desk.outputs(&get, &out).await.unwrap();
+    assert_eq!(
+        files(&coming.tree).len(),
+        files(&folder).len(),
+        "a pending GET lists what it brings back, not the whole batch"
+    );
+    assert!(files(&listed.tree).len() > files(&folder).len());
     let stages = desk.stages(&get).await.unwrap().expect("a GET has stages");
     assert!(!stages.ended);
     assert_eq!(stages.steps[0].state, StepState::Current, "{stages:?}");
@@ -122,6 +133,7 @@ async fn a_batch_on_storage_comes_back_in_part_and_its_files_copy_here_checked_b
     let done = desk.jobs(&account).await.unwrap();
     let done = done.iter().find(|job| job.id == get.job).unwrap();
     assert_eq!(done.status, JobStatus::Success);
+    assert!(desk.offers(&get).await.unwrap().download);
 
     // What it brought back: that folder's files, with JDMA's digests.
     let brought = desk.outputs(&get, &out).await.unwrap();

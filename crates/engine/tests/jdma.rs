@@ -164,9 +164,10 @@ async fn batches_and_requests_are_one_jobs_list_with_their_stages() {
         (failed.job_type.as_str(), failed.status),
         ("GET request", JobStatus::Failure)
     );
+    let failed_get = session.offers(failed);
     assert!(
-        session.offers(failed).download,
-        "a GET's files download once it completes"
+        !failed_get.download && failed_get.download_when_finished,
+        "a GET's files download once it completes: {failed_get:?}"
     );
     assert!(
         failed.status_message.starts_with("FAILED: "),
@@ -750,6 +751,7 @@ async fn hostile_and_broken_replies_get_clear_errors_and_nothing_outside_the_tar
 fn no_offers() -> JobOffers {
     JobOffers {
         download: false,
+        download_when_finished: false,
         retrieve: false,
         delete: false,
     }

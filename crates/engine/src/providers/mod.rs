@@ -168,6 +168,8 @@ pub struct ProviderInfo {
 pub struct JobOffers {
     /// Its files can be downloaded now.
     pub download: bool,
+    /// While it runs: its files can be downloaded once it has finished ("Download when finished").
+    pub download_when_finished: bool,
     /// Its files can be brought back from storage ([`Session::retrieve`]).
     pub retrieve: bool,
     /// It can be deleted at the archive ([`Session::delete`]).
@@ -179,6 +181,7 @@ impl Default for JobOffers {
     fn default() -> Self {
         JobOffers {
             download: true,
+            download_when_finished: true,
             retrieve: false,
             delete: false,
         }

@@ -9,6 +9,10 @@ export type JobOffers = {
  */
 download: boolean, 
 /**
+ * While it runs: its files can be downloaded once it has finished ("Download when finished").
+ */
+downloadWhenFinished: boolean, 
+/**
  * Its files can be brought back from storage ([`Session::retrieve`]).
  */
 retrieve: boolean, 

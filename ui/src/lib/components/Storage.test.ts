@@ -65,7 +65,7 @@ function open(overrides: Parameters<typeof signedInHandlers>[0] = {}) {
       list_jobs: () => listed,
       job_outputs: () => BATCH_TREE,
       job_offers: (args) =>
-        (args as { jobId: string }).jobId === BATCH.id ? { download: false, retrieve: true, delete: true } : { download: true, retrieve: false, delete: false },
+        (args as { jobId: string }).jobId === BATCH.id ? { download: false, downloadWhenFinished: false, retrieve: true, delete: true } : { download: false, downloadWhenFinished: true, retrieve: false, delete: false },
       job_stages: (args) => ((args as { jobId: string }).jobId === REQUEST.id ? STAGES : null),
       retrieval_target: () => "/gws/climate/users/demo/ocean_run_get",
       retrieve_from_storage: () => {
@@ -132,6 +132,7 @@ describe("a job whose files are kept on storage", () => {
       ["4 Completed", "waiting"],
     ]);
     expect(timeline).toHaveTextContent("1 of 4 done");
+    expect(screen.queryByTestId("download-all")).not.toBeInTheDocument();
     await vi.waitFor(() => expect(calls.some((call) => call.cmd === "download_when_finished")).toBe(true));
     expect(calls.find((call) => call.cmd === "download_when_finished")?.args).toEqual({ account: ACCOUNT.id, jobId: REQUEST.id, paths: null });
   });

@@ -45,8 +45,26 @@ impl JdmaSession {
     /// error saying what to do for any other request.
     pub(super) async fn retrieved(&self, id: u64) -> Result<Arc<Vec<RetrievedFile>>> {
         let request = self.request(id).await?;
-        let batch = check_copyable(&request)?;
-        let target = self.target_of(&request).await?;
+        check_copyable(&request)?;
+        let files = Arc::new(self.brought(&request).await?);
+        self.retrieved
+            .lock()
+            .expect("retrieved lock")
+            .insert(id, files.clone());
+        Ok(files)
+    }
+
+    /// The files GET `request` brings back (all of its batch, or those its file list names), each
+    /// with where it lands below the GET's target.
+    async fn brought(&self, request: &Request) -> Result<Vec<RetrievedFile>> {
+        let id = request.request_id;
+        let batch = request.migration_id.ok_or_else(|| {
+            Error::new(
+                ErrorCode::Protocol,
+                format!("JDMA request {id} names no batch."),
+            )
+        })?;
+        let target = self.target_of(request).await?;
         let listing = self.batch_files(batch).await?;
         let local_target = self.api.ssh_host().is_none().then(|| Path::new(&target));
         let (base, _) = self
@@ -60,7 +78,7 @@ impl JdmaSession {
                     file.path
                 ))
             })?;
-            if !asked_for(&request, &below) {
+            if !asked_for(request, &below) {
                 continue;
             }
             let source = match self.api.ssh_host() {
@@ -78,18 +96,16 @@ impl JdmaSession {
                 source,
             });
         }
-        let files = Arc::new(files);
-        self.retrieved
-            .lock()
-            .expect("retrieved lock")
-            .insert(id, files.clone());
         Ok(files)
     }
 
-    /// The tree of the files completed GET `id` brought back: the batch's tree, restricted to the
-    /// GET's file list when it had one.
-    pub(super) async fn retrieved_tree(&self, id: u64) -> Result<OutputNode> {
-        let files = self.retrieved(id).await?;
+    /// The tree of the files GET `request` brings back: the batch's tree, restricted to the GET's
+    /// file list when it had one. Once the GET has completed they are kept for copying.
+    pub(super) async fn get_tree(&self, request: &Request) -> Result<OutputNode> {
+        let files = match check_copyable(request) {
+            Ok(()) => self.retrieved(request.request_id).await?,
+            Err(_) => Arc::new(self.brought(request).await?),
+        };
         Ok(tree_of(
             files.iter().map(|f| (f.tree_path.clone(), &f.file)),
         ))
@@ -135,8 +151,8 @@ impl JdmaSession {
     }
 }
 
-/// The batch of a completed GET; for any other request, an error saying what to do.
-fn check_copyable(request: &Request) -> Result<u64> {
+/// Nothing for a completed GET; for any other request, an error saying what to do.
+fn check_copyable(request: &Request) -> Result<()> {
     let id = request.request_id;
     let kind = request.kind()?;
     if kind != RequestKind::Get {
@@ -153,12 +169,7 @@ fn check_copyable(request: &Request) -> Result<u64> {
             request.stage_name()
         )));
     }
-    request.migration_id.ok_or_else(|| {
-        Error::new(
-            ErrorCode::Protocol,
-            format!("JDMA request {id} names no batch."),
-        )
-    })
+    Ok(())
 }
 
 /// Whether a GET brought back the file at `below` (its path below the batch's common path): every

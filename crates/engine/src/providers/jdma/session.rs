@@ -605,13 +605,13 @@ impl Session for JdmaSession {
     }
 
     /// A batch's (or a request's batch's) archives, each a folder of its files below the folder
-    /// they all share, with sizes and digests; for a completed GET, the files it brought back.
+    /// they all share, with sizes and digests; for a GET, the files it brings back.
     fn outputs<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Result<OutputNode>> {
         Box::pin(async move {
             if let Some(JobKey::Request(id)) = JobKey::parse(&job.id) {
                 let request = self.request(id).await?;
-                if is_completed_get(&request) {
-                    return self.retrieved_tree(id).await;
+                if request.kind()? == RequestKind::Get {
+                    return self.get_tree(&request).await;
                 }
             }
             let batch = self.batch_of(job).await?;
@@ -636,10 +636,12 @@ impl Session for JdmaSession {
     }
 
     /// A batch on storage can be brought back and deleted; a GET's files download once it has
-    /// completed; other requests and batches on their way offer nothing.
+    /// completed (and while it runs, when it will have); other requests and batches on their way
+    /// offer nothing.
     fn offers(&self, job: &Job) -> JobOffers {
         let nothing = JobOffers {
             download: false,
+            download_when_finished: false,
             retrieve: false,
             delete: false,
         };
@@ -648,13 +650,14 @@ impl Session for JdmaSession {
                 if job.status_message == stages::batch_stage_name(stages::ON_STORAGE) =>
             {
                 JobOffers {
-                    download: false,
                     retrieve: true,
                     delete: true,
+                    ..nothing
                 }
             }
             Some(JobKey::Request(_)) if job.job_type == get_request_type() => JobOffers {
-                download: true,
+                download: job.status == JobStatus::Success,
+                download_when_finished: true,
                 ..nothing
             },
             _ => nothing,
@@ -690,13 +693,6 @@ impl Session for JdmaSession {
 /// A GET request's job type.
 fn get_request_type() -> String {
     format!("{} {REQUEST_TYPE}", RequestKind::Get.name())
-}
-
-/// Whether a request is a GET that has completed: its files are where it wrote them.
-fn is_completed_get(request: &Request) -> bool {
-    request.kind().is_ok_and(|kind| {
-        kind == RequestKind::Get && stages::job_status(kind, request.stage) == JobStatus::Success
-    })
 }
 
 /// Why a JDMA file is not copied from here: it comes back from storage through a GET request first.
