@@ -27,8 +27,8 @@ CARGO_TEST := cargo test --locked --workspace
 run: build
 	scripts/with-keyring.sh $(APP) --demo
 
-## test: install what is missing and run the Rust, UI and end-to-end suites
-test: build test-rust check-bindings test-parity test-fits test-astroquery test-up42py test-jdma-client test-ui test-e2e test-package
+## test: install what is missing and run the Rust, UI, Slurm and end-to-end suites
+test: build test-rust check-bindings test-parity test-fits test-astroquery test-up42py test-jdma-client test-slurm test-ui test-e2e test-package
 	@echo "make test: all suites passed"
 
 ## package: the desktop app's Debian package and RPM, built by Tauri's bundler from a release build

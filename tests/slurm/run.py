@@ -207,7 +207,10 @@ def main():
         check('status --plan says files are missing after the cancel, and where',
               status.returncode == 1 and 'missing' in status.stdout and '1/4' in status.stdout, status.stdout + status.stderr)
         sent_before = sim_stats(base)
-        done_before = {path for path, n in sent_before.items()}
+        # Whole on disk (renamed from its .part) before the resubmission: a file the server had sent
+        # all of may still have been cut short on the way, and is rightly resumed.
+        whole_before = [p for p, n in sizes.items()
+                        if os.path.exists(os.path.join(out, p)) and os.path.getsize(os.path.join(out, p)) == n]
 
         job2 = cluster.run([jobfetch, 'slurm', 'submit', plan, '--shards', str(SHARDS), '-j', '4'], env=env).strip()
         until('the resubmitted job has left the queue', lambda: not job_states(cluster, job2), 300)
@@ -228,8 +231,9 @@ def main():
         # Only the files in flight when the task was cancelled may have sent a few bytes twice.
         check('no file was sent twice (at most the 4 in flight at the cancel were cut and resumed)',
               len(twice) <= 4, twice)
-        again = [p for p in done_before if sent.get(p, 0) > sent_before[p] and sent_before[p] >= sizes.get(p[len(prefix):], 0)]
-        check('the resubmitted job fetched none of the files already there', not again, again[:5])
+        again = [p for p in whole_before if sent.get(prefix + p, 0) > sent_before.get(prefix + p, 0)]
+        check('the resubmitted job fetched none of the {} files already there'.format(len(whole_before)),
+              whole_before and not again, again[:5])
         print('first run (until the cancelled task and the others ended): {:.1f} s'.format(first_run))
     except Exception as err:  # noqa: BLE001 — report, show the logs, fail
         check('the Slurm run', False, err)
