@@ -3,27 +3,29 @@
 //! redirects, stage codes that do not sort in the order stages happen), requests followed to
 //! COMPLETED and to FAILED, GETs checked file by file, and hostile replies refused clearly.
 
-use std::collections::HashMap;
+#[allow(dead_code)]
+mod local;
+
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use jobfetch_engine::catalog::{JobStatus, OutputNode, StepState};
-use jobfetch_engine::ids::AccountId;
 use jobfetch_engine::pacing::Pacing;
 use jobfetch_engine::providers::jdma::stages::FAILED;
 use jobfetch_engine::providers::jdma::{
     self, BaseFrom, JdmaProvider, JdmaSession, Outcome, PutSpec, RequestEvent, Scope,
 };
 use jobfetch_engine::providers::{Context, FieldValues, JobOffers, Provider, Session};
-use jobfetch_engine::secret::{Secret, SecretStore};
+use jobfetch_engine::secret::Secret;
 use jobfetch_engine::transfer::model::Digest;
 use jobfetch_engine::{http, ErrorCode};
 use jobfetch_sim::jdma::{
     JdmaConfig, DEMO_BATCH_ID, DEMO_USER, NEW_USER, OBJECT_STORE_BATCH_ID, ON_DISK_BATCH_ID,
 };
 use jobfetch_sim::{FaultAction, FaultRule, Sim, SimConfig};
+use local::MemorySecrets;
 use serde_json::{json, Value};
 
 /// A sim whose JDMA requests move one stage every `stage_ms` (its large file kept small).
@@ -39,29 +41,11 @@ async fn start(stage_ms: u64) -> Sim {
     Sim::start(config).await.expect("sim starts")
 }
 
-/// Secrets in memory.
-#[derive(Default)]
-struct Secrets(Mutex<HashMap<String, Secret>>);
-
-impl SecretStore for Secrets {
-    fn get(&self, _: &AccountId, name: &str) -> jobfetch_engine::Result<Option<Secret>> {
-        Ok(self.0.lock().unwrap().get(name).cloned())
-    }
-    fn set(&self, _: &AccountId, name: &str, value: &Secret) -> jobfetch_engine::Result<()> {
-        self.0.lock().unwrap().insert(name.into(), value.clone());
-        Ok(())
-    }
-    fn delete(&self, _: &AccountId, name: &str) -> jobfetch_engine::Result<()> {
-        self.0.lock().unwrap().remove(name);
-        Ok(())
-    }
-}
-
 fn base(sim: &Sim) -> String {
     format!("{}/jdma_control/api/v1/", sim.jdma_url())
 }
 
-async fn open_with(sim: &Sim, user: &str, secrets: Arc<Secrets>) -> Arc<JdmaSession> {
+async fn open_with(sim: &Sim, user: &str, secrets: Arc<MemorySecrets>) -> Arc<JdmaSession> {
     let provider = JdmaProvider::new();
     let values = FieldValues::from([
         (jdma::API.to_string(), base(sim)),
@@ -462,7 +446,7 @@ async fn gets_are_refused_before_on_storage_and_when_duplicated_and_deletes_twic
         "{}",
         keyless.message
     );
-    let keys = Arc::new(Secrets::default());
+    let keys = Arc::new(MemorySecrets::default());
     for (name, value) in [(jdma::ACCESS_KEY, "AK"), (jdma::SECRET_KEY, "SK")] {
         keys.0
             .lock()

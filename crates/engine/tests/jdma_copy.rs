@@ -5,28 +5,27 @@
 
 // Shared with ssh.rs, which uses the rest of it.
 #[allow(dead_code)]
+mod local;
+#[allow(dead_code)]
 mod sshd;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use jobfetch_engine::catalog::{Job, JobStatus, OutputKind, OutputNode, StepState};
-use jobfetch_engine::ids::AccountId;
 use jobfetch_engine::paths::SafeRelPath;
 use jobfetch_engine::providers::jdma::{self, JdmaProvider, JdmaSession};
 use jobfetch_engine::providers::{Account, Context, FieldValues, Provider, Session};
-use jobfetch_engine::secret::{Secret, SecretStore};
 use jobfetch_engine::ssh::SshConnections;
 use jobfetch_engine::transfer::model::{BatchOrigin, OriginScope, Source};
 use jobfetch_engine::transfer::plan::{self, NewBatch, Plan, PlanStep};
-use jobfetch_engine::transfer::retry::RetryPolicy;
-use jobfetch_engine::transfer::{BatchId, BatchState, ItemState, TransferConfig, Transfers};
+use jobfetch_engine::transfer::{BatchId, BatchState, ItemState};
 use jobfetch_engine::{http, ErrorCode};
 use jobfetch_sim::jdma::{JdmaConfig, DEMO_BATCH_ID, DEMO_USER, ON_DISK_BATCH_ID};
 use jobfetch_sim::{Sim, SimConfig};
+use local::{Engine, MemorySecrets};
 use serde_json::json;
 use sshd::TestSshd;
 
@@ -61,24 +60,6 @@ async fn next_stage(sim: &Sim) {
     assert!(response.status().is_success(), "{}", response.status());
 }
 
-/// No secrets: JDMA has none, and Elastic Tape needs none.
-#[derive(Default)]
-struct NoSecrets(Mutex<HashMap<String, Secret>>);
-
-impl SecretStore for NoSecrets {
-    fn get(&self, _: &AccountId, name: &str) -> jobfetch_engine::Result<Option<Secret>> {
-        Ok(self.0.lock().unwrap().get(name).cloned())
-    }
-    fn set(&self, _: &AccountId, name: &str, value: &Secret) -> jobfetch_engine::Result<()> {
-        self.0.lock().unwrap().insert(name.into(), value.clone());
-        Ok(())
-    }
-    fn delete(&self, _: &AccountId, name: &str) -> jobfetch_engine::Result<()> {
-        self.0.lock().unwrap().remove(name);
-        Ok(())
-    }
-}
-
 fn account(api: &str, ssh: Option<&TestSshd>) -> Account {
     let mut values = FieldValues::from([
         (jdma::API.to_string(), api.to_string()),
@@ -96,7 +77,7 @@ fn account(api: &str, ssh: Option<&TestSshd>) -> Account {
 async fn open(account: &Account, ssh: SshConnections) -> Arc<dyn Session> {
     let context = Context {
         client: http::client().unwrap(),
-        secrets: Arc::new(NoSecrets::default()),
+        secrets: Arc::new(MemorySecrets::default()),
         ssh,
     };
     JdmaProvider::new().open(&context, account).await.unwrap()
@@ -106,36 +87,7 @@ fn api_of(sim: &Sim) -> String {
     format!("{}/jdma_control/api/v1/", sim.jdma_url())
 }
 
-/// A queue of its own, writing into its own folder.
-struct Engine {
-    transfers: Arc<Transfers>,
-    root: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
 impl Engine {
-    fn new() -> Engine {
-        let dir = tempfile::tempdir().unwrap();
-        let config = TransferConfig {
-            concurrency: 4,
-            per_host: jobfetch_engine::transfer::HostConcurrency::Fixed(4),
-            retry: RetryPolicy {
-                attempts: 5,
-                base_delay: Duration::from_millis(100),
-                max_delay: Duration::from_secs(2),
-            },
-            idle_timeout: Duration::from_secs(30),
-            progress_interval: Duration::from_millis(50),
-            ..TransferConfig::default()
-        };
-        let transfers = Transfers::open(&dir.path().join("transfers.sqlite"), config).unwrap();
-        Engine {
-            transfers,
-            root: dir.path().join("downloads"),
-            _dir: dir,
-        }
-    }
-
     /// Starts copying `job`'s files as the app's "Copy to this computer" does: its plan, into a batch.
     async fn start(&self, session: &Arc<dyn Session>, job: &Job) -> BatchId {
         let new = NewBatch {

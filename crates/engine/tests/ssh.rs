@@ -1,6 +1,8 @@
 //! SSH for real: tunnels and SFTP copies through a local OpenSSH server (`sshd` with keys made for the
 //! test), the copies going through the transfer engine's queue like any download.
 
+#[allow(dead_code)]
+mod local;
 mod sshd;
 
 use std::path::{Path, PathBuf};
@@ -11,12 +13,10 @@ use jobfetch_engine::ids::ProviderId;
 use jobfetch_engine::ssh::{SftpChannel, SshConnection, SshConnections, SshHost};
 use jobfetch_engine::transfer::model::{AuthPolicy, BatchOrigin, Digest, OriginScope, Source};
 use jobfetch_engine::transfer::part_file::part_path;
-use jobfetch_engine::transfer::retry::RetryPolicy;
-use jobfetch_engine::transfer::{
-    BatchId, BatchState, ItemSpec, ItemState, TransferConfig, Transfers,
-};
+use jobfetch_engine::transfer::{BatchId, BatchState, ItemSpec, ItemState};
 use jobfetch_engine::ErrorCode;
 use jobfetch_sim::{Sim, SimConfig};
+use local::Engine;
 use sha2::Digest as _;
 use sshd::TestSshd;
 use url::Url;
@@ -84,36 +84,7 @@ fn sftp_item(host: &SshHost, path: &str, dest: &str, size: usize, digest: Digest
     }
 }
 
-/// An engine on a fresh queue, writing batches into its own folder.
-struct Engine {
-    transfers: Arc<Transfers>,
-    root: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
 impl Engine {
-    fn new() -> Engine {
-        let dir = tempfile::tempdir().unwrap();
-        let config = TransferConfig {
-            concurrency: 4,
-            per_host: jobfetch_engine::transfer::HostConcurrency::Fixed(4),
-            retry: RetryPolicy {
-                attempts: 4,
-                base_delay: Duration::from_millis(50),
-                max_delay: Duration::from_secs(2),
-            },
-            idle_timeout: Duration::from_secs(20),
-            progress_interval: Duration::from_millis(50),
-            ..TransferConfig::default()
-        };
-        let transfers = Transfers::open(&dir.path().join("transfers.sqlite"), config).unwrap();
-        Engine {
-            transfers,
-            root: dir.path().join("downloads"),
-            _dir: dir,
-        }
-    }
-
     /// Runs a batch of `items` to its end; returns it and how it ended.
     async fn run(&self, items: &[ItemSpec]) -> (BatchId, BatchState) {
         let id = self.start(items);
