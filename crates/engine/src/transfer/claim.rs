@@ -6,6 +6,8 @@
 //! The shards of a plan write into one folder side by side, each fetching files no other shard
 //! fetches: each holds its own shard folder alone and shares the download folder with the other
 //! shards, so that one writer per shard is the rule there, and a whole-folder download waits for them all.
+//! Shards of one split (the same N) run side by side; a shard of the same plan split another way is
+//! refused while they run.
 
 use std::collections::HashMap;
 use std::fs::{File, TryLockError};
@@ -69,7 +71,10 @@ impl Claims {
         let mut locks = Vec::new();
         if let Some(shard) = &self.shard {
             match lock_shard(shard, Mode::Alone)? {
-                Some(lock) => locks.push(lock),
+                Some(lock) => {
+                    locks.push(lock);
+                    locks.extend(lock_split(shard)?);
+                }
                 None => {
                     return Err(Error::new(
                         ErrorCode::Busy,
@@ -165,6 +170,59 @@ pub fn is_shard_taken(shard: &Path) -> Result<bool> {
         return Ok(false);
     }
     Ok(lock_shard(shard, Mode::Shared)?.is_none())
+}
+
+/// Holds, shared with the other shards of the same split, the lock of the split into N shards that
+/// `shard` (`…/shards/<i>-of-<N>`) belongs to; an error when shards of the same plan split another way
+/// are running, which would fetch some files twice at once. `None` for a folder not named as a shard.
+fn lock_split(shard: &Path) -> Result<Option<HeldLock>> {
+    let (Some(shards), Some(count)) = (
+        shard.parent(),
+        shard
+            .file_name()
+            .and_then(|name| name.to_str())
+            .and_then(|name| name.split_once("-of-"))
+            .map(|(_, count)| count),
+    ) else {
+        return Ok(None);
+    };
+    let own = format!("split-{count}.lock");
+    let busy = |other: &str| {
+        Error::new(
+            ErrorCode::Busy,
+            format!(
+                "Shards of this plan split another way ({other}) are running into the same folder:                  they would fetch some files twice at once. Let them finish, or run this shard with                  the same number of shards they use."
+            ),
+        )
+    };
+    let file = open_lock_file(&shards.join(&own))?;
+    match try_lock(&file, Mode::Shared) {
+        Ok(()) => {}
+        // Only a shard of another split, checking ours, holds it alone.
+        Err(TryLockError::WouldBlock) => return Err(busy("another number of shards")),
+        Err(TryLockError::Error(err)) => return Err(Error::disk("lock a file in", shards, err)),
+    }
+    let held = HeldLock(file);
+    let entries =
+        std::fs::read_dir(shards).map_err(|err| Error::disk("read the folder", shards, err))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == own || !name.starts_with("split-") || !name.ends_with(".lock") {
+            continue;
+        }
+        let other = open_lock_file(&entry.path())?;
+        match try_lock(&other, Mode::Alone) {
+            Ok(()) => drop(HeldLock(other)),
+            Err(TryLockError::WouldBlock) => {
+                let count = &name["split-".len()..name.len() - ".lock".len()];
+                return Err(busy(&format!("{count} shards")));
+            }
+            Err(TryLockError::Error(err)) => {
+                return Err(Error::disk("lock a file in", shards, err))
+            }
+        }
+    }
+    Ok(Some(held))
 }
 
 /// Locks a shard's folder through the lock file in it (a file, which every file system that locks at
@@ -293,6 +351,35 @@ mod tests {
             !is_shard_taken(&shard_dir(0)).unwrap(),
             "a shard refused for the folder does not hold its own"
         );
+    }
+
+    #[test]
+    fn shards_of_one_plan_split_two_ways_never_run_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("out");
+        let shards = dir.path().join("out/.jobfetch/plans/p/shards");
+        let shard = |i: u32, n: u32| {
+            Claims::new(
+                dir.path().join(format!("locks-{i}-{n}")),
+                Some(shards.join(format!("{i}-of-{n}"))),
+            )
+        };
+        let (zero_of_four, one_of_four, zero_of_three) = (shard(0, 4), shard(1, 4), shard(0, 3));
+        zero_of_four.take(&root).unwrap();
+        one_of_four.take(&root).unwrap();
+        let refused = zero_of_three.take(&root).unwrap_err();
+        assert_eq!(refused.code, ErrorCode::Busy);
+        assert!(refused.message.contains("4 shards"), "{}", refused.message);
+        assert!(
+            !is_shard_taken(&shards.join("0-of-3")).unwrap(),
+            "a refused shard holds nothing"
+        );
+        zero_of_four.release(&root);
+        assert!(zero_of_three.take(&root).is_err(), "1 of 4 still runs");
+        one_of_four.release(&root);
+        zero_of_three.take(&root).unwrap();
+        let refused = shard(2, 4).take(&root).unwrap_err();
+        assert!(refused.message.contains("3 shards"), "{}", refused.message);
     }
 
     /// Starts `true` from another thread, with the child pausing between fork and exec: for that
