@@ -115,10 +115,20 @@ impl HostGate {
             .acquire_owned()
             .await
             .expect("never closed");
+        let in_flight_when_sent = self.in_use(&self.window.lock().expect("window lock"));
         HostPermit {
             gate: self.clone(),
             permit: Some(permit),
+            in_flight_when_sent,
         }
+    }
+
+    /// The connections given out now (at least one).
+    fn in_use(&self, window: &Window) -> usize {
+        window
+            .issued
+            .saturating_sub(self.permits.available_permits())
+            .max(1)
     }
 
     /// The connections the host may have now.
@@ -130,16 +140,16 @@ impl HostGate {
         matches!(self.mode, HostConcurrency::Adaptive { .. })
     }
 
-    /// The host answered a request after `latency`: the window grows, unless the answer came late
-    /// enough to say requests are queueing there.
-    fn answered(&self, latency: Duration) {
+    /// The host answered a request after `latency`, sent while `in_flight_when_sent` requests were
+    /// out: the window grows, unless the answer came late enough to say requests are queueing there.
+    fn answered(&self, latency: Duration, in_flight_when_sent: usize) {
         if !self.adaptive() {
             return;
         }
         let mut window = self.window.lock().expect("window lock");
         let queueing = window.note_latency(latency);
         if queueing {
-            self.cut(&mut window, 0.75, false);
+            self.cut(&mut window, 0.75, Some(in_flight_when_sent));
         } else {
             window.grow(self.mode.ceiling() as f64, Instant::now());
             self.resize(&mut window);
@@ -152,20 +162,19 @@ impl HostGate {
             return;
         }
         let mut window = self.window.lock().expect("window lock");
-        self.cut(&mut window, 0.5, true);
+        self.cut(&mut window, 0.5, None);
     }
 
     /// Cuts the window to `factor` of the connections in use (or of itself, if smaller), at most once
     /// per round trip: the answers of requests sent before a cut say nothing about the window after it.
-    /// A `refusal` also notes the connections in use (the fewest of the refusals lately), which the
-    /// window then stays below for a while.
-    fn cut(&self, window: &mut Window, factor: f64, refusal: bool) {
+    /// A late answer (`queued_behind`: the requests out when it was sent) counts those it queued
+    /// behind, not the few still out at the end of a batch. A refusal (`None`) also notes the
+    /// connections in use (the fewest of the refusals lately), which the window then stays below for
+    /// a while.
+    fn cut(&self, window: &mut Window, factor: f64, queued_behind: Option<usize>) {
         let now = Instant::now();
-        let in_use = window
-            .issued
-            .saturating_sub(self.permits.available_permits())
-            .max(1) as f64;
-        if refusal {
+        let in_use = self.in_use(window).max(queued_behind.unwrap_or(0)) as f64;
+        if queued_behind.is_none() {
             let level = match window.strained {
                 Some((level, at)) if now - at < HOLD_AFTER_STRAIN => level.min(in_use),
                 _ => in_use,
@@ -261,12 +270,14 @@ impl Window {
 pub struct HostPermit {
     gate: Arc<HostGate>,
     permit: Option<OwnedSemaphorePermit>,
+    /// The requests out to the host when this one was sent, itself included.
+    in_flight_when_sent: usize,
 }
 
 impl HostPermit {
     /// The host answered after `latency` (the time to its response's headers).
     pub fn answered(&self, latency: Duration) {
-        self.gate.answered(latency);
+        self.gate.answered(latency, self.in_flight_when_sent);
     }
 
     /// The host refused the request as a strained host does, or the connection broke or timed out.
@@ -389,6 +400,27 @@ mod tests {
         assert!(
             gate.limit() < 10,
             "answers 40 times slower than the quickest cut below the 10 in use: {}",
+            gate.limit()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn late_answers_at_the_end_of_a_batch_cut_from_the_requests_they_queued_behind() {
+        let gate = adaptive(8, 8);
+        let mut held = hold(&gate, 8).await;
+        for _ in 0..8 {
+            held[0].answered(Duration::from_millis(2));
+        }
+        // The batch runs out: all but the last request came home, then the last answers late.
+        let last = held.pop().unwrap();
+        drop(held);
+        for _ in 0..10 {
+            tokio::time::advance(Duration::from_millis(100)).await;
+            last.answered(Duration::from_millis(80));
+        }
+        assert!(
+            gate.limit() >= 2,
+            "not cut to the one request left out: {}",
             gate.limit()
         );
     }
