@@ -829,6 +829,21 @@ step(
   240_000,
 );
 
+/** Adds the demo's account of `provider` in one click from the account menu; the account then active. */
+async function addDemoAccount(provider, name) {
+  const dialog = "[data-testid=account-dialog]";
+  await openAccountMenu();
+  await (await session.findElement("[data-testid=account-menu] [data-testid=add-account]")).click();
+  await waitFor(async () => (await count(dialog)) > 0, { message: "the add-account form" });
+  await (await session.findElement(`${dialog} [data-testid=archive-choice][data-provider=${provider}]`)).click();
+  const demo = await waitFor(async () => (await session.findElements(`${dialog} [data-testid=demo-sign-in][data-provider=${provider}]`))[0], {
+    message: `the demo ${name}'s one-click sign-in`,
+  });
+  await demo.click();
+  await waitShowingErrors(async () => (await count(dialog)) === 0, { timeout: 30_000, message: `the demo ${name} to sign in` });
+  return activeAccount();
+}
+
 /** The demo UP42 project's job that succeeded, with three tasks and quicklooks (jobfetch_sim::up42::SUCCEEDED_JOB_ID). */
 const UP42_JOB = "bd9c66b3-ad3c-4d6d-9a3d-1fa7bc8960a9";
 /** The demo UP42 project (jobfetch_sim::up42::DEMO_PROJECT_ID). */
@@ -837,17 +852,7 @@ const UP42_PROJECT = "bdd640fb-0667-4ad1-9c80-317fa3b1799d";
 step(
   "adds the demo's UP42 project, draws a job's scenes on the map beside their quicklooks, and downloads one task's results unpacked",
   async () => {
-    const dialog = "[data-testid=account-dialog]";
-    await openAccountMenu();
-    await (await session.findElement("[data-testid=account-menu] [data-testid=add-account]")).click();
-    await waitFor(async () => (await count(dialog)) > 0, { message: "the add-account form" });
-    await (await session.findElement(`${dialog} [data-testid=archive-choice][data-provider=up42]`)).click();
-    const demo = await waitFor(async () => (await session.findElements(`${dialog} [data-testid=demo-sign-in][data-provider=up42]`))[0], {
-      message: "the demo UP42's one-click sign-in",
-    });
-    await demo.click();
-    await waitShowingErrors(async () => (await count(dialog)) === 0, { timeout: 30_000, message: "the demo UP42 project to sign in" });
-    const up42 = await activeAccount();
+    const up42 = await addDemoAccount("up42", "UP42 project");
     assert.match(up42.id, /^up42:project-/, `the active account is a UP42 project (${up42.id})`);
     await waitShowingErrors(async () => (await count(`[data-testid=job-row][data-job-id="${UP42_JOB}"]`)) > 0, {
       timeout: 30_000,
@@ -926,17 +931,7 @@ const JDMA_BATCH = "batch-103";
 step(
   "adds the demo's JDMA, brings one archive of a batch back from tape, follows its stages, and copies its files here",
   async () => {
-    const dialog = "[data-testid=account-dialog]";
-    await openAccountMenu();
-    await (await session.findElement("[data-testid=account-menu] [data-testid=add-account]")).click();
-    await waitFor(async () => (await count(dialog)) > 0, { message: "the add-account form" });
-    await (await session.findElement(`${dialog} [data-testid=archive-choice][data-provider=jdma]`)).click();
-    const demo = await waitFor(async () => (await session.findElements(`${dialog} [data-testid=demo-sign-in][data-provider=jdma]`))[0], {
-      message: "the demo JDMA's one-click sign-in",
-    });
-    await demo.click();
-    await waitShowingErrors(async () => (await count(dialog)) === 0, { timeout: 30_000, message: "the demo JDMA user to sign in" });
-    const jdma = await activeAccount();
+    const jdma = await addDemoAccount("jdma", "JDMA user");
     assert.match(jdma.id, /^jdma:/, `the active account is a JDMA one (${jdma.id})`);
     await waitShowingErrors(async () => (await count(`[data-testid=job-row][data-job-id="${JDMA_BATCH}"]`)) > 0, {
       timeout: 30_000,
