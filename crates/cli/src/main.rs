@@ -1,5 +1,8 @@
 //! jobfetch: the Jobfetch engine from a terminal, for scripts and HPC nodes.
 
+#[macro_use]
+mod stdout;
+
 mod accounts;
 mod desk;
 mod download;

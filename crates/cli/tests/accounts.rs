@@ -195,3 +195,22 @@ async fn a_job_id_without_an_account_says_how_to_add_one() {
     );
     assert!(run.stderr.contains("job folder URL"), "{}", run.stderr);
 }
+
+#[test]
+fn output_into_a_pipe_nobody_reads_ends_quietly_as_ls_does() {
+    use std::process::{Command, Stdio};
+    let state = tempfile::tempdir().unwrap();
+    // The reader is gone before a line is written, as `head` is once it has read its lines.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let run = Command::new(env!("CARGO_BIN_EXE_jobfetch"))
+        .args(["account", "archives"])
+        .env("JOBFETCH_STATE_DIR", state.path())
+        .env("JOBFETCH_NO_KEYRING", "1")
+        .stdout(Stdio::from(writer))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(run.status.code(), Some(141), "{stderr}");
+}
