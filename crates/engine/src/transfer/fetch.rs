@@ -20,6 +20,15 @@ use super::request::{
 use super::verify::{hash_prefix, is_whole, Hasher};
 use crate::error::{Error, ErrorCode, Result};
 
+/// How a transfer got under way, as [`Landing::on_start`] is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// The source answered the request: its latency says how the host copes.
+    Answered,
+    /// The `.part` file already held the whole file: nothing was asked of the source.
+    AlreadyWhole,
+}
+
 /// Where and how one file's bytes land, whatever transport brings them.
 pub struct Landing<'a> {
     /// How to name the file in messages: a URL with any secret removed, or `host:path`.
@@ -34,8 +43,9 @@ pub struct Landing<'a> {
     /// A transfer that sends nothing for this long counts as stalled.
     pub idle_timeout: Duration,
     pub cancel: &'a CancellationToken,
-    /// Called once the source has answered, with the bytes already on disk that the transfer continues from.
-    pub on_start: &'a (dyn Fn(u64) + Sync),
+    /// Called once the source has answered (or the `.part` file was found whole without asking it),
+    /// with the bytes already on disk that the transfer continues from.
+    pub on_start: &'a (dyn Fn(u64, Start) + Sync),
     /// Called once the body has arrived, before the file is synced, checked and renamed: the network
     /// part is over, so the caller may let another transfer start.
     pub on_body_done: &'a (dyn Fn() + Sync),
@@ -175,7 +185,7 @@ impl Landing<'_> {
         if have == 0 || self.size != Some(have) {
             return None;
         }
-        (self.on_start)(have);
+        (self.on_start)(have, Start::AlreadyWhole);
         Some(self.finish(&part_path(self.target), have, 0, None).await)
     }
 
@@ -198,7 +208,7 @@ impl Landing<'_> {
             }
         }
         (self.save_validator)(validator.as_deref())?;
-        (self.on_start)(resumed_from);
+        (self.on_start)(resumed_from, Start::Answered);
 
         let expected_len = self.size.or(length.map(|length| resumed_from + length));
         let mut file = PartFile::open(&part, resumed_from, expected_len)

@@ -165,7 +165,7 @@ mod tests {
             bandwidth: &bandwidth,
             idle_timeout: Duration::from_secs(30),
             cancel: &cancel,
-            on_start: &|from| started.store(from, Ordering::Relaxed),
+            on_start: &|from, _| started.store(from, Ordering::Relaxed),
             on_body_done: &|| {},
             on_bytes: &|_| {},
             save_validator: &|value| {

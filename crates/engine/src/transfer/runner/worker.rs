@@ -12,7 +12,7 @@ use super::{Active, Live, Transfers};
 use crate::error::{Error, ErrorCode, Result};
 use crate::paths::SafeRelPath;
 use crate::ssh::SftpChannel;
-use crate::transfer::fetch::{fetch, prepare_target, FetchJob, Fetched, Landing};
+use crate::transfer::fetch::{fetch, prepare_target, FetchJob, Fetched, Landing, Start};
 use crate::transfer::limits::SlotGuard;
 use crate::transfer::model::{AuthPolicy, BatchState, ItemId, ItemState, Source};
 use crate::transfer::part_file::part_path;
@@ -88,8 +88,11 @@ impl Transfers {
                     let store_validator =
                         |value: Option<&str>| self.store().set_item_validator(item.id, value);
                     let asked = tokio::time::Instant::now();
-                    let on_start = |from: u64| {
+                    let on_start = |from: u64, start: Start| {
                         bytes.store(from, Ordering::Relaxed);
+                        if start != Start::Answered {
+                            return;
+                        }
                         if let Some(slot) = slot.lock().expect("slot lock").as_ref() {
                             slot.answered(asked.elapsed());
                         }
