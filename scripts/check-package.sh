@@ -74,6 +74,8 @@ read_deb() {
   done
   grep -qw gnome-keyring <<<"$(control Recommends)" && ok "Recommends gnome-keyring (a Secret Service for the keyring)" \
     || fail "Recommends lacks gnome-keyring"
+  grep -qw openssh-client <<<"$(control Recommends)" && ok "Recommends openssh-client (JDMA through an SSH host)" \
+    || fail "Recommends lacks openssh-client"
   dpkg-deb --contents "$DEB" | awk '{print $NF}' | sed -E 's|^\./|/|; s|^([^/])|/\1|' >"$work/files"
   dpkg-deb --extract "$DEB" "$work/root"
   root="$work/root"
