@@ -191,7 +191,9 @@ fn lock_split(shard: &Path) -> Result<Option<HeldLock>> {
         Error::new(
             ErrorCode::Busy,
             format!(
-                "Shards of this plan split another way ({other}) are running into the same folder:                  they would fetch some files twice at once. Let them finish, or run this shard with                  the same number of shards they use."
+                "Shards of this plan split another way ({other}) are running into the same folder: \
+                 they would fetch some files twice at once. Let them finish, or run this shard with \
+                 the same number of shards they use."
             ),
         )
     };
@@ -370,6 +372,11 @@ mod tests {
         let refused = zero_of_three.take(&root).unwrap_err();
         assert_eq!(refused.code, ErrorCode::Busy);
         assert!(refused.message.contains("4 shards"), "{}", refused.message);
+        assert!(
+            refused.message.contains("folder: they would fetch"),
+            "{}",
+            refused.message
+        );
         assert!(
             !is_shard_taken(&shards.join("0-of-3")).unwrap(),
             "a refused shard holds nothing"
