@@ -47,11 +47,16 @@ impl JdmaSession {
         let request = self.request(id).await?;
         check_copyable(&request)?;
         let files = Arc::new(self.brought(&request).await?);
+        self.keep_retrieved(id, &files);
+        Ok(files)
+    }
+
+    /// Keeps completed GET `id`'s files for [`JdmaSession::retrieved_source`].
+    fn keep_retrieved(&self, id: u64, files: &Arc<Vec<RetrievedFile>>) {
         self.retrieved
             .lock()
             .expect("retrieved lock")
             .insert(id, files.clone());
-        Ok(files)
     }
 
     /// The files GET `request` brings back (all of its batch, or those its file list names), each
@@ -102,10 +107,10 @@ impl JdmaSession {
     /// The tree of the files GET `request` brings back: the batch's tree, restricted to the GET's
     /// file list when it had one. Once the GET has completed they are kept for copying.
     pub(super) async fn get_tree(&self, request: &Request) -> Result<OutputNode> {
-        let files = match check_copyable(request) {
-            Ok(()) => self.retrieved(request.request_id).await?,
-            Err(_) => Arc::new(self.brought(request).await?),
-        };
+        let files = Arc::new(self.brought(request).await?);
+        if check_copyable(request).is_ok() {
+            self.keep_retrieved(request.request_id, &files);
+        }
         Ok(tree_of(
             files.iter().map(|f| (f.tree_path.clone(), &f.file)),
         ))

@@ -541,7 +541,7 @@ impl JdmaSession {
         Ok(Job {
             id: JobKey::Request(request.request_id).id(),
             name,
-            job_type: format!("{} {REQUEST_TYPE}", kind.name()),
+            job_type: request_type(kind),
             status: stages::job_status(kind, request.stage),
             status_message,
             submitted: request.made(),
@@ -655,11 +655,13 @@ impl Session for JdmaSession {
                     ..nothing
                 }
             }
-            Some(JobKey::Request(_)) if job.job_type == get_request_type() => JobOffers {
-                download: job.status == JobStatus::Success,
-                download_when_finished: true,
-                ..nothing
-            },
+            Some(JobKey::Request(_)) if job.job_type == request_type(RequestKind::Get) => {
+                JobOffers {
+                    download: job.status == JobStatus::Success,
+                    download_when_finished: true,
+                    ..nothing
+                }
+            }
             _ => nothing,
         }
     }
@@ -690,9 +692,9 @@ impl Session for JdmaSession {
     }
 }
 
-/// A GET request's job type.
-fn get_request_type() -> String {
-    format!("{} {REQUEST_TYPE}", RequestKind::Get.name())
+/// The job type of a `kind` request: `GET request`.
+fn request_type(kind: RequestKind) -> String {
+    format!("{} {REQUEST_TYPE}", kind.name())
 }
 
 /// Why a JDMA file is not copied from here: it comes back from storage through a GET request first.
