@@ -96,10 +96,7 @@ pub async fn start() -> std::io::Result<DemoArchive> {
         form(
             "jdma",
             vec![
-                (
-                    jdma::API,
-                    format!("{}/jdma_control/api/v1/", sim.jdma_url()),
-                ),
+                (jdma::API, sim.jdma_api_url()),
                 (jdma::USER, jobfetch_sim::jdma::DEMO_USER.to_string()),
             ],
         ),

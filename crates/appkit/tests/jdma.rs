@@ -39,10 +39,7 @@ fn desk(dir: &Path) -> Desk {
 
 async fn sign_in(desk: &Desk, sim: &Sim) -> AccountId {
     let values: FieldValues = [
-        (
-            jdma::API.to_string(),
-            format!("{}/jdma_control/api/v1/", sim.jdma_url()),
-        ),
+        (jdma::API.to_string(), sim.jdma_api_url()),
         (jdma::USER.to_string(), DEMO_USER.to_string()),
     ]
     .into();

@@ -31,7 +31,7 @@ async fn jdma(state: &Path, sim: &Sim, words: &[&str]) -> Run {
     args.extend(words.iter().map(|w| w.to_string()));
     args.extend([
         "--api".to_string(),
-        format!("{}/jdma_control/api/v1/", sim.jdma_url()),
+        sim.jdma_api_url(),
         "--user".to_string(),
         DEMO_USER.to_string(),
     ]);

@@ -83,10 +83,6 @@ async fn open(account: &Account, ssh: SshConnections) -> Arc<dyn Session> {
     JdmaProvider::new().open(&context, account).await.unwrap()
 }
 
-fn api_of(sim: &Sim) -> String {
-    format!("{}/jdma_control/api/v1/", sim.jdma_url())
-}
-
 impl Engine {
     /// Starts copying `job`'s files as the app's "Copy to this computer" does: its plan, into a batch.
     async fn start(&self, session: &Arc<dyn Session>, job: &Job) -> BatchId {
@@ -206,7 +202,11 @@ fn assert_copied(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stages_gets_and_deletes_go_through_the_generic_session_with_clear_refusals() {
     let sim = start_sim().await;
-    let session = open(&account(&api_of(&sim), None), SshConnections::default()).await;
+    let session = open(
+        &account(&sim.jdma_api_url(), None),
+        SshConnections::default(),
+    )
+    .await;
     let info = JdmaProvider::new();
     let info = info.info();
     assert!(info.retrieval.as_ref().unwrap().action.contains("GET"));
@@ -317,7 +317,11 @@ async fn stages_gets_and_deletes_go_through_the_generic_session_with_clear_refus
 async fn a_completed_get_is_copied_from_this_computer_through_the_queue_and_resumes_after_a_pause()
 {
     let sim = start_sim().await;
-    let session = open(&account(&api_of(&sim), None), SshConnections::default()).await;
+    let session = open(
+        &account(&sim.jdma_api_url(), None),
+        SshConnections::default(),
+    )
+    .await;
     let get = completed_get(&sim, &session).await;
     let stages = session.stages(&get).await.unwrap().unwrap();
     assert!(stages.ended && stages.steps.iter().all(|s| s.state == StepState::Done));
@@ -364,7 +368,10 @@ async fn from_a_laptop_jdma_is_reached_and_a_get_copied_through_a_real_sshd_that
     let sshd = TestSshd::start();
     let sim = start_sim().await;
     // The API by a name the tunnel keeps: the session must call it through the tunnel's port.
-    let sim_port = url::Url::parse(&api_of(&sim)).unwrap().port().unwrap();
+    let sim_port = url::Url::parse(&sim.jdma_api_url())
+        .unwrap()
+        .port()
+        .unwrap();
     let api = format!("http://localhost:{sim_port}/jdma_control/api/v1/");
     let engine = Engine::new();
     let account = account(&api, Some(&sshd));

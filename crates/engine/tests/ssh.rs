@@ -125,7 +125,7 @@ async fn a_tunnel_reaches_a_server_only_the_ssh_host_sees_and_says_when_it_went_
     let sshd = TestSshd::start();
     let sim = Sim::start(SimConfig::default()).await.unwrap();
     let connection = SshConnection::open(&sshd.host()).await.unwrap();
-    let sim_api = Url::parse(&format!("{}/jdma_control/api/v1/", sim.jdma_url())).unwrap();
+    let sim_api = Url::parse(&sim.jdma_api_url()).unwrap();
     let sim_port = sim_api.port().unwrap();
 
     // An address, and a name (which keeps its name, as HTTPS needs): both through one connection.

@@ -150,7 +150,7 @@ impl Sim {
             .join(jdma::DEMO_USER)
             .join(jdma::SPARE_FOLDER);
         Jdma {
-            base: format!("{}/jdma_control/api/v1/", self.jdma_url()),
+            base: self.jdma_api_url(),
             user: jdma::DEMO_USER.into(),
             workspace: jdma::DEMO_WORKSPACE.into(),
             workspace_root: self.jdma_workspace_root().to_string_lossy().into_owned(),

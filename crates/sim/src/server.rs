@@ -205,6 +205,12 @@ impl Sim {
         format!("http://{}", self.jdma_address)
     }
 
+    /// JDMA's API, `http://127.0.0.1:PORT/jdma_control/api/v1/` with its trailing slash, as
+    /// jdma_client's `JDMA_API_URL` and a JDMA account take it.
+    pub fn jdma_api_url(&self) -> String {
+        format!("{}/jdma_control/api/v1/", self.jdma_url())
+    }
+
     pub(crate) fn jdma(&self) -> &Jdma {
         &self.state.jdma
     }
