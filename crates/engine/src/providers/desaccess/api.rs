@@ -72,12 +72,10 @@ impl Api {
 
     /// Checks the session (renewing it if needed) and says who it belongs to.
     pub async fn profile(&self) -> Result<Profile> {
-        let reply = self.call(reqwest::Method::POST, "profile", &[]).await?;
-        let profile = serde_json::from_value(reply).map_err(|err| {
-            Error::protocol(format!(
-                "DESaccess sent a profile in an unknown shape ({err})."
-            ))
-        })?;
+        let profile = self
+            .call(reqwest::Method::POST, "profile", &[])
+            .await?
+            .parse("a profile")?;
         // The token changes with every reply; keep the newest for the next start.
         self.keep_token(self.token()).await?;
         Ok(to_profile(profile))
@@ -103,7 +101,7 @@ impl Api {
         method: reqwest::Method,
         path: &str,
         params: &[(&str, &str)],
-    ) -> Result<Value> {
+    ) -> Result<Reply> {
         if self.token().is_empty() {
             self.renew().await?;
         }
@@ -121,7 +119,7 @@ impl Api {
         method: reqwest::Method,
         path: &str,
         params: &[(&str, &str)],
-    ) -> Result<Value> {
+    ) -> Result<Reply> {
         let url = format!("{}/{path}", self.server.api_base);
         let what = format!("DESaccess ({})", self.server.api_base);
         let request = self
@@ -140,8 +138,8 @@ impl Api {
         let status = response.status();
         let retry_after = retry_after(response.headers());
         let body = http::read_limited(response, &what, http::MAX_JSON_BYTES).await?;
-        let reply: Value = match serde_json::from_slice(&body) {
-            Ok(value) => value,
+        let envelope: Envelope = match serde_json::from_slice(&body) {
+            Ok(envelope) => envelope,
             Err(_) if !status.is_success() => {
                 let mut err = Error::http_status(&what, status);
                 err.retry_after = retry_after;
@@ -153,15 +151,11 @@ impl Api {
                 )))
             }
         };
-        if let Some(new_token) = reply
-            .get("new_token")
-            .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
-        {
+        if let Some(new_token) = envelope.new_token().filter(|t| !t.is_empty()) {
             *self.token.lock().expect("token lock") = Secret::new(new_token);
         }
-        check_status(&reply, status, &what)?;
-        Ok(reply)
+        check_status(&envelope, status, &what)?;
+        Ok(Reply(body))
     }
 }
 
@@ -178,9 +172,9 @@ impl Credentials for Api {
     }
 
     fn is_session_ended_reply(&self, body: &[u8]) -> bool {
-        serde_json::from_slice::<Value>(body)
+        serde_json::from_slice::<Envelope>(body)
             .ok()
-            .and_then(|reply| reply.get("message")?.as_str().map(session_ended))
+            .and_then(|reply| reply.message().map(session_ended))
             .unwrap_or(false)
     }
 }
@@ -190,16 +184,11 @@ fn session_ended(message: &str) -> bool {
 }
 
 /// Turns DESaccess's `status`/`message` fields (and the HTTP status) into an error where they say so.
-fn check_status(reply: &Value, http_status: reqwest::StatusCode, what: &str) -> Result<()> {
-    let ok = reply.get("status").and_then(Value::as_str) == Some("ok");
-    if ok && http_status.is_success() {
+fn check_status(reply: &Envelope, http_status: reqwest::StatusCode, what: &str) -> Result<()> {
+    if reply.status() == Some("ok") && http_status.is_success() {
         return Ok(());
     }
-    let message = reply
-        .get("message")
-        .and_then(Value::as_str)
-        .unwrap_or("no message")
-        .to_string();
+    let message = reply.message().unwrap_or("no message").to_string();
     if session_ended(&message) {
         return Err(Error::new(
             ErrorCode::AuthExpired,
@@ -221,6 +210,46 @@ fn check_status(reply: &Value, http_status: reqwest::StatusCode, what: &str) -> 
     ))
 }
 
+/// The fields every DESaccess reply shares. Parsing only these skips the rest of a reply without
+/// keeping it: a `job/status` of every job carries each cutout job's file list and summary, megabytes
+/// for a job of thousands of positions.
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+struct Envelope {
+    status: Value,
+    message: Value,
+    new_token: Value,
+    token: Value,
+}
+
+impl Envelope {
+    fn status(&self) -> Option<&str> {
+        self.status.as_str()
+    }
+
+    fn message(&self) -> Option<&str> {
+        self.message.as_str()
+    }
+
+    fn new_token(&self) -> Option<&str> {
+        self.new_token.as_str()
+    }
+}
+
+/// A reply the API said "ok" to, not yet parsed.
+pub struct Reply(Vec<u8>);
+
+impl Reply {
+    /// The reply as `T`, reading only the fields `T` has; `what` names it in the error ("a profile").
+    pub fn parse<T: serde::de::DeserializeOwned>(&self, what: &str) -> Result<T> {
+        serde_json::from_slice(&self.0).map_err(|err| {
+            Error::protocol(format!(
+                "DESaccess sent {what} in an unknown shape ({err})."
+            ))
+        })
+    }
+}
+
 /// Signs in with a password and returns the session token.
 async fn login(client: &reqwest::Client, server: &Server, password: &Secret) -> Result<Secret> {
     if password.is_empty() {
@@ -239,7 +268,7 @@ async fn login(client: &reqwest::Client, server: &Server, password: &Secret) -> 
         .map_err(|err| Error::network(&what, &err))?;
     let status = response.status();
     let body = http::read_limited(response, &what, http::MAX_JSON_BYTES).await?;
-    let reply: Value = serde_json::from_slice(&body).map_err(|_| {
+    let reply: Envelope = serde_json::from_slice(&body).map_err(|_| {
         if status.is_success() {
             Error::protocol(format!(
                 "{what} did not answer like a DESaccess server. Check the API address."
@@ -253,18 +282,15 @@ async fn login(client: &reqwest::Client, server: &Server, password: &Secret) -> 
             Error::http_status(&what, status)
         }
     })?;
-    let message = reply
-        .get("message")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let message = reply.message().unwrap_or_default();
     match status.as_u16() {
         401 => return Err(Error::new(ErrorCode::AuthFailed, format!("DESaccess did not accept that username and password ({message})."))),
         406 => return Err(Error::new(ErrorCode::AuthFailed, "DESaccess says your password must be changed; change it on the DESaccess website, then sign in here.")),
         _ => check_status(&reply, status, &what)?,
     }
     let token = reply
-        .get("token")
-        .and_then(Value::as_str)
+        .token
+        .as_str()
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
             Error::protocol(format!("{what} accepted the sign-in but sent no token."))
@@ -308,7 +334,9 @@ mod tests {
 
     #[test]
     fn session_end_messages_map_to_auth_expired() {
-        let reply = serde_json::json!({"status":"error","message":"Signature has expired"});
+        let reply: Envelope =
+            serde_json::from_str(r#"{"status":"error","message":"Signature has expired"}"#)
+                .unwrap();
         let err = check_status(&reply, reqwest::StatusCode::OK, "x").unwrap_err();
         assert_eq!(err.code, ErrorCode::AuthExpired);
     }

@@ -3,10 +3,9 @@
 use std::sync::Arc;
 
 use serde::Deserialize;
-use serde_json::Value;
 use url::Url;
 
-use super::api::Api;
+use super::api::{Api, Reply};
 use super::time::archive_time_to_iso;
 use super::{kinds, LISTING_CONCURRENCY};
 use crate::catalog::{Job, JobStatus, OutputNode};
@@ -67,14 +66,9 @@ impl DesAccessSession {
         self.to_job(record)
     }
 
-    fn records(&self, reply: &Value) -> Result<Vec<JobRecord>> {
-        serde_json::from_value(reply.get("jobs").cloned().unwrap_or(Value::Array(vec![]))).map_err(
-            |err| {
-                Error::protocol(format!(
-                    "DESaccess sent job records in an unknown shape ({err})."
-                ))
-            },
-        )
+    fn records(&self, reply: &Reply) -> Result<Vec<JobRecord>> {
+        let records: JobRecords = reply.parse("job records")?;
+        Ok(records.jobs.unwrap_or_default())
     }
 
     fn job_folder(&self, job: &Job) -> Result<Url> {
@@ -176,7 +170,15 @@ impl Session for DesAccessSession {
     }
 }
 
-/// A `POST /job/status` record (des-jobhandler jobutils.py `job_status`); only the fields Jobfetch uses.
+/// A `POST /job/status` reply (des-jobhandler jobutils.py `job_status`): its job records.
+#[derive(Deserialize)]
+struct JobRecords {
+    #[serde(default)]
+    jobs: Option<Vec<JobRecord>>,
+}
+
+/// One job record; only the fields Jobfetch uses. The rest (a cutout job's file list, summary and
+/// positions) is skipped while parsing, never held.
 #[derive(Deserialize)]
 struct JobRecord {
     job_id: String,
