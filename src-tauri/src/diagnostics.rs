@@ -59,6 +59,10 @@ pub fn diagnostics_report(
             app.package_info().version.to_string(),
         ),
         ("Tauri".to_string(), tauri::VERSION.to_string()),
+        (
+            "Window drawing".to_string(),
+            crate::rendering::description().to_string(),
+        ),
         ("Demo archive".to_string(), state.demo.is_some().to_string()),
         ("Accounts".to_string(), accounts),
     ];

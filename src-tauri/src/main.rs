@@ -14,9 +14,11 @@ mod folders;
 mod follow;
 mod launch;
 mod links;
+mod memory;
 mod prefs;
 mod previews;
 mod progress;
+mod rendering;
 mod settings;
 mod shutdown;
 mod state;
@@ -33,6 +35,8 @@ macro_rules! handler {
 }
 
 fn main() {
+    memory::return_large_blocks();
+    rendering::choose_compositing();
     let context = tauri::generate_context!();
     let logs = diagnostics::log_dir(&context.config().identifier);
     let diagnostics =
