@@ -185,8 +185,12 @@ fi
 
 echo "==> AppStream metainfo $metainfo"
 if [ -f "$root$metainfo" ]; then
+  # Jobfetch has no homepage to give yet: AppStream 1.0 (Ubuntu 24.04) warns of that, 0.16 (Debian 12)
+  # does not. That warning alone passes, named; any other warning or error fails.
   if out=$("${in_root[@]}" appstreamcli validate --no-net --pedantic "$(seen "$metainfo")" 2>&1); then
     ok "appstreamcli validate --no-net: $(tail -1 <<<"$out")"
+  elif ! grep -E '^[EW]:' <<<"$out" | grep -qv 'url-homepage-missing'; then
+    ok "appstreamcli validate --no-net: only its warning url-homepage-missing (no homepage yet)"
   else
     fail "appstreamcli validate: $out"
   fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The install test of the Debian package (`make test-package`, part of `make test`): installs the .deb
-# the way the README tells users to (`apt install ./jobfetch_*.deb`) into a clean Debian 12 root, a
-# chroot made with mmdebstrap from the Debian mirror this machine's apt uses, so its Depends must pull
+# the way the README tells users to (`apt install ./jobfetch_*.deb`) into a clean Debian 12 (or Ubuntu
+# 24.04) root, a chroot made with mmdebstrap from the distribution's mirror, so its Depends must pull
 # in WebKitGTK, GTK and the rest; checks the installed files (scripts/check-package.sh --installed:
 # desktop-file-validate and appstreamcli as installed, every linked library present); then starts the
 # app as a desktop does, from the desktop entry's Exec line (with --demo added, so it opens on the
@@ -11,8 +11,10 @@
 # close button does (WM_DELETE_WINDOW), expecting the app to exit with status 0.
 #
 #   scripts/test-package.sh DEB
+#   JOBFETCH_PACKAGE_SUITE=noble scripts/test-package.sh DEB     the same in a clean Ubuntu 24.04 root
+#                                                                 (from archive.ubuntu.com)
 #
-# The root before the package (Debian 12 "apt" variant plus dbus, desktop-file-utils, appstream and a
+# The root before the package (the suite's "apt" variant plus dbus, desktop-file-utils, appstream and a
 # user) is cached as a tarball in ~/.cache/jobfetch-package-root ($JOBFETCH_PACKAGE_ROOT_CACHE), made
 # again when its recipe changes or it is 30 days old; the packages apt downloads are kept there too, so
 # a second run downloads nothing. Delete the folder to start over. Needs root (chroot, mounts): runs
@@ -26,7 +28,7 @@ REPO=$PWD
 DEB=$(realpath "$1")
 [ -f "$DEB" ] || { echo "test-package: no $DEB: run 'make test-package', which builds it" >&2; exit 1; }
 if [ "$(id -u)" -ne 0 ]; then
-  exec sudo --preserve-env=HOME,JOBFETCH_PACKAGE_ROOT_CACHE,JOBFETCH_KEEP_ROOT,PATH "$0" "$@"
+  exec sudo --preserve-env=HOME,JOBFETCH_PACKAGE_ROOT_CACHE,JOBFETCH_KEEP_ROOT,JOBFETCH_PACKAGE_SUITE,PATH "$0" "$@"
 fi
 for tool in mmdebstrap Xvfb unshare chroot; do
   command -v "$tool" >/dev/null || { echo "test-package: '$tool' is missing: run scripts/install-deps.sh" >&2; exit 1; }
@@ -38,36 +40,78 @@ if ! why=$(unshare --mount --propagation private mount -t tmpfs none /mnt 2>&1);
   exit 1
 fi
 
-SUITE=bookworm
 USER_NAME=ana            # the root's ordinary user, who runs the app
 WINDOW_TITLE=$(python3 -c 'import json; print(json.load(open("src-tauri/tauri.conf.json"))["app"]["windows"][0]["title"])')
 PACKAGE=$(dpkg-deb --field "$DEB" Package)
-SHOT=$REPO/target/e2e/package-install.png
 CACHE=${JOBFETCH_PACKAGE_ROOT_CACHE:-$HOME/.cache/jobfetch-package-root}
-mkdir -p "$CACHE/archives/partial" "$(dirname "$SHOT")"
+mkdir -p "$CACHE"
+
+# The clean root's system and where its packages come from: Debian from the mirror this machine's apt
+# uses (a deb822 .sources file mmdebstrap copies into the root; without one, mmdebstrap's default,
+# deb.debian.org); Ubuntu from its archive, checked with Ubuntu's archive key (2018), which Debian 12
+# does not package: it comes once from Ubuntu's ubuntu-keyring .deb over HTTPS, pinned by the .deb's
+# SHA-256 (as noble's package index lists it), when the root is made.
+UBUNTU_KEYRING_DEB=https://archive.ubuntu.com/ubuntu/pool/main/u/ubuntu-keyring/ubuntu-keyring_2023.11.28.1_all.deb
+UBUNTU_KEYRING_SHA256=36de43b15853ccae0028e9a767613770c704833f82586f28eb262f0311adb8a8
+ubuntu_key() {
+  local key=$CACHE/ubuntu-keyring-2018-archive.gpg deb=$CACHE/ubuntu-keyring.deb
+  if [ ! -s "$key" ]; then
+    curl -fsSL --max-time 120 -o "$deb" "$UBUNTU_KEYRING_DEB" \
+      || { echo "test-package: could not fetch Ubuntu's archive keyring from $UBUNTU_KEYRING_DEB" >&2; exit 1; }
+    echo "$UBUNTU_KEYRING_SHA256  $deb" | sha256sum --check --quiet \
+      || { echo "test-package: $UBUNTU_KEYRING_DEB is not the pinned one (SHA-256 differs): not trusted" >&2; exit 1; }
+    dpkg-deb --fsys-tarfile "$deb" | tar -xO ./etc/apt/trusted.gpg.d/ubuntu-keyring-2018-archive.gpg >"$key.part"
+    mv "$key.part" "$key"
+  fi
+  echo "$key"
+}
+SUITE=${JOBFETCH_PACKAGE_SUITE:-bookworm}
+SOURCES=()
+TRUSTED_KEY=""   # a command printing the archive key's file, when apt does not know it already
+case $SUITE in
+  bookworm)
+    DISTRO="Debian 12"
+    [ -r /etc/apt/sources.list.d/debian.sources ] && SOURCES=(/etc/apt/sources.list.d/debian.sources) ;;
+  noble)
+    DISTRO="Ubuntu 24.04"
+    ubuntu=http://archive.ubuntu.com/ubuntu
+    SOURCES=("deb $ubuntu noble main universe" "deb $ubuntu noble-updates main universe" "deb $ubuntu noble-security main universe")
+    TRUSTED_KEY=ubuntu_key ;;
+  *) echo "test-package: JOBFETCH_PACKAGE_SUITE is bookworm (Debian 12) or noble (Ubuntu 24.04), not '$SUITE'" >&2; exit 2 ;;
+esac
+# Debian's names stay as they were; another system's root gets its own screenshot and package cache.
+OTHER_SUITE=$([ "$SUITE" = bookworm ] || echo "-$SUITE")
+SHOT=$REPO/target/e2e/package-install$OTHER_SUITE.png
+ARCHIVES=$CACHE/archives$OTHER_SUITE
+mkdir -p "$ARCHIVES/partial" "$(dirname "$SHOT")"
 
 started=$(date +%s)
 step() { printf '==> %s  (%ds)\n' "$*" $(($(date +%s) - started)); }
 log_tail() { echo "--- last lines of $1:" >&2; tail -n "${2:-25}" "$1" | sed 's/^/    /' >&2; }
 
 # ---- The base root, cached ---------------------------------------------------------------------
-# The mirror is the one this machine's apt uses (a deb822 .sources file mmdebstrap copies into the
-# root); without one, mmdebstrap's default, deb.debian.org.
-SOURCES=()
-[ -r /etc/apt/sources.list.d/debian.sources ] && SOURCES=(/etc/apt/sources.list.d/debian.sources)
 MMDEBSTRAP=(mmdebstrap --quiet --format=tar --variant=apt --include=dbus,desktop-file-utils,appstream
   --dpkgopt=force-unsafe-io --aptopt='Acquire::Languages "none"'
   --customize-hook="chroot \"\$1\" useradd --create-home --shell /bin/bash $USER_NAME"
-  --skip=cleanup/apt/lists "$SUITE")
-recipe=$(printf '%s\n' "${MMDEBSTRAP[@]}" "${SOURCES[@]}" | cat - "${SOURCES[@]}" | sha256sum | cut -c1-12)
+  --skip=cleanup/apt/lists)
+recipe=$({ printf '%s\n' "${MMDEBSTRAP[@]}" "$SUITE" "${SOURCES[@]}" "${TRUSTED_KEY:+$UBUNTU_KEYRING_SHA256}"; for source in "${SOURCES[@]}"; do
+  if [ -f "$source" ]; then cat "$source"; fi; done; } | sha256sum | cut -c1-12)
 BASE=$CACHE/$SUITE-base-$recipe.tar
 if [ -f "$BASE" ] && [ -z "$(find "$BASE" -mtime +30)" ]; then
-  step "clean $SUITE root: cached $(basename "$BASE")"
+  step "clean $DISTRO root: cached $(basename "$BASE")"
 else
-  step "clean $SUITE root: mmdebstrap from ${SOURCES[*]:-deb.debian.org} (about a minute, once)"
+  step "clean $DISTRO root: mmdebstrap from ${SOURCES[*]:-deb.debian.org} (about a minute, once)"
   rm -f "$CACHE"/"$SUITE"-base-*.tar
-  nice -n 10 "${MMDEBSTRAP[@]}" "$BASE.part" "${SOURCES[@]}" >"$CACHE/mmdebstrap.log" 2>&1 \
-    || { log_tail "$CACHE/mmdebstrap.log"; echo "test-package: mmdebstrap failed (see above); is the Debian mirror reachable?" >&2; exit 1; }
+  keyring=()
+  if [ -n "$TRUSTED_KEY" ]; then
+    # apt checks signatures as its _apt user, who cannot read /root: the key goes in a folder it can read.
+    keys=$(mktemp -d /tmp/jobfetch-package-keys.XXXXXX) && chmod 755 "$keys"
+    install -m 644 "$($TRUSTED_KEY)" "$keys/"
+    keyring=(--keyring="$keys")
+  fi
+  nice -n 10 "${MMDEBSTRAP[@]}" "${keyring[@]}" "$SUITE" "$BASE.part" "${SOURCES[@]}" >"$CACHE/mmdebstrap.log" 2>&1 \
+    || { log_tail "$CACHE/mmdebstrap.log"; echo "test-package: mmdebstrap failed (see above); is the $DISTRO mirror reachable?" >&2; exit 1; }
+  [ -z "$TRUSTED_KEY" ] || rm -rf "$keys"
   mv "$BASE.part" "$BASE"
 fi
 
@@ -105,7 +149,7 @@ mount -t proc proc "$ROOT/proc"
 mount --rbind /dev "$ROOT/dev" && mount --make-rslave "$ROOT/dev"
 mount --rbind /sys "$ROOT/sys" && mount --make-rslave "$ROOT/sys"
 mkdir -p "$ROOT/tmp/.X11-unix" && mount --bind /tmp/.X11-unix "$ROOT/tmp/.X11-unix"
-mount --bind "$CACHE/archives" "$ROOT/var/cache/apt/archives"
+mount --bind "$ARCHIVES" "$ROOT/var/cache/apt/archives"
 mkdir -p "$ROOT/opt/jobfetch-test" && mount --bind -o ro "$REPO/scripts" "$ROOT/opt/jobfetch-test"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
 # Whatever still runs in the root when this ends (the app after a failure, the keyring daemon the
@@ -122,10 +166,10 @@ step "apt install ./$(basename "$DEB") in the clean root"
 if in_root dpkg-query -W -f '${Status}' libwebkit2gtk-4.1-0 2>/dev/null | grep -q installed; then
   echo "test-package: the clean root already has WebKitGTK, so it proves nothing about Depends" >&2; exit 1
 fi
-in_root apt-get update -q >>"$LOG" 2>&1 || { log_tail "$LOG"; echo "test-package: apt-get update failed in the root: is the Debian mirror reachable?" >&2; exit 1; }
+in_root apt-get update -q >>"$LOG" 2>&1 || { log_tail "$LOG"; echo "test-package: apt-get update failed in the root: is the $DISTRO mirror reachable?" >&2; exit 1; }
 before=$(in_root dpkg-query -W -f '${Package}\n' | sort)
 in_root apt-get install -y -q "/tmp/$(basename "$DEB")" >>"$LOG" 2>&1 \
-  || { log_tail "$LOG"; echo "test-package: apt could not install the package in a clean Debian 12: its Depends are wrong (see above)" >&2; exit 1; }
+  || { log_tail "$LOG"; echo "test-package: apt could not install the package in a clean $DISTRO: its Depends are wrong (see above)" >&2; exit 1; }
 pulled=$(comm -13 <(echo "$before") <(in_root dpkg-query -W -f '${Package}\n' | sort) | grep -vx "$PACKAGE" || true)
 echo "  ok: installed, with $(grep -c . <<<"$pulled") packages apt pulled in, among them" \
   "$(grep -xE 'libwebkit2gtk-4.1-0|libjavascriptcoregtk-4.1-0|libgtk-3-0|libsoup-3.0-0|gnome-keyring' <<<"$pulled" | paste -sd' ')"
@@ -173,7 +217,7 @@ status=0; wait "$app" || status=$?
 echo "  ok: it exited with status 0, $(( ($(date +%s%N) - closed) / 1000000 )) ms after the close"
 EOF
 )
-export ROOT CACHE REPO DEB PACKAGE LOG SHOT WINDOW_TITLE USER_NAME started
+export ROOT ARCHIVES REPO DEB PACKAGE LOG SHOT WINDOW_TITLE USER_NAME DISTRO started
 export -f step log_tail
 unshare --mount --propagation private bash -c "$INSIDE"
-step "make test-package: the package installs, validates, starts and closes in a clean $SUITE root"
+step "make test-package: the package installs, validates, starts and closes in a clean $DISTRO root"
