@@ -49,7 +49,8 @@ endef
 ## test-package: the Debian package of the debug app `make build` made (Tauri's bundler, no second
 ## build), checked, then installed with apt into a clean Debian 12 chroot, validated there, started
 ## from its desktop entry on the demo under Xvfb, photographed (target/e2e/package-install.png) and
-## closed (scripts/test-package.sh). The release package is `make package`'s.
+## closed (scripts/test-package.sh). The release package is `make package`'s. In a clean Ubuntu 24.04
+## root instead: JOBFETCH_PACKAGE_SUITE=noble make test-package.
 test-package: build
 	@echo "==> tauri bundle --debug: the .deb of $(APP)"
 	@rm -rf $(BIN_DIR)/bundle/deb && mkdir -p $(BIN_DIR)/bundle
