@@ -400,8 +400,8 @@ step("downloads a running job by itself when it finishes, and says so in desktop
 });
 
 step("asks before closing while a download runs, keeps downloading with the window hidden and says so in the tray, and comes back from the tray or on a new launch", async () => {
-  // A download slow enough to be running when the window closes.
-  await session.executeScript("return window.__TAURI_INTERNALS__.invoke('set_bandwidth_limit', { bytesPerSecond: 65536 });");
+  // A download slow enough (1.3 MiB at 16 KiB/s) to be running through both closes below.
+  await session.executeScript("return window.__TAURI_INTERNALS__.invoke('set_bandwidth_limit', { bytesPerSecond: 16384 });");
   await (await session.findElement(`[data-testid=job-row][data-job-id="${openedJob}"]`)).click();
   const downloadAll = `${JOB_DETAIL}[data-job-id="${openedJob}"] [data-testid=download-all]`;
   await waitShowingErrors(async () => (await count(downloadAll)) > 0 && (await (await session.findElement(downloadAll)).getAttribute("disabled")) === null, {
