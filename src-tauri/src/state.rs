@@ -10,6 +10,7 @@ use jobfetch_appkit::Desk;
 use jobfetch_engine::ids::{AccountId, ProviderId};
 use jobfetch_engine::preview::cache::{ThumbnailCache, DEFAULT_CAP_BYTES};
 use jobfetch_engine::preview::Previews;
+use jobfetch_engine::providers::notes::JsonFileNotes;
 use jobfetch_engine::providers::{Account, Context, FieldValues, ProviderInfo, Registry};
 use jobfetch_engine::transfer::{TransferConfig, Transfers};
 use jobfetch_engine::Result;
@@ -76,6 +77,7 @@ impl AppState {
             client: jobfetch_engine::http::client()?,
             secrets: Arc::new(KeyringSecrets),
             ssh: transfers.ssh().clone(),
+            notes: Arc::new(JsonFileNotes::new(&data_dir.join("notes.json"))),
         };
         let cache = ThumbnailCache::open(&data_dir.join("previews"), DEFAULT_CAP_BYTES)?;
         Ok(AppState {

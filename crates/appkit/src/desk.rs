@@ -234,6 +234,7 @@ impl Desk {
             client: self.context.client.clone(),
             secrets: trial.clone(),
             ssh: self.context.ssh.clone(),
+            notes: self.context.notes.clone(),
         };
         let session = provider.open(&context, &account).await?;
         Ok((account, trial, session, secret_names(provider.info())))

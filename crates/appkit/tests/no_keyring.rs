@@ -8,6 +8,7 @@ use jobfetch_appkit::keyring::KeyringSecrets;
 use jobfetch_appkit::Desk;
 use jobfetch_engine::ids::ProviderId;
 use jobfetch_engine::providers::desaccess;
+use jobfetch_engine::providers::notes::JsonFileNotes;
 use jobfetch_engine::providers::{Context, Registry};
 use jobfetch_engine::transfer::{TransferConfig, Transfers};
 use jobfetch_engine::ErrorCode;
@@ -33,6 +34,7 @@ async fn an_unavailable_keyring_is_a_clear_error_and_nothing_is_kept_elsewhere()
             client: jobfetch_engine::http::client().unwrap(),
             secrets: Arc::new(KeyringSecrets),
             ssh: Default::default(),
+            notes: Arc::new(JsonFileNotes::new(&dir.path().join("notes.json"))),
         },
         Arc::new(JsonFileBook::new(&dir.path().join("accounts.json"))),
         transfers,

@@ -9,6 +9,7 @@ use jobfetch_appkit::env_secrets::EnvSecrets;
 use jobfetch_appkit::keyring::KeyringSecrets;
 use jobfetch_appkit::Desk;
 use jobfetch_engine::ids::AccountId;
+use jobfetch_engine::providers::notes::JsonFileNotes;
 use jobfetch_engine::providers::{Context, Registry};
 use jobfetch_engine::secret::{Secret, SecretStore};
 use jobfetch_engine::transfer::{TransferConfig, Transfers};
@@ -29,6 +30,7 @@ pub fn open_with_queue(state_dir: &Path, queue: &Path, config: TransferConfig) -
         client: jobfetch_engine::http::client()?,
         secrets: secret_store(&registry),
         ssh: transfers.ssh().clone(),
+        notes: Arc::new(JsonFileNotes::new(&state_dir.join("notes.json"))),
     };
     let book = Arc::new(JsonFileBook::new(&state_dir.join("accounts.json")));
     Ok(Desk::new(registry, context, book, transfers))

@@ -1,6 +1,7 @@
 //! The DESaccess provider over real HTTP: sign-in, tokens, jobs and output trees against the simulator.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -9,6 +10,7 @@ use jobfetch_engine::catalog::{to_iso, JobStatus, OutputKind, OutputNode};
 use jobfetch_engine::http;
 use jobfetch_engine::ids::AccountId;
 use jobfetch_engine::providers::desaccess::{self, DesAccessProvider};
+use jobfetch_engine::providers::notes::JsonFileNotes;
 use jobfetch_engine::providers::{nginx_listing, Account, Context, Provider, Session};
 use jobfetch_engine::secret::{Secret, SecretStore, SESSION_TOKEN};
 use jobfetch_engine::{Error, ErrorCode};
@@ -66,6 +68,10 @@ async fn open(account: &Account, secrets: &Arc<Secrets>) -> Result<Arc<dyn Sessi
         client: http::client().unwrap(),
         secrets: secrets.clone(),
         ssh: Default::default(),
+        // DESaccess keeps no notes: this file is never written.
+        notes: Arc::new(JsonFileNotes::new(
+            &Path::new(env!("CARGO_TARGET_TMPDIR")).join("desaccess-notes.json"),
+        )),
     };
     DesAccessProvider::new().open(&context, account).await
 }

@@ -25,7 +25,7 @@ use jobfetch_sim::jdma::{
     JdmaConfig, DEMO_BATCH_ID, DEMO_USER, NEW_USER, OBJECT_STORE_BATCH_ID, ON_DISK_BATCH_ID,
 };
 use jobfetch_sim::{FaultAction, FaultRule, Sim, SimConfig};
-use local::MemorySecrets;
+use local::{fresh_notes, MemorySecrets};
 use serde_json::{json, Value};
 
 /// A sim whose JDMA requests move one stage every `stage_ms` (its large file kept small).
@@ -56,6 +56,7 @@ async fn open_with(sim: &Sim, user: &str, secrets: Arc<MemorySecrets>) -> Arc<Jd
         client: http::client().unwrap(),
         secrets,
         ssh: Default::default(),
+        notes: fresh_notes(),
     };
     let session: Arc<dyn Session> = provider.open(&context, &account).await.unwrap();
     let any: Arc<dyn std::any::Any + Send + Sync> = session;

@@ -17,6 +17,7 @@ use futures_util::StreamExt;
 use jobfetch_engine::catalog::{Job, JobStatus, OutputKind, OutputNode, StepState};
 use jobfetch_engine::paths::SafeRelPath;
 use jobfetch_engine::providers::jdma::{self, JdmaProvider, JdmaSession};
+use jobfetch_engine::providers::notes::JsonFileNotes;
 use jobfetch_engine::providers::{Account, Context, FieldValues, Provider, Session};
 use jobfetch_engine::ssh::SshConnections;
 use jobfetch_engine::transfer::model::{BatchOrigin, OriginScope, Source};
@@ -25,7 +26,7 @@ use jobfetch_engine::transfer::{BatchId, BatchState, ItemState};
 use jobfetch_engine::{http, ErrorCode};
 use jobfetch_sim::jdma::{JdmaConfig, DEMO_BATCH_ID, DEMO_USER, ON_DISK_BATCH_ID};
 use jobfetch_sim::{Sim, SimConfig};
-use local::{Engine, MemorySecrets};
+use local::{fresh_notes, Engine, MemorySecrets};
 use serde_json::json;
 use sshd::TestSshd;
 
@@ -75,10 +76,20 @@ fn account(api: &str, ssh: Option<&TestSshd>) -> Account {
 }
 
 async fn open(account: &Account, ssh: SshConnections) -> Arc<dyn Session> {
+    open_noting(account, ssh, fresh_notes()).await
+}
+
+/// A session that keeps its notes in `notes` (the same notes again: the app started again).
+async fn open_noting(
+    account: &Account,
+    ssh: SshConnections,
+    notes: Arc<JsonFileNotes>,
+) -> Arc<dyn Session> {
     let context = Context {
         client: http::client().unwrap(),
         secrets: Arc::new(MemorySecrets::default()),
         ssh,
+        notes,
     };
     JdmaProvider::new().open(&context, account).await.unwrap()
 }
@@ -135,11 +146,20 @@ impl Engine {
 /// Submits a whole-batch GET of the demo batch into its default target through the generic
 /// session, and moves the sim on until it has completed; the GET's job.
 async fn completed_get(sim: &Sim, session: &Arc<dyn Session>) -> Job {
+    completed_get_into(sim, session, |default| default.to_string()).await
+}
+
+/// [`completed_get`] into the folder `choose` makes of the default target.
+async fn completed_get_into(
+    sim: &Sim,
+    session: &Arc<dyn Session>,
+    mut choose: impl FnMut(&str) -> String,
+) -> Job {
     let batch = session
         .job(&format!("batch-{DEMO_BATCH_ID}"))
         .await
         .unwrap();
-    let target = session.retrieval_target(&batch).await.unwrap();
+    let target = choose(&session.retrieval_target(&batch).await.unwrap());
     let get = session.retrieve(&batch, &[], &target).await.unwrap();
     for _ in 0..10 {
         if session.job(&get.id).await.unwrap().status == JobStatus::Success {
@@ -309,6 +329,42 @@ async fn stages_gets_and_deletes_go_through_the_generic_session_with_clear_refus
         plan_of_batch.message.contains("GET first"),
         "{}",
         plan_of_batch.message
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_get_into_a_folder_of_its_own_is_found_there_after_a_restart() {
+    let sim = start_sim().await;
+    let account = account(&sim.jdma_api_url(), None);
+    let notes = fresh_notes();
+    let session = open_noting(&account, SshConnections::default(), notes.clone()).await;
+    let mut elsewhere = String::new();
+    let get = completed_get_into(&sim, &session, |default| {
+        elsewhere = format!("{}_elsewhere", default.trim_end_matches("_get"));
+        elsewhere.clone()
+    })
+    .await;
+
+    // Started again: JDMA does not say where the GET wrote, the note kept on disk does.
+    let restarted = open_noting(&account, SshConnections::default(), notes).await;
+    let get = restarted.job(&get.id).await.unwrap();
+    let tree = restarted.outputs(&get).await.unwrap();
+    let file = written(&restarted, &get, &largest(&tree).path);
+    assert!(
+        file.starts_with(&elsewhere) && file.is_file(),
+        "{} is in {elsewhere}",
+        file.display()
+    );
+
+    // Without the note (a GET made with the jdma command), the default folder is assumed.
+    let forgetful = open(&account, SshConnections::default()).await;
+    let tree = forgetful.outputs(&get).await.unwrap();
+    let assumed = written(&forgetful, &get, &largest(&tree).path);
+    assert!(
+        assumed.to_string_lossy().contains("_get/"),
+        "{}",
+        assumed.display()
     );
     sim.shutdown().await;
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use jobfetch_appkit::accounts::JsonFileBook;
 use jobfetch_appkit::keyring::KeyringSecrets;
 use jobfetch_appkit::Desk;
+use jobfetch_engine::providers::notes::JsonFileNotes;
 use jobfetch_engine::providers::{desaccess, Context, FieldValues, Registry};
 use jobfetch_engine::transfer::{TransferConfig, Transfers};
 use jobfetch_sim::{demo, Sim};
@@ -20,6 +21,7 @@ pub fn desk(dir: &Path, registry: Registry) -> Desk {
         client: jobfetch_engine::http::client().unwrap(),
         secrets: Arc::new(KeyringSecrets),
         ssh: Default::default(),
+        notes: Arc::new(JsonFileNotes::new(&dir.join("notes.json"))),
     };
     let book = Arc::new(JsonFileBook::new(&dir.join("accounts.json")));
     Desk::new(registry, context, book, transfers)

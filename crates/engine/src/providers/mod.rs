@@ -7,6 +7,7 @@ pub mod desaccess;
 pub mod jdma;
 pub mod mast;
 pub mod nginx_listing;
+pub mod notes;
 mod registry;
 pub mod up42;
 
@@ -249,6 +250,8 @@ pub struct Context {
     pub secrets: Arc<dyn SecretStore>,
     /// The process's SSH connections (shared with its transfers), for archives reached through a host.
     pub ssh: SshConnections,
+    /// What sessions remember across restarts that their archive does not say again.
+    pub notes: Arc<dyn notes::Notes>,
 }
 
 /// The files listed in a file an archive made for downloading them (e.g. MAST's download scripts).

@@ -1,15 +1,29 @@
-//! What the JDMA and SSH tests share: secrets kept in memory, and a queue of its own writing into its
-//! own folder, quick to retry.
+//! What the JDMA and SSH tests share: secrets kept in memory, notes in a file of their own, and a
+//! queue of its own writing into its own folder, quick to retry.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jobfetch_engine::ids::AccountId;
+use jobfetch_engine::providers::notes::JsonFileNotes;
 use jobfetch_engine::secret::{Secret, SecretStore};
 use jobfetch_engine::transfer::retry::RetryPolicy;
 use jobfetch_engine::transfer::{HostConcurrency, TransferConfig, Transfers};
+
+/// A notes file of its own, in Cargo's temporary folder for integration tests (tests run side by
+/// side, each on a sim of its own).
+#[allow(dead_code)] // the SSH tests share this module and open no JDMA session
+pub fn fresh_notes() -> Arc<JsonFileNotes> {
+    static OPENED: AtomicUsize = AtomicUsize::new(0);
+    let n = OPENED.fetch_add(1, Ordering::Relaxed);
+    let name = format!("jdma-notes-{}-{n}.json", std::process::id());
+    Arc::new(JsonFileNotes::new(
+        &Path::new(env!("CARGO_TARGET_TMPDIR")).join(name),
+    ))
+}
 
 /// Secrets in memory.
 #[derive(Default)]

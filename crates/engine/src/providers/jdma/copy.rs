@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::records::{File, Request};
 use super::retrieval::below_base;
-use super::session::{placed_files, tree_of, JdmaSession, JobKey};
+use super::session::{placed_files, target_key, tree_of, JdmaSession, JobKey};
 use super::stages::{self, RequestKind};
 use crate::catalog::{Job, JobStatus, OutputNode};
 use crate::error::{Error, ErrorCode, Result};
@@ -141,18 +141,22 @@ impl JdmaSession {
         })
     }
 
-    /// Where a GET wrote: where it was asked to in this session, else the default target.
+    /// Where a GET wrote: where Jobfetch asked it to (noted when it was made, in this run or an
+    /// earlier one), else the default target (a GET made elsewhere, e.g. with the jdma command).
     async fn target_of(&self, request: &Request) -> Result<String> {
-        let made_here = self
-            .targets
-            .lock()
-            .expect("targets lock")
-            .get(&request.request_id)
-            .cloned();
-        match made_here {
-            Some(target) => Ok(target),
-            None => self.default_target(&self.request_job(request)?).await,
+        match self
+            .notes
+            .get(&self.account.id, &target_key(request.request_id))
+        {
+            Ok(Some(target)) => return Ok(target),
+            Ok(None) => {}
+            Err(err) => tracing::warn!(
+                "could not read where GET {} was asked to write: {}",
+                request.request_id,
+                err.message
+            ),
         }
+        self.default_target(&self.request_job(request)?).await
     }
 }
 

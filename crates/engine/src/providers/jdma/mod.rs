@@ -264,7 +264,13 @@ impl Provider for JdmaProvider {
                     Api::through(route, way, user)
                 }
             };
-            let session = JdmaSession::open(api, account.clone(), context.secrets.clone()).await?;
+            let session = JdmaSession::open(
+                api,
+                account.clone(),
+                context.secrets.clone(),
+                context.notes.clone(),
+            )
+            .await?;
             Ok(Arc::new(session) as Arc<dyn Session>)
         })
     }

@@ -18,6 +18,7 @@ use super::{ACCESS_KEY, SECRET_KEY};
 use crate::catalog::{classify, Job, JobStages, JobStatus, OutputKind, OutputNode};
 use crate::error::{Error, ErrorCode, Result};
 use crate::paths::{safe_component, SafeRelPath};
+use crate::providers::notes::Notes;
 use crate::providers::{Account, JobOffers, Located, Profile, Session};
 use crate::secret::{blocking, SecretStore};
 use crate::transfer::auth::{BoxFuture, Credentials};
@@ -101,14 +102,14 @@ pub struct PutSpec {
 
 pub struct JdmaSession {
     pub(super) api: Api,
-    account: Account,
+    pub(super) account: Account,
     profile: Profile,
     secrets: Arc<dyn SecretStore>,
     /// Whether JDMA knows the user (`jdma init` was run).
     registered: AtomicBool,
-    /// The target folders of the GETs made in this session, by request id: JDMA never tells a GET's
-    /// target again once it is made.
-    pub(super) targets: Mutex<HashMap<u64, String>>,
+    /// Where GETs made from Jobfetch were asked to write, kept across restarts ([`target_key`]): JDMA
+    /// never tells a GET's target again once it is made.
+    pub(super) notes: Arc<dyn Notes>,
     /// The files of completed GETs whose outputs were listed, by request id, for `locate`.
     pub(super) retrieved: Mutex<HashMap<u64, Arc<Vec<RetrievedFile>>>>,
 }
@@ -120,6 +121,7 @@ impl JdmaSession {
         api: Api,
         account: Account,
         secrets: Arc<dyn SecretStore>,
+        notes: Arc<dyn Notes>,
     ) -> Result<JdmaSession> {
         let mut session = JdmaSession {
             profile: Profile {
@@ -130,7 +132,7 @@ impl JdmaSession {
             account,
             secrets,
             registered: AtomicBool::new(false),
-            targets: Mutex::default(),
+            notes,
             retrieved: Mutex::default(),
         };
         match session.user().await {
@@ -364,10 +366,17 @@ impl JdmaSession {
             body["filelist"] = json!(files);
         }
         let made = self.submit(&body).await?;
-        self.targets
-            .lock()
-            .expect("targets lock")
-            .insert(made.request_id, target.to_string());
+        // The GET is made either way; without the note its files are looked for in the default target.
+        if let Err(err) = self
+            .notes
+            .set(&self.account.id, &target_key(made.request_id), target)
+        {
+            tracing::warn!(
+                "could not note where GET {} writes ({target}): {}",
+                made.request_id,
+                err.message
+            );
+        }
         Ok(made)
     }
 
@@ -815,6 +824,11 @@ fn total(node: &mut OutputNode) {
     node.children.iter_mut().for_each(total);
     node.file_count = node.children.iter().map(|c| c.file_count).sum();
     node.size = Some(node.children.iter().filter_map(|c| c.size).sum());
+}
+
+/// The note under which the target folder of GET `request` is kept.
+pub(super) fn target_key(request: u64) -> String {
+    format!("get-target/{request}")
 }
 
 #[cfg(test)]
