@@ -247,7 +247,8 @@ describe("output tree", () => {
     const detail = await openJob(user, JOBS[1].id);
 
     expect(await within(detail).findByText("No outputs yet")).toBeInTheDocument();
-    expect(detail).toHaveTextContent("The job folder does not exist on the archive.");
+    // A folder not there yet is what a running job has: no "not found" detail that reads like expiry.
+    expect(detail).not.toHaveTextContent("The job folder does not exist on the archive.");
     expect(within(detail).queryByTestId("error-banner")).not.toBeInTheDocument();
   });
 
@@ -264,6 +265,7 @@ describe("output tree", () => {
 
     expect(await within(detail).findByText("Outputs not available")).toBeInTheDocument();
     expect(detail).toHaveTextContent("expired or were removed");
+    expect(detail).toHaveTextContent("The job folder does not exist on the archive.");
   });
 
   it("shows an empty folder of a queued job as not started, and loads again on request", async () => {
