@@ -7,8 +7,9 @@
 # app as a desktop does, from the desktop entry's Exec line (with --demo added, so it opens on the
 # built-in demo archive), as an ordinary user of the root with a D-Bus session and GNOME Keyring
 # (scripts/with-keyring.sh), on a private Xvfb; waits until the window titled Jobfetch is viewable and
-# has drawn its page, saves a screenshot to target/e2e/package-install.png, and closes the window as a
-# close button does (WM_DELETE_WINDOW), expecting the app to exit with status 0.
+# has drawn its page, saves a screenshot to target/e2e/package-install.png, clicks the first job as a
+# mouse does (XTEST) and waits for its details (package-install-clicked.png), and closes the window as
+# a close button does (WM_DELETE_WINDOW), expecting the app to exit with status 0.
 #
 #   scripts/test-package.sh DEB
 #   JOBFETCH_PACKAGE_SUITE=noble scripts/test-package.sh DEB     the same in a clean Ubuntu 24.04 root
@@ -198,6 +199,15 @@ if ! python3 scripts/x11_window.py shot "$WINDOW_TITLE" "$SHOT" --timeout 90 >"$
   echo "test-package: the installed app did not show its window (see above)" >&2; exit 1
 fi
 echo "  ok: a viewable window titled $WINDOW_TITLE showing a laid-out page; screenshot $(sed -n 1p "$ROOT/tmp/shot.log" | sed "s|$REPO/||")"
+
+# A click as a mouse makes it, on the first job of the list: its details must open. The page is drawn
+# as on the user's machine (without a GPU, without WebKit's compositor), which WebDriver does not drive.
+step "click the first job of the list"
+if ! python3 scripts/x11_window.py click "$WINDOW_TITLE" 120 165 "${SHOT%.png}-clicked.png" --timeout 20 >"$ROOT/tmp/click.log" 2>&1; then
+  cat "$ROOT/tmp/click.log" >&2; log_tail "$app_log"
+  echo "test-package: the installed app did not answer a mouse click (see above)" >&2; exit 1
+fi
+echo "  ok: the job's details opened; screenshot $(sed -n 1p "$ROOT/tmp/click.log" | sed "s|$REPO/||; s| (.*||")"
 
 step "close the window"
 python3 scripts/x11_window.py close "$WINDOW_TITLE"

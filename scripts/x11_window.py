@@ -6,6 +6,8 @@ installed or released Jobfetch come up, without a window manager and without dri
   x11_window.py wait  NAME [--timeout S]             until a window titled NAME is viewable; prints its id
   x11_window.py shot  NAME OUT.png [--timeout S]     waits until it shows a laid-out page, saves it as PNG
   x11_window.py close NAME                           asks it to close (WM_DELETE_WINDOW), as a close button does
+  x11_window.py click NAME X Y OUT.png [--timeout S] clicks at X,Y in it as a mouse does (XTEST) and waits until
+                                                     the page answers (a tenth of it changes); saves it as PNG
 
 DISPLAY says which display. Exits 1 with what went wrong when the window does not come (or stays blank).
 Python users import it: wait_viewable(), drawn(), grab(), close().
@@ -16,11 +18,15 @@ import sys
 import time
 
 from Xlib import X, display as xdisplay, error as xerror
+from Xlib.ext import xtest
 from Xlib.protocol import event as xevent
 
 # A page is laid out once its most common colour (the background) covers less than this share of the
 # window: a blank web view is one colour, a start-up message on the background about 99% of it.
 LAID_OUT_BACKGROUND = 0.9
+# A click is answered once this share of the window's pixels changed: more than the pointer's hover
+# shading a row, less than a pane that opens.
+ANSWERED_SHARE = 0.1
 
 
 def windows_named(dpy, name):
@@ -82,6 +88,36 @@ def laid_out(win, timeout, settle=1.0, alive=lambda: True):
         time.sleep(0.1)
 
 
+def changed_share(before, after):
+    """The share of pixels that differ between two images of the same size, 0 to 1."""
+    from PIL import ImageChops
+    diff = ImageChops.difference(before, after).convert('L').point(lambda v: 255 if v else 0)
+    return diff.histogram()[255] / (before.width * before.height)
+
+
+def click(dpy, win, x, y, timeout):
+    """Clicks the first mouse button at (x, y) in the window through the XTEST extension, as a mouse
+    does, and waits until the page answers: (its image then, answered at all)."""
+    before = grab(win)
+    origin = win.translate_coords(dpy.screen().root, 0, 0)
+    xtest.fake_input(dpy, X.MotionNotify, x=x - origin.x, y=y - origin.y)
+    dpy.sync()
+    time.sleep(0.1)
+    for kind in (X.ButtonPress, X.ButtonRelease):
+        xtest.fake_input(dpy, kind, 1)
+        dpy.sync()
+        time.sleep(0.05)
+    deadline = time.monotonic() + timeout
+    while True:
+        after = grab(win)
+        if changed_share(before, after) >= ANSWERED_SHARE:
+            time.sleep(0.5)  # what the click opened finishes drawing
+            return grab(win), True
+        if time.monotonic() > deadline:
+            return after, False
+        time.sleep(0.1)
+
+
 def close(dpy, win):
     """Sends WM_DELETE_WINDOW, what a window manager sends when the user clicks the close button."""
     protocols, delete = dpy.intern_atom('WM_PROTOCOLS'), dpy.intern_atom('WM_DELETE_WINDOW')
@@ -94,9 +130,9 @@ def close(dpy, win):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('action', choices=['wait', 'shot', 'close'])
+    parser.add_argument('action', choices=['wait', 'shot', 'close', 'click'])
     parser.add_argument('name', help="the window's title")
-    parser.add_argument('out', nargs='?', help='shot: the PNG to write')
+    parser.add_argument('rest', nargs='*', help='shot: OUT.png; click: X Y OUT.png')
     parser.add_argument('--timeout', type=float, default=60)
     args = parser.parse_args()
     try:
@@ -110,14 +146,25 @@ def main():
     if args.action == 'wait':
         print(hex(win.id))
     elif args.action == 'shot':
-        if not args.out:
+        if len(args.rest) != 1:
             parser.error('shot needs OUT.png')
+        out = args.rest[0]
         image, ok = laid_out(win, args.timeout)
-        image.save(args.out)
+        image.save(out)
         if not ok:
             sys.exit('x11_window: the window titled {!r} showed no laid-out page in {:.0f} s, only a blank or a message '
-                     '(saved anyway: {}); look at the app\'s log'.format(args.name, args.timeout, args.out))
-        print('{} ({}×{}, background {:.0%} of it)'.format(args.out, image.width, image.height, background_share(image)))
+                     '(saved anyway: {}); look at the app\'s log'.format(args.name, args.timeout, out))
+        print('{} ({}×{}, background {:.0%} of it)'.format(out, image.width, image.height, background_share(image)))
+    elif args.action == 'click':
+        if len(args.rest) != 3:
+            parser.error('click needs X Y OUT.png')
+        x, y, out = int(args.rest[0]), int(args.rest[1]), args.rest[2]
+        image, ok = click(dpy, win, x, y, args.timeout)
+        image.save(out)
+        if not ok:
+            sys.exit('x11_window: the page in the window titled {!r} did not answer a click at {},{} in {:.0f} s '
+                     '(saved: {})'.format(args.name, x, y, args.timeout, out))
+        print('{} (answered a click at {},{})'.format(out, x, y))
     else:
         close(dpy, win)
 
