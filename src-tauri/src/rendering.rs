@@ -9,9 +9,9 @@ const DISABLE_COMPOSITING: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
 const DRI_DIR: &str = "/dev/dri";
 
 /// Turns WebKitGTK's compositing off when this machine has no GPU render node this user may open (a
-/// virtual machine, a remote or virtual X display): the compositor would then run on Mesa's software rasteriser, which
-/// costs about 100 MB in the web process and most of a second before the first page is drawn, for no
-/// gain over drawing the page in software directly. A value the user set is kept either way. Call it
+/// virtual machine, a remote or virtual X display): the compositor would then run on Mesa's software
+/// rasteriser, which costs about 100 MB in the web process and most of a second before the first page
+/// is drawn, for no gain over drawing the page in software directly. A value the user set is kept either way. Call it
 /// first thing in `main`, before any thread starts: the web process inherits the environment.
 pub fn choose_compositing() {
     if cfg!(target_os = "linux")

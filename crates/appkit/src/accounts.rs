@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use jobfetch_engine::ids::AccountId;
+use jobfetch_engine::json_file;
 use jobfetch_engine::providers::Account;
 use jobfetch_engine::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -37,25 +38,16 @@ impl JsonFileBook {
 
 impl AccountBook for JsonFileBook {
     fn load(&self) -> Result<SavedAccounts> {
-        match std::fs::read(&self.path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|err| {
-                Error::invalid_input(format!(
-                    "{} is not a Jobfetch accounts file ({err}); move it away and add your accounts again.",
-                    self.path.display()
-                ))
-            }),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(SavedAccounts::default()),
-            Err(err) => Err(Error::disk("read", &self.path, err)),
-        }
+        json_file::read_or_default(&self.path, |err| {
+            Error::invalid_input(format!(
+                "{} is not a Jobfetch accounts file ({err}); move it away and add your accounts again.",
+                self.path.display()
+            ))
+        })
     }
 
     fn save(&self, accounts: &SavedAccounts) -> Result<()> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|err| Error::disk("create the folder", dir, err))?;
-        let text = serde_json::to_vec_pretty(accounts).expect("accounts serialize");
-        let part = jobfetch_engine::transfer::part_file::part_path(&self.path);
-        std::fs::write(&part, text).map_err(|err| Error::disk("write", &part, err))?;
-        std::fs::rename(&part, &self.path).map_err(|err| Error::disk("write", &self.path, err))
+        json_file::write(&self.path, accounts, "write")
     }
 }
 

@@ -18,7 +18,7 @@
 //!   ([`transfer::request`]) and cached on disk.
 //! - [`paths`] turns every server-supplied name into a safe local path; [`error`] is the one error type
 //!   (a stable code, a message that says what to do, a retryable flag); [`http`] builds the clients;
-//!   [`sqlite`] opens the databases; [`unpack`] unpacks downloaded tar results without letting a member
+//!   [`sqlite`] opens the databases; [`json_file`] keeps small JSON files whole; [`unpack`] unpacks downloaded tar results without letting a member
 //!   escape its folder; [`pacing`] says how often a followed job or request is asked about.
 //!
 //! The app and the CLI reach all of this through `jobfetch-appkit`'s `Desk`.
@@ -28,6 +28,7 @@ pub mod disk_space;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod json_file;
 pub mod pacing;
 pub mod paths;
 pub mod preview;

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use crate::error::{Error, Result};
 use crate::ids::AccountId;
-use crate::transfer::manifest::write_atomic;
+use crate::json_file;
 
 /// Short text values by account and key, kept from one run to the next.
 pub trait Notes: Send + Sync {
@@ -20,7 +20,7 @@ pub trait Notes: Send + Sync {
 /// file and a rename, so it is never half-written.
 pub struct JsonFileNotes {
     path: PathBuf,
-    /// One read-change-write at a time within this process.
+    /// One read-change-write at a time within this process (a read needs none: a write is a rename).
     writing: Mutex<()>,
 }
 
@@ -35,23 +35,18 @@ impl JsonFileNotes {
     }
 
     fn load(&self) -> Result<AllNotes> {
-        match std::fs::read(&self.path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|err| {
-                Error::invalid_input(format!(
-                    "{} is not a Jobfetch notes file ({err}); move it away (Jobfetch then forgets \
-                     where earlier JDMA GETs were asked to write, and looks in their default folders).",
-                    self.path.display()
-                ))
-            }),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(AllNotes::new()),
-            Err(err) => Err(Error::disk("read", &self.path, err)),
-        }
+        json_file::read_or_default(&self.path, |err| {
+            Error::invalid_input(format!(
+                "{} is not a Jobfetch notes file ({err}); move it away (Jobfetch then forgets \
+                 where earlier JDMA GETs were asked to write, and looks in their default folders).",
+                self.path.display()
+            ))
+        })
     }
 }
 
 impl Notes for JsonFileNotes {
     fn get(&self, account: &AccountId, key: &str) -> Result<Option<String>> {
-        let _reading = self.writing.lock().expect("notes lock");
         Ok(self
             .load()?
             .get(account.as_str())
@@ -66,12 +61,7 @@ impl Notes for JsonFileNotes {
             .entry(account.to_string())
             .or_default()
             .insert(key.to_string(), value.to_string());
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|err| Error::disk("create the folder", dir, err))?;
-        }
-        let text = serde_json::to_vec_pretty(&notes).expect("notes serialize");
-        write_atomic(&self.path, &text, "keep a note in")
+        json_file::write(&self.path, &notes, "keep a note in")
     }
 }
 
