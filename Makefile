@@ -6,9 +6,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := run
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-# CI may keep cargo's build cache outside the fresh clone.
+# CI may keep cargo's build cache outside the fresh clone; it builds each commit once, so cargo's
+# incremental caches (gigabytes) would only take disk space.
 ifeq ($(CI),true)
   export CARGO_TARGET_DIR ?= $(HOME)/.cache/jobfetch-ci-target
+  export CARGO_INCREMENTAL ?= 0
 endif
 BIN_DIR := $(or $(CARGO_TARGET_DIR),target)/debug
 APP := $(BIN_DIR)/jobfetch-app
@@ -84,6 +86,7 @@ ui/dist/index.html: $(UI_SOURCES)
 
 ## build: the UI, the app, the CLI and the simulator
 build: ui
+	@scripts/check-disk.sh $(or $(CARGO_TARGET_DIR),target)
 	$(CARGO_BUILD)
 
 test-rust: build
