@@ -739,5 +739,6 @@ fn no_offers() -> JobOffers {
         download_when_finished: false,
         retrieve: false,
         delete: false,
+        outputs_final: true,
     }
 }

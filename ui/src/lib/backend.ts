@@ -98,7 +98,7 @@ export const jobOutputs = (job: JobRef) => call<OutputNode>("job_outputs", { acc
 export const jobOffers = (job: JobRef) => call<JobOffers>("job_offers", { account: job.account, jobId: job.job });
 
 /** What most archives' jobs offer, without asking: their files download. */
-export const DOWNLOAD_ONLY: JobOffers = { download: true, downloadWhenFinished: true, retrieve: false, delete: false };
+export const DOWNLOAD_ONLY: JobOffers = { download: true, downloadWhenFinished: true, retrieve: false, delete: false, outputsFinal: false };
 
 /** A job's stages in the order they happen, for its timeline; null for a job without stages. */
 export const jobStages = (job: JobRef) => call<JobStages | null>("job_stages", { account: job.account, jobId: job.job });

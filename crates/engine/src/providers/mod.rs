@@ -175,6 +175,9 @@ pub struct JobOffers {
     pub retrieve: bool,
     /// It can be deleted at the archive ([`Session::delete`]).
     pub delete: bool,
+    /// Its list of outputs is whole even while it runs (a request for named files), so the app does
+    /// not warn that a running job's outputs may be incomplete.
+    pub outputs_final: bool,
 }
 
 impl Default for JobOffers {
@@ -185,6 +188,7 @@ impl Default for JobOffers {
             download_when_finished: true,
             retrieve: false,
             delete: false,
+            outputs_final: false,
         }
     }
 }

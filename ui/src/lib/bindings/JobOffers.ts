@@ -19,4 +19,9 @@ retrieve: boolean,
 /**
  * It can be deleted at the archive ([`Session::delete`]).
  */
-delete: boolean, };
+delete: boolean, 
+/**
+ * Its list of outputs is whole even while it runs (a request for named files), so the app does
+ * not warn that a running job's outputs may be incomplete.
+ */
+outputsFinal: boolean, };

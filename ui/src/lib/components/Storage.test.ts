@@ -65,7 +65,8 @@ function open(overrides: Parameters<typeof signedInHandlers>[0] = {}) {
       list_jobs: () => listed,
       job_outputs: () => BATCH_TREE,
       job_offers: (args) =>
-        (args as { jobId: string }).jobId === BATCH.id ? { download: false, downloadWhenFinished: false, retrieve: true, delete: true } : { download: false, downloadWhenFinished: true, retrieve: false, delete: false },
+        (args as { jobId: string }).jobId === BATCH.id ? { download: false, downloadWhenFinished: false, retrieve: true, delete: true, outputsFinal: true }
+          : { download: false, downloadWhenFinished: true, retrieve: false, delete: false, outputsFinal: true },
       job_stages: (args) => ((args as { jobId: string }).jobId === REQUEST.id ? STAGES : null),
       retrieval_target: () => "/gws/climate/users/demo/ocean_run_get",
       retrieve_from_storage: () => {
@@ -133,6 +134,9 @@ describe("a job whose files are kept on storage", () => {
     ]);
     expect(timeline).toHaveTextContent("1 of 4 done");
     expect(screen.queryByTestId("download-all")).not.toBeInTheDocument();
+    // A GET names its files when made: its list is whole while it runs.
+    expect(await within(screen.getByTestId("job-detail")).findByTestId("output-tree")).toBeInTheDocument();
+    expect(screen.getByTestId("job-detail")).not.toHaveTextContent("may be incomplete");
     await vi.waitFor(() => expect(calls.some((call) => call.cmd === "download_when_finished")).toBe(true));
     expect(calls.find((call) => call.cmd === "download_when_finished")?.args).toEqual({ account: ACCOUNT.id, jobId: REQUEST.id, paths: null });
   });

@@ -646,13 +646,14 @@ impl Session for JdmaSession {
 
     /// A batch on storage can be brought back and deleted; a GET's files download once it has
     /// completed (and while it runs, when it will have); other requests and batches on their way
-    /// offer nothing.
+    /// offer nothing. Every batch and request names its files when made, so its list is whole.
     fn offers(&self, job: &Job) -> JobOffers {
         let nothing = JobOffers {
             download: false,
             download_when_finished: false,
             retrieve: false,
             delete: false,
+            outputs_final: true,
         };
         match JobKey::parse(&job.id) {
             Some(JobKey::Batch(_))
