@@ -145,7 +145,7 @@ fn report(transfers: &Transfers, batch: i64, state: BatchState, advice: Option<&
             .any(|i| i.error.as_ref().is_none_or(|e| e.retryable));
     if let HostConcurrency::Adaptive { ceiling, .. } = transfers.host_concurrency() {
         for (host, connections) in transfers.connections_allowed() {
-            eprintln!("jobfetch: {host}: {connections} connection(s) at the end (adaptive, at most {ceiling})");
+            eprintln!("jobfetch: {host}: {connections} connection(s) allowed at the end (adaptive, at most {ceiling})");
         }
     }
     eprintln!(
