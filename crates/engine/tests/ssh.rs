@@ -434,3 +434,80 @@ async fn only_regular_files_are_copied() {
     assert_eq!(missing.code, ErrorCode::NotFound, "{}", missing.message);
     assert!(Path::new(&real).exists());
 }
+
+/// Set in the process the next test starts: the host it connects to, as JSON.
+const TETHERED_HOST: &str = "JOBFETCH_TEST_TETHERED_HOST";
+/// What that process prints once its connection is up.
+const CONNECTED: &str = "tethered: connected";
+
+/// A Jobfetch killed outright (SIGKILL: nothing of it runs after) must not leave its `ssh` master
+/// connected. The test starts itself again as that Jobfetch, which connects and waits to be killed.
+#[tokio::test]
+async fn a_jobfetch_killed_outright_takes_its_ssh_connection_with_it() {
+    if let Some(host) = std::env::var_os(TETHERED_HOST) {
+        let host: SshHost = serde_json::from_str(host.to_str().unwrap()).unwrap();
+        let _connection = SshConnection::open(&host).await.unwrap();
+        println!("{CONNECTED}");
+        tokio::time::sleep(PATIENCE).await;
+        panic!("the test that started this process was to kill it long before");
+    }
+    let sshd = TestSshd::start();
+    let mut jobfetch = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_jobfetch_killed_outright_takes_its_ssh_connection_with_it",
+            "--nocapture",
+        ])
+        .env(TETHERED_HOST, serde_json::to_string(&sshd.host()).unwrap())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::new(jobfetch.stdout.take().unwrap());
+    let connected = std::io::BufRead::lines(stdout)
+        .map_while(Result::ok)
+        .any(|line| line == CONNECTED);
+    assert!(
+        connected,
+        "the second process did not connect: {}",
+        sshd.log()
+    );
+    let masters = running_children(jobfetch.id(), "ssh");
+    assert_eq!(masters.len(), 1, "one ssh master: {masters:?}");
+
+    jobfetch.kill().unwrap();
+    jobfetch.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while is_running(masters[0]) {
+        assert!(
+            Instant::now() < deadline,
+            "ssh (pid {}) still runs 10 s after the Jobfetch that started it was killed",
+            masters[0]
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The processes named `name` whose parent is `parent`.
+fn running_children(parent: u32, name: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| stat_of(pid).is_some_and(|(comm, _, ppid)| comm == name && ppid == parent))
+        .collect()
+}
+
+/// False once `pid` has ended (gone, or a zombie nobody has collected yet).
+fn is_running(pid: u32) -> bool {
+    stat_of(pid).is_some_and(|(_, state, _)| state != 'Z' && state != 'X')
+}
+
+/// A process's name, state and parent, from `/proc/<pid>/stat`.
+fn stat_of(pid: u32) -> Option<(String, char, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (name, rest) = stat.split_once(" (")?.1.rsplit_once(") ")?;
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    Some((name.to_string(), state, ppid))
+}

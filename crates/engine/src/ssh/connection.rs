@@ -1,6 +1,6 @@
 //! One SSH connection: the system's `ssh` as a ControlMaster child of this process, which tunnels and
-//! SFTP channels to the same host share. It never prompts (`BatchMode`), is killed when dropped, and
-//! says when it ends and why.
+//! SFTP channels to the same host share. It never prompts (`BatchMode`), is killed when dropped or
+//! when this process dies, and says when it ends and why.
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -17,6 +17,7 @@ use super::failure::{
     connect_failure, connect_timeout, connection_ended, not_started, STDERR_KEPT,
 };
 use super::host::SshHost;
+use super::tether;
 use crate::error::{Error, Result};
 
 /// How long a connection may take to come up, authentication included.
@@ -81,7 +82,10 @@ impl SshConnection {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        let mut child = master.spawn().map_err(|err| not_started(&err))?;
+        // Tethered: a Jobfetch killed outright takes its master (and the connection) with it.
+        let mut child = tether::spawn(master)
+            .await
+            .map_err(|err| not_started(&err))?;
         let stderr = Arc::new(Mutex::new(String::new()));
         let reader = tokio::spawn(keep_tail(
             child.stderr.take().expect("stderr is piped"),

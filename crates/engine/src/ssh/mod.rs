@@ -12,6 +12,7 @@ mod connections;
 mod failure;
 mod host;
 mod sftp;
+mod tether;
 mod tunnel;
 
 pub use connection::{SshConnection, CONNECT_TIMEOUT};
