@@ -1,7 +1,7 @@
 // Tests for the formatting helpers: sizes, rates, times left, counts, local and relative times, kind labels, archive hosts and stage names.
 import { describe, expect, it } from "vitest";
 import sizes from "../../../crates/engine/vectors/sizes.json";
-import { digestLabel, formatBytes, formatCount, formatEta, formatNumber, formatRate, formatRelative, formatTime, kindLabel, stageLabel } from "./format";
+import { digestLabel, formatBytes, formatCount, formatEta, formatNumber, formatRate, formatRelative, formatTime, kindLabel, stageLabel, statusText } from "./format";
 
 describe("formatBytes", () => {
   it("writes every size of the shared table as the engine does", () => {
@@ -130,5 +130,20 @@ describe("digestLabel", () => {
   it("shortens a long digest to its ends", () => {
     const value = "3b4c5d" + "0".repeat(52) + "9e0f1a";
     expect(digestLabel({ algorithm: "sha256", value })).toBe("SHA-256 3b4c5d…9e0f1a");
+  });
+});
+
+describe("statusText", () => {
+  it("reads a bare stage code as words, only for an archive whose jobs have stages", () => {
+    expect(statusText("GET_COMPLETED", true)).toBe("Get completed");
+    expect(statusText("ON_STORAGE", true)).toBe("On storage");
+    expect(statusText("FAILED", true)).toBe("Failed");
+    expect(statusText("GET_COMPLETED", false)).toBe("GET_COMPLETED");
+  });
+
+  it("leaves what the archive wrote in words as it is", () => {
+    expect(statusText("FAILED: Failed to download the migration", true)).toBe("FAILED: Failed to download the migration");
+    expect(statusText("ORA-00942: table or view does not exist", true)).toBe("ORA-00942: table or view does not exist");
+    expect(statusText("", true)).toBe("");
   });
 });

@@ -136,6 +136,22 @@ export function stageLabel(name: string, among: readonly string[] = []): string 
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/** A bare stage code as an archive reports it (`GET_COMPLETED`, `ON_STORAGE`), with no words of its own. */
+const STAGE_CODE = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$/;
+
+/** True when an archive whose jobs go through stages said only which stage a job is at. */
+export function isStageCode(message: string): boolean {
+  return STAGE_CODE.test(message);
+}
+
+/**
+ * What an archive says of a job, for people: on an archive whose jobs go through stages, a bare stage code reads as
+ * words (`GET_COMPLETED` → `Get completed`); anything else stays as the archive wrote it.
+ */
+export function statusText(message: string, withStages: boolean): string {
+  return withStages && isStageCode(message) ? stageLabel(message) : message;
+}
+
 /** The characters of a long digest shown on each side of the ellipsis; the whole value is in the tooltip. */
 const DIGEST_ENDS = 6;
 

@@ -133,6 +133,11 @@ describe("a job whose files are kept on storage", () => {
       ["4 Completed", "waiting"],
     ]);
     expect(timeline).toHaveTextContent("1 of 4 done");
+    // The stage is said once, by the timeline and in words in the list, not as the archive's code.
+    expect(screen.queryByTestId("status-message")).not.toBeInTheDocument();
+    const row = screen.getAllByTestId("job-row").find((r) => r.dataset.jobId === REQUEST.id)!;
+    expect(within(row).getByTestId("job-status-text")).toHaveTextContent("Get pending");
+    expect(row).not.toHaveTextContent("GET_PENDING");
     expect(screen.queryByTestId("download-all")).not.toBeInTheDocument();
     // A GET names its files when made: its list is whole while it runs.
     expect(await within(screen.getByTestId("job-detail")).findByTestId("output-tree")).toBeInTheDocument();
