@@ -14,7 +14,7 @@ use crate::scene::{self, Band};
 use crate::sky;
 use crate::stamp::{self, Stamp};
 use crate::text_log::TextLog;
-use crate::vfs::{Content, DirBuilder, File};
+use crate::vfs::{self, Content, DirBuilder, File};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Layout {
@@ -131,6 +131,29 @@ pub(crate) struct Summary {
     processing_time: f64,
     size_on_disk: String,
     number_of_files: usize,
+    /// Where the files went: `<job_id>/` and the layout's folders, for [`Summary::reported_files`].
+    #[serde(skip)]
+    job_id: String,
+    #[serde(skip)]
+    layout: Layout,
+}
+
+impl Summary {
+    /// The job's `cutout_files` as the worker reports them on completion: `<job_id>/<TILE>/<file>`, or
+    /// `<job_id>/<TILE>/<POSITION>/<file>`, in the order written. Made from the summary on each
+    /// status reply rather than kept: tens of thousands of paths for a big job.
+    pub(crate) fn reported_files(&self) -> impl Iterator<Item = String> + '_ {
+        self.cutouts.iter().flat_map(move |cutout| {
+            let dir = match self.layout {
+                Layout::BulkThumbs => cutout.tilename.clone(),
+                Layout::PerPosition => format!("{}/{}", cutout.tilename, cutout.sexagecimal),
+            };
+            cutout
+                .files
+                .iter()
+                .map(move |file| format!("{}/{dir}/{file}", self.job_id))
+        })
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -195,8 +218,8 @@ pub(crate) fn build(meta: &JobMeta, job: &CutoutJob) -> JobOutput {
             &format!("{} positions matched no DES tile", job.unmatched.len()),
         );
     }
-    let written = write_cutouts(meta, job, (start, end), &mut folder, &mut log);
-    let number_of_files = written.paths.len();
+    let written = write_cutouts(job, (start, end), &mut folder, &mut log);
+    let number_of_files = written.files;
     if let Some(done) = meta.completed {
         if meta.status_message.is_empty() {
             log.info(done, &format!("Job complete: {number_of_files} files"));
@@ -206,12 +229,15 @@ pub(crate) fn build(meta: &JobMeta, job: &CutoutJob) -> JobOutput {
     }
     // The worker reports files and writes its summary only after every matched position.
     let finished = job.done == job.cutouts.len() && meta.completed.is_some();
-    let (cutout_files, summary) = if finished {
-        let summary = summary(meta, job, written.cutouts, written.bytes, (start, end));
-        (written.paths, Some(summary))
-    } else {
-        (Vec::new(), None)
-    };
+    let summary = finished.then(|| {
+        Arc::new(summary(
+            meta,
+            job,
+            written.cutouts,
+            written.bytes,
+            (start, end),
+        ))
+    });
 
     let text = |mtime, text: String| File::new(mtime, Content::Bytes(text.into()));
     let (log_name, summary_name) = match job.layout {
@@ -234,13 +260,15 @@ pub(crate) fn build(meta: &JobMeta, job: &CutoutJob) -> JobOutput {
     };
     folder.add_file(&log_name, text(end, log.into_text()));
     if let Some(summary) = &summary {
-        let json = serde_json::to_string_pretty(summary).expect("summaries always serialize");
-        folder.add_file(&summary_name, text(end, json));
+        // Megabytes for a big job, which the status replies carry as data: written when read.
+        folder.add_file(
+            &summary_name,
+            File::new(end, vfs::pretty_json(summary.clone())),
+        );
     }
 
     JobOutput {
         folder: Some(Arc::new(folder.build())),
-        cutout_files,
         summary,
         ..JobOutput::nothing(positions_csv)
     }
@@ -248,15 +276,14 @@ pub(crate) fn build(meta: &JobMeta, job: &CutoutJob) -> JobOutput {
 
 /// The image files written so far, as the job reports and summarizes them.
 struct Written {
-    /// `<job_id>/...` paths.
-    paths: Vec<String>,
+    /// How many image files.
+    files: usize,
     cutouts: Vec<SummaryCutout>,
     bytes: u64,
 }
 
 /// Adds the files of the first `job.done` cutouts to `folder`, spread over `(start, end)`.
 fn write_cutouts(
-    meta: &JobMeta,
     job: &CutoutJob,
     (start, end): (UnixTime, UnixTime),
     folder: &mut DirBuilder,
@@ -267,7 +294,7 @@ fn write_cutouts(
         stamp::pixels_for(job.options.ysize),
     );
     let mut written = Written {
-        paths: Vec::new(),
+        files: 0,
         cutouts: Vec::new(),
         bytes: 0,
     };
@@ -292,7 +319,7 @@ fn write_cutouts(
             let file = File::new(mtime, content);
             written.bytes += file.size();
             let path = format!("{dir}/{file_name}");
-            written.paths.push(format!("{}/{path}", meta.id));
+            written.files += 1;
             folder.add_file(&path, file);
             names.push(file_name);
         }
@@ -332,6 +359,8 @@ fn summary(
         processing_time: ((end - start) as f64 - query_time).max(0.1),
         size_on_disk: format!("{:.2} MB", bytes as f64 / 1_048_576.0),
         number_of_files,
+        job_id: meta.id.clone(),
+        layout: job.layout,
     }
 }
 

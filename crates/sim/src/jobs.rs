@@ -73,10 +73,8 @@ pub(crate) struct Job {
 pub(crate) struct JobOutput {
     /// `None` when nothing was written yet (the folder 404s).
     pub(crate) folder: Option<Arc<Dir>>,
-    /// `<job_id>/...` paths of cutout images, as reported on completion.
-    pub(crate) cutout_files: Vec<String>,
     pub(crate) query_files: Vec<String>,
-    pub(crate) summary: Option<Summary>,
+    pub(crate) summary: Option<Arc<Summary>>,
     /// The positions CSV as submitted (cutout jobs).
     pub(crate) positions_csv: String,
 }
@@ -86,7 +84,6 @@ impl JobOutput {
     pub(crate) fn nothing(positions_csv: String) -> JobOutput {
         JobOutput {
             folder: None,
-            cutout_files: Vec::new(),
             query_files: Vec::new(),
             summary: None,
             positions_csv,
@@ -131,8 +128,8 @@ impl Job {
             data: EmptyObject,
             query,
             query_files: &output.query_files,
-            cutout_files: &output.cutout_files,
-            cutout_summary: output.summary.as_ref(),
+            cutout_files: ReportedFiles(output.summary.as_deref()),
+            cutout_summary: output.summary.as_deref(),
             cutout_positions: &output.positions_csv,
             renewal_token: &meta.renewal_token,
             expiration_date: meta
@@ -172,7 +169,7 @@ pub(crate) struct StatusRecord<'a> {
     data: EmptyObject,
     query: Option<&'a str>,
     query_files: &'a [String],
-    cutout_files: &'a [String],
+    cutout_files: ReportedFiles<'a>,
     #[serde(serialize_with = "object_or_empty")]
     cutout_summary: Option<&'a Summary>,
     cutout_positions: &'a str,
@@ -186,6 +183,16 @@ pub(crate) struct ListRecord<'a> {
     job_status: &'a str,
     job_type: &'a str,
     job_name: &'a str,
+}
+
+/// A cutout job's `cutout_files`, made from its summary while the reply is written (none before it
+/// completes).
+struct ReportedFiles<'a>(Option<&'a Summary>);
+
+impl Serialize for ReportedFiles<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.into_iter().flat_map(Summary::reported_files))
+    }
 }
 
 fn object_or_empty<S: Serializer>(

@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
 use bytes::Bytes;
+use serde::Serialize;
 
 use crate::clock::UnixTime;
 use crate::fits;
@@ -28,6 +29,39 @@ pub(crate) enum Content {
     /// `len` pseudo-random bytes that follow from `seed`, produced per range and never kept
     /// (the benchmark's files, up to gigabytes).
     Generated { seed: u64, len: u64 },
+    /// `len` bytes written on first read ([`pretty_json`]): text whose data is kept anyway, in
+    /// another form, so that only its length is kept until someone reads it.
+    Rendered {
+        len: u64,
+        render: Arc<dyn Fn() -> Vec<u8> + Send + Sync>,
+    },
+}
+
+/// `value` as pretty-printed JSON, written when the file is first read; its length is counted now,
+/// without keeping the text.
+pub(crate) fn pretty_json<T: Serialize + Send + Sync + 'static>(value: Arc<T>) -> Content {
+    let mut counter = ByteCounter(0);
+    serde_json::to_writer_pretty(&mut counter, &*value).expect("the sim's JSON always serializes");
+    Content::Rendered {
+        len: counter.0,
+        render: Arc::new(move || {
+            serde_json::to_vec_pretty(&*value).expect("the sim's JSON always serializes")
+        }),
+    }
+}
+
+/// A writer that only counts what it is given.
+struct ByteCounter(u64);
+
+impl std::io::Write for ByteCounter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len() as u64;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A file whose size is known up front and whose bytes are rendered on first read, then kept.
@@ -45,6 +79,7 @@ impl File {
             Content::Fits { stamp, band } => fits::file_len(stamp, *band),
             Content::Png { stamp, .. } => preview::file_len(stamp.width, stamp.height),
             Content::Generated { len, .. } => *len,
+            Content::Rendered { len, .. } => *len,
         };
         File {
             mtime,
@@ -75,6 +110,7 @@ impl File {
                 } => preview::encode(stamp, *colors, *stretch).into(),
                 // Not reached from the file server, which streams these through `body`.
                 Content::Generated { seed, len } => generated::collect(*seed, 0, *len),
+                Content::Rendered { render, .. } => render().into(),
             })
             .clone()
     }
@@ -191,5 +227,21 @@ impl DirBuilder {
             .collect();
         let mtime = entries.values().map(Node::mtime).max().unwrap_or(0);
         Dir { mtime, entries }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rendered_json_file_has_the_length_it_said_and_the_text_serde_writes() {
+        let value = Arc::new(
+            serde_json::json!({"cutouts": [{"RA": 21.5, "FILES": ["a_g.fits", "é.png"]}]}),
+        );
+        let file = File::new(0, pretty_json(value.clone()));
+        let expected = serde_json::to_vec_pretty(&*value).unwrap();
+        assert_eq!(file.size(), expected.len() as u64);
+        assert_eq!(file.bytes(), expected);
     }
 }
