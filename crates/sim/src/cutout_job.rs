@@ -97,11 +97,13 @@ impl Products {
 }
 
 /// One requested position that matched a tile.
+/// One position of a cutout job. Its tile and products are shared with the job's other positions
+/// (a big job has thousands).
 pub(crate) struct Cutout {
     pub(crate) ra: f64,
     pub(crate) dec: f64,
-    pub(crate) tile: String,
-    pub(crate) products: Products,
+    pub(crate) tile: Arc<str>,
+    pub(crate) products: Arc<Products>,
 }
 
 pub(crate) struct CutoutJob {
@@ -304,14 +306,14 @@ fn write_cutouts(
         let stamp = Arc::new(Stamp {
             seed: Rng::derive(job.seed, &name).next_u64(),
             name: name.clone(),
-            tile: cutout.tile.clone(),
+            tile: cutout.tile.to_string(),
             ra: cutout.ra,
             dec: cutout.dec,
             width,
             height,
         });
         let dir = match job.layout {
-            Layout::BulkThumbs => cutout.tile.clone(),
+            Layout::BulkThumbs => cutout.tile.to_string(),
             Layout::PerPosition => format!("{}/{name}", cutout.tile),
         };
         let mut names = Vec::new();
@@ -418,7 +420,7 @@ fn summary_cutout(
         rgb_stiff_colors: products.stiff.join(";"),
         make_rgb_lupton: !products.lupton.is_empty(),
         rgb_lupton_colors: products.lupton.join(";"),
-        tilename: cutout.tile.clone(),
+        tilename: cutout.tile.to_string(),
         sexagecimal: name,
         position_type: "coord",
         files,
@@ -433,7 +435,7 @@ fn submitted_csv(job: &CutoutJob) -> String {
     }
     csv.push('\n');
     let defaults = Products::from_options(&job.options);
-    let rows = job.cutouts.iter().map(|c| (c.ra, c.dec, &c.products));
+    let rows = job.cutouts.iter().map(|c| (c.ra, c.dec, &*c.products));
     for (ra, dec, products) in
         rows.chain(job.unmatched.iter().map(|&(ra, dec)| (ra, dec, &defaults)))
     {

@@ -1,6 +1,7 @@
 //! The demo account and its jobs: fixed ids, statuses and layouts, dates counted back from the sim's
 //! start, and jobs that run while it does; positions and pixels follow the seed.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -523,7 +524,7 @@ fn seed_tree_job(seed: u64) -> CutoutJob {
         ra,
         dec,
         tile: tile.into(),
-        products,
+        products: Arc::new(products),
     };
     CutoutJob {
         seed,
@@ -572,16 +573,17 @@ fn scattered(
     unmatched: usize,
 ) -> CutoutJob {
     let mut rng = Rng::derive(seed, id);
-    let products = Products::from_options(&options);
+    let products = Arc::new(Products::from_options(&options));
     let mut cutouts = Vec::new();
     for _ in 0..tiles {
         let tile = Tile::random(&mut rng);
+        let tile_name: Arc<str> = tile.name.as_str().into();
         for _ in 0..per_tile {
             let (ra, dec) = tile.random_position(&mut rng);
             cutouts.push(Cutout {
                 ra,
                 dec,
-                tile: tile.name.clone(),
+                tile: tile_name.clone(),
                 products: products.clone(),
             });
         }
