@@ -24,6 +24,16 @@ pub(crate) enum Layout {
     PerPosition,
 }
 
+impl Layout {
+    /// The folder a position's files go into, below the job's folder.
+    fn folder(self, tile: &str, position: &str) -> String {
+        match self {
+            Layout::BulkThumbs => tile.to_string(),
+            Layout::PerPosition => format!("{tile}/{position}"),
+        }
+    }
+}
+
 /// Job-wide cutout options as the summary records them.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct CutoutOptions {
@@ -96,8 +106,7 @@ impl Products {
     }
 }
 
-/// One requested position that matched a tile.
-/// One position of a cutout job. Its tile and products are shared with the job's other positions
+/// One requested position that matched a tile. Its tile and products are shared with the job's other positions
 /// (a big job has thousands).
 pub(crate) struct Cutout {
     pub(crate) ra: f64,
@@ -146,10 +155,7 @@ impl Summary {
     /// status reply rather than kept: tens of thousands of paths for a big job.
     pub(crate) fn reported_files(&self) -> impl Iterator<Item = String> + '_ {
         self.cutouts.iter().flat_map(move |cutout| {
-            let dir = match self.layout {
-                Layout::BulkThumbs => cutout.tilename.clone(),
-                Layout::PerPosition => format!("{}/{}", cutout.tilename, cutout.sexagecimal),
-            };
+            let dir = self.layout.folder(&cutout.tilename, &cutout.sexagecimal);
             cutout
                 .files
                 .iter()
@@ -312,10 +318,7 @@ fn write_cutouts(
             width,
             height,
         });
-        let dir = match job.layout {
-            Layout::BulkThumbs => cutout.tile.to_string(),
-            Layout::PerPosition => format!("{}/{name}", cutout.tile),
-        };
+        let dir = job.layout.folder(&cutout.tile, &name);
         let mut names = Vec::new();
         for (file_name, content) in product_files(&stamp, &cutout.products) {
             let file = File::new(mtime, content);

@@ -33,7 +33,7 @@ pub(crate) enum Content {
     /// another form, so that only its length is kept until someone reads it.
     Rendered {
         len: u64,
-        render: Arc<dyn Fn() -> Vec<u8> + Send + Sync>,
+        render: Box<dyn Fn() -> Vec<u8> + Send + Sync>,
     },
 }
 
@@ -44,7 +44,7 @@ pub(crate) fn pretty_json<T: Serialize + Send + Sync + 'static>(value: Arc<T>) -
     serde_json::to_writer_pretty(&mut counter, &*value).expect("the sim's JSON always serializes");
     Content::Rendered {
         len: counter.0,
-        render: Arc::new(move || {
+        render: Box::new(move || {
             serde_json::to_vec_pretty(&*value).expect("the sim's JSON always serializes")
         }),
     }

@@ -32,12 +32,13 @@ pub(crate) async fn spawn(mut command: Command) -> io::Result<Child> {
         runtime: tokio::runtime::Handle::current(),
         reply,
     };
-    spawner()
-        .send(request)
-        .map_err(|_| io::Error::other("the thread that starts child processes has ended"))?;
-    answer
-        .await
-        .map_err(|_| io::Error::other("the thread that starts child processes has ended"))?
+    spawner().send(request).map_err(|_| spawner_gone())?;
+    answer.await.map_err(|_| spawner_gone())?
+}
+
+/// The error when the spawning thread is no longer there to answer (it panicked).
+fn spawner_gone() -> io::Error {
+    io::Error::other("the thread that starts child processes has ended")
 }
 
 /// The lasting thread's inbox; the thread starts with the first request.
